@@ -1,0 +1,207 @@
+-- Named queries over the `trials` table (loaded from the Parquet once per process).
+-- Each block starts with `-- name: <name>`; lines after it up to the next block are its SQL.
+-- Parameters are bound by name ($name); no user input is ever formatted into SQL.
+-- Slice parameters: empty lists mean "no filter on this field".
+
+-- name: setup_slice_macro
+-- The one definition of the slice: a flag per sidebar filter, in sidebar order. `slice` keeps the rows
+-- that pass every flag; `filter_funnel` counts what each filter leaves.
+CREATE OR REPLACE MACRO slice_flags(year_min, year_max, sources, product_classes, products, car_targets,
+                                    settings, populations, donors, pubtypes, include_mixed, include_superseded) AS TABLE
+SELECT *,
+    year BETWEEN year_min AND year_max                                              AS f01_years,
+    (len(sources) = 0 OR list_contains(sources, nk_source))                         AS f02_source,
+    (len(product_classes) = 0 OR list_contains(product_classes, product_class))     AS f03_product_class,
+    (len(products) = 0 OR list_contains(products, product))                         AS f04_product,
+    (len(car_targets) = 0 OR list_contains(car_targets, coalesce(car_target, 'none'))) AS f05_car_target,
+    (len(settings) = 0 OR list_contains(settings, setting))                         AS f06_setting,
+    (len(populations) = 0 OR list_contains(populations, population))                AS f07_population,
+    (len(donors) = 0 OR list_contains(donors, donor_type))                          AS f08_donor,
+    (len(pubtypes) = 0 OR list_contains(pubtypes, publication_type))                AS f09_pubtype,
+    (include_mixed OR aml_only)                                                     AS f10_mixed,
+    (include_superseded OR superseded_by IS NULL)                                   AS f11_superseded
+FROM trials;
+
+CREATE OR REPLACE MACRO slice(year_min, year_max, sources, product_classes, products, car_targets,
+                              settings, populations, donors, pubtypes, include_mixed, include_superseded) AS TABLE
+SELECT * EXCLUDE (f01_years, f02_source, f03_product_class, f04_product, f05_car_target, f06_setting,
+                  f07_population, f08_donor, f09_pubtype, f10_mixed, f11_superseded)
+FROM slice_flags(year_min, year_max, sources, product_classes, products, car_targets,
+                 settings, populations, donors, pubtypes, include_mixed, include_superseded)
+WHERE f01_years AND f02_source AND f03_product_class AND f04_product AND f05_car_target AND f06_setting
+  AND f07_population AND f08_donor AND f09_pubtype AND f10_mixed AND f11_superseded;
+
+-- name: slice_cohorts
+-- Every column of the cohorts in the slice, in reading order.
+SELECT *
+FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+ORDER BY year, first_author, cohort_id;
+
+-- name: slice_summary
+-- Headline counts of the slice. CR is pooled only over cohorts that report both CR and evaluable patients.
+SELECT
+    count(DISTINCT study_id)                                              AS publications,
+    count(*)                                                              AS cohorts,
+    coalesce(sum(n_treated), 0)                                           AS patients_treated,
+    coalesce(sum(cr_count) FILTER (WHERE n_evaluable IS NOT NULL), 0)     AS cr_events,
+    coalesce(sum(n_evaluable) FILTER (WHERE cr_count IS NOT NULL), 0)     AS cr_evaluable,
+    count(*) FILTER (WHERE cr_count IS NOT NULL AND n_evaluable IS NOT NULL) AS cohorts_cr_reported,
+    count(*) FILTER (WHERE cr_count IS NULL OR n_evaluable IS NULL)       AS cohorts_cr_not_reported,
+    min(year)                                                             AS year_first,
+    max(year)                                                             AS year_last
+FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+           $pubtypes::VARCHAR[], $include_mixed, $include_superseded);
+
+-- name: cohorts_per_year_by_source
+-- Cohorts and patients per publication year and NK source.
+SELECT year, nk_source, count(*) AS cohorts, coalesce(sum(n_treated), 0) AS patients
+FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+GROUP BY year, nk_source
+ORDER BY year, nk_source;
+
+-- name: source_by_setting
+-- The source x setting matrix: cohorts and patients in each cell.
+SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0) AS patients
+FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+GROUP BY nk_source, setting
+ORDER BY nk_source, setting;
+
+-- name: group_summary
+-- Per group ($group_by is one of nk_source, product_class, product, setting): patients, CR over
+-- treated and over evaluable, and how many cohorts did not report CR.
+WITH s AS (
+    SELECT CASE $group_by
+               WHEN 'nk_source' THEN nk_source
+               WHEN 'product_class' THEN product_class
+               WHEN 'product' THEN product
+               WHEN 'setting' THEN setting
+           END AS grp, *
+    FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+               $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+               $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+)
+SELECT
+    grp                                                                   AS "group",
+    count(*)                                                              AS cohorts,
+    coalesce(sum(n_treated), 0)                                           AS patients_treated,
+    count(*) FILTER (WHERE cr_count IS NOT NULL)                          AS cohorts_cr_reported,
+    count(*) FILTER (WHERE cr_count IS NULL)                              AS cohorts_cr_not_reported,
+    coalesce(sum(cr_count), 0)                                            AS cr_events,
+    coalesce(sum(n_treated) FILTER (WHERE cr_count IS NOT NULL), 0)       AS cr_treated_denominator,
+    coalesce(sum(n_evaluable) FILTER (WHERE cr_count IS NOT NULL), 0)     AS cr_evaluable_denominator
+FROM s
+GROUP BY grp
+ORDER BY patients_treated DESC, grp;
+
+-- name: safety_by_source
+-- For each NK source and safety outcome: patients with the event, patients in cohorts that reported it,
+-- and cohorts/patients where it was not reported (null), kept apart from reported zeros.
+WITH s AS (
+    SELECT * FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                        $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                        $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+),
+long AS (
+    SELECT nk_source, n_treated, UNNEST([
+        {'outcome': 'crs_any', 'events': crs_any},
+        {'outcome': 'crs_grade3plus', 'events': crs_grade3plus},
+        {'outcome': 'icans_any', 'events': icans_any},
+        {'outcome': 'gvhd_any', 'events': gvhd_any},
+        {'outcome': 'gvhd_grade3plus', 'events': gvhd_grade3plus},
+        {'outcome': 'treatment_related_deaths', 'events': treatment_related_deaths}
+    ], recursive := true)
+    FROM s
+)
+SELECT
+    nk_source,
+    outcome,
+    coalesce(sum(events), 0)                                       AS events,
+    coalesce(sum(n_treated) FILTER (WHERE events IS NOT NULL), 0)  AS patients_reported,
+    count(*) FILTER (WHERE events IS NOT NULL)                     AS cohorts_reported,
+    count(*) FILTER (WHERE events = 0)                             AS cohorts_reported_zero,
+    count(*) FILTER (WHERE events IS NULL)                         AS cohorts_not_reported,
+    coalesce(sum(n_treated) FILTER (WHERE events IS NULL), 0)      AS patients_not_reported
+FROM long
+GROUP BY nk_source, outcome
+ORDER BY nk_source, outcome;
+
+-- name: filter_funnel
+-- Cohorts and patients left after each sidebar filter, applied in sidebar order, in one pass.
+WITH flags AS (
+    SELECT n_treated,
+        f01_years AS p1,
+        p1 AND f02_source AS p2,
+        p2 AND f03_product_class AS p3,
+        p3 AND f04_product AS p4,
+        p4 AND f05_car_target AS p5,
+        p5 AND f06_setting AS p6,
+        p6 AND f07_population AS p7,
+        p7 AND f08_donor AS p8,
+        p8 AND f09_pubtype AS p9,
+        p9 AND f10_mixed AS p10,
+        p10 AND f11_superseded AS p11
+    FROM slice_flags($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                     $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                     $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+)
+SELECT step, count(*) FILTER (WHERE pass) AS cohorts, coalesce(sum(n_treated) FILTER (WHERE pass), 0) AS patients
+FROM (
+    SELECT n_treated, UNNEST([
+        {'step': 1, 'pass': p1}, {'step': 2, 'pass': p2}, {'step': 3, 'pass': p3}, {'step': 4, 'pass': p4},
+        {'step': 5, 'pass': p5}, {'step': 6, 'pass': p6}, {'step': 7, 'pass': p7}, {'step': 8, 'pass': p8},
+        {'step': 9, 'pass': p9}, {'step': 10, 'pass': p10}, {'step': 11, 'pass': p11}
+    ], recursive := true)
+    FROM flags
+) AS steps
+GROUP BY step
+ORDER BY step;
+
+-- name: filter_options
+-- Distinct values present in the dataset for each filterable field, with cohort counts.
+SELECT 'nk_source' AS field, nk_source AS code, NULL AS parent, count(*) AS cohorts FROM trials GROUP BY nk_source
+UNION ALL SELECT 'product_class', product_class, NULL, count(*) FROM trials GROUP BY product_class
+UNION ALL SELECT 'product', product, nk_source, count(*) FROM trials GROUP BY product, nk_source
+UNION ALL SELECT 'car_target', coalesce(car_target, 'none'), NULL, count(*) FROM trials GROUP BY coalesce(car_target, 'none')
+UNION ALL SELECT 'setting', setting, NULL, count(*) FROM trials GROUP BY setting
+UNION ALL SELECT 'population', population, NULL, count(*) FROM trials WHERE population IS NOT NULL GROUP BY population
+UNION ALL SELECT 'donor_type', donor_type, NULL, count(*) FROM trials WHERE donor_type IS NOT NULL GROUP BY donor_type
+UNION ALL SELECT 'publication_type', publication_type, NULL, count(*) FROM trials GROUP BY publication_type
+ORDER BY field, code, parent;
+
+-- name: dataset_overview
+-- Size and span of the whole dataset, for the About page and the year slider.
+SELECT count(DISTINCT study_id) AS publications, count(*) AS cohorts,
+       coalesce(sum(n_treated), 0) AS patients_treated,
+       count(*) FILTER (WHERE superseded_by IS NULL) AS primary_cohorts,
+       min(year) AS year_min, max(year) AS year_max
+FROM trials;
+
+-- name: invalid_codes
+-- Rows whose coded fields fall outside the dictionary's codes (checked when a dataset is opened).
+SELECT cohort_id, field, value
+FROM (
+    SELECT cohort_id, 'nk_source' AS field, nk_source AS value FROM trials
+        WHERE nk_source IS NULL OR NOT list_contains($nk_source_codes::VARCHAR[], nk_source)
+    UNION ALL SELECT cohort_id, 'product_class', product_class FROM trials
+        WHERE product_class IS NULL OR NOT list_contains($product_class_codes::VARCHAR[], product_class)
+    UNION ALL SELECT cohort_id, 'setting', setting FROM trials
+        WHERE setting IS NULL OR NOT list_contains($setting_codes::VARCHAR[], setting)
+    UNION ALL SELECT cohort_id, 'publication_type', publication_type FROM trials
+        WHERE publication_type IS NULL OR NOT list_contains($publication_type_codes::VARCHAR[], publication_type)
+    UNION ALL SELECT cohort_id, 'population', population FROM trials
+        WHERE population IS NOT NULL AND NOT list_contains($population_codes::VARCHAR[], population)
+    UNION ALL SELECT cohort_id, 'donor_type', donor_type FROM trials
+        WHERE donor_type IS NOT NULL AND NOT list_contains($donor_type_codes::VARCHAR[], donor_type)
+    UNION ALL SELECT cohort_id, 'year', CAST(year AS VARCHAR) FROM trials WHERE year IS NULL
+    UNION ALL SELECT cohort_id, 'n_treated', CAST(n_treated AS VARCHAR) FROM trials WHERE n_treated IS NULL OR n_treated < 0
+    UNION ALL SELECT cohort_id, 'aml_only', CAST(aml_only AS VARCHAR) FROM trials WHERE aml_only IS NULL
+)
+ORDER BY cohort_id, field
+LIMIT 50;

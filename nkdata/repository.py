@@ -1,0 +1,138 @@
+"""Access to the trials dataset through DuckDB and the named queries.
+
+One connection per dataset and process (callers cache the repository), a fresh
+cursor per query: measured here, a connection shared by threads returned other
+threads' rows. Opening checks the file's schema and codes, so a broken dataset
+fails once, with a DatasetError that says what is wrong, instead of in a chart.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from nkdata import vocabulary as voc
+from nkdata.dataset import open_parquet_schema, release_of, schema_issues
+from nkdata.dictionary import FIELDS, FIELDS_BY_NAME
+from nkdata.issues import DatasetError, Issue
+from nkdata.queries import load_queries, parameter_names
+from nkdata.slices import Slice, Vocabulary
+
+_DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
+                 "string_list": "VARCHAR[]"}
+
+
+class TrialsRepository:
+    """The dataset behind every page: named queries in, pandas frames out."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._queries = load_queries()
+        schema = open_parquet_schema(self.path)
+        problems = schema_issues(schema, str(self.path))
+        if problems:
+            raise DatasetError(problems, hint="The file does not follow the data dictionary.")
+        self._con = duckdb.connect()
+        self._setup_lock = threading.Lock()
+        try:
+            self._con.execute("CREATE TABLE trials AS SELECT * FROM read_parquet($path)", {"path": str(self.path)})
+        except duckdb.Error as exc:
+            self._con.close()
+            raise DatasetError([Issue(str(self.path), None, None, None, "parquet_readable",
+                                      f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")],
+                               hint="Rebuild it with `python -m nkdata build`.") from exc
+        self._add_missing_optional_columns(set(schema.names))
+        self._con.execute(self._queries["setup_slice_macro"])
+        self._check_codes()
+        self.release: dict[str, Any] = release_of(self.path)
+
+    def _add_missing_optional_columns(self, present: set[str]) -> None:
+        """A user's own file may omit optional columns: they read as 'not reported'."""
+        for field in FIELDS:
+            if field.name not in present:
+                # Both names and types come from the data dictionary, never from input.
+                self._con.execute(f'ALTER TABLE trials ADD COLUMN "{field.name}" {_DUCKDB_TYPES[field.dtype]}')
+
+    def _check_codes(self) -> None:
+        bad = self.query("invalid_codes", {
+            "nk_source_codes": list(voc.NK_SOURCES), "product_class_codes": list(voc.PRODUCT_CLASSES),
+            "setting_codes": list(voc.SETTINGS), "publication_type_codes": list(voc.PUBLICATION_TYPES),
+            "population_codes": list(voc.POPULATIONS), "donor_type_codes": list(voc.DONOR_TYPES),
+        })
+        if not bad.empty:
+            issues = []
+            for row in bad.itertuples(index=False):
+                allowed = FIELDS_BY_NAME[row.field].allowed
+                rule = "allowed_values" if allowed and row.value is not None else "required"
+                detail = (f"{row.value!r} is not one of {', '.join(allowed)}" if rule == "allowed_values"
+                          else f"{row.field} is missing or invalid ({row.value!r})")
+                issues.append(Issue(str(self.path), None, row.cohort_id, row.field, rule, detail))
+            raise DatasetError(issues, hint="Use the dataset's codes (see About & methods).")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def query(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run a named query with bound parameters on its own cursor; the result is read in full."""
+        sql = self._queries[name]
+        wanted = parameter_names(sql)
+        bound = {k: v for k, v in (params or {}).items() if k in wanted}
+        missing = wanted - bound.keys()
+        if missing:
+            raise KeyError(f"query {name!r} needs parameters {sorted(missing)}")
+        with self._con.cursor() as cursor:
+            return cursor.execute(sql, bound).df()
+
+    # Named queries over a slice -------------------------------------------------------------
+
+    def cohorts(self, slice_: Slice) -> pd.DataFrame:
+        return self.query("slice_cohorts", slice_.sql_params())
+
+    def summary(self, slice_: Slice) -> dict[str, Any]:
+        return self.query("slice_summary", slice_.sql_params()).iloc[0].to_dict()
+
+    def cohorts_per_year(self, slice_: Slice) -> pd.DataFrame:
+        return self.query("cohorts_per_year_by_source", slice_.sql_params())
+
+    def source_by_setting(self, slice_: Slice) -> pd.DataFrame:
+        return self.query("source_by_setting", slice_.sql_params())
+
+    def group_summary(self, slice_: Slice, group_by: str) -> pd.DataFrame:
+        if group_by not in ("nk_source", "product_class", "product", "setting"):
+            raise ValueError(f"cannot group by {group_by!r}")
+        return self.query("group_summary", {**slice_.sql_params(), "group_by": group_by})
+
+    def safety_by_source(self, slice_: Slice) -> pd.DataFrame:
+        return self.query("safety_by_source", slice_.sql_params())
+
+    def filter_funnel(self, slice_: Slice) -> pd.DataFrame:
+        return self.query("filter_funnel", slice_.sql_params())
+
+    # Whole-dataset facts ---------------------------------------------------------------------
+
+    def filter_options(self) -> pd.DataFrame:
+        return self.query("filter_options")
+
+    def overview(self) -> dict[str, Any]:
+        return self.query("dataset_overview").iloc[0].to_dict()
+
+    def vocabulary(self) -> Vocabulary:
+        """Codes a shared link may use for this dataset."""
+        options = self.filter_options()
+        overview = self.overview()
+        year_min = int(overview["year_min"]) if pd.notna(overview["year_min"]) else 2005
+        year_max = int(overview["year_max"]) if pd.notna(overview["year_max"]) else year_min
+        return Vocabulary(
+            products=frozenset(options.loc[options["field"] == "product", "code"].dropna()),
+            car_targets=frozenset(options.loc[options["field"] == "car_target", "code"].dropna()),
+            year_bounds=(year_min, year_max),
+        )
+
+    def products_by_source(self) -> dict[str, list[str]]:
+        options = self.filter_options()
+        products = options[options["field"] == "product"]
+        return {src: sorted(group["code"].dropna().unique()) for src, group in products.groupby("parent")}

@@ -1,0 +1,256 @@
+"""The rules every cohort record must satisfy, whether it comes from YAML or Parquet.
+
+Each rule has a name (shown in every message and on the methods page) and a
+one-line meaning. Rules collect issues instead of stopping at the first one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from nkdata.dictionary import (
+    COUNT_FIELDS,
+    FIELDS,
+    FIELDS_BY_NAME,
+    NOTED_FIELDS,
+    YEAR_MAX,
+    YEAR_MIN,
+)
+from nkdata.issues import Issue
+from nkdata.source import Record
+
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
+NCT_RE = re.compile(r"^NCT\d{8}$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+URL_RE = re.compile(r"^https?://\S+$")
+
+RULES: dict[str, str] = {
+    "required": "Required fields are present and not null.",
+    "type": "Each value has the dictionary's type (integer, number, string, boolean, list of strings).",
+    "allowed_values": "Coded fields use one of the dictionary's codes.",
+    "unknown_field": "Every key in a study file is a field of the dictionary.",
+    "non_negative": "Counts, doses, ages, follow-up and persistence are not negative.",
+    "unique_id": "cohort_id is unique across the dataset; study_id is unique to one file.",
+    "id_format": "Ids are lowercase slugs and a cohort_id starts with its study_id.",
+    "study_id_matches_file": "A study file is named after its study_id.",
+    "evaluable_le_treated": "n_evaluable <= n_treated.",
+    "count_le_evaluable": "cr_count, orr_count and mrd_neg_count <= n_evaluable (or n_treated when n_evaluable is null).",
+    "cr_le_orr": "cr_count <= orr_count (a complete remission is a response).",
+    "relapse_le_at_risk": "relapse_count <= relapse_at_risk <= n_treated.",
+    "safety_le_treated": "Patients with a safety event <= n_treated; grade >= 3 <= any grade.",
+    "aml_le_treated": "n_aml <= n_treated; n_aml equals n_treated in an AML-only cohort when given.",
+    "year_range": f"Publication year between {YEAR_MIN} and {YEAR_MAX}.",
+    "doi_format": "A DOI looks like 10.<registrant>/<suffix>.",
+    "pmid_format": "A PMID is 1-9 digits (a string).",
+    "nct_format": "An NCT id is NCT followed by 8 digits.",
+    "url_format": "source_url is an http(s) address.",
+    "superseded_target_exists": "superseded_by names an existing, different cohort.",
+    "superseded_no_cycle": "Following superseded_by never comes back to the same cohort.",
+    "note_required": "Every reported number has a note saying where in the source it came from.",
+    "note_unknown_field": "Notes and from_review name fields of the dictionary.",
+    "mixed_needs_composition": "A mixed-diagnosis cohort (aml_only false) states its diagnosis_mix.",
+    "car_target_required": "A CAR-engineered product names its CAR target.",
+    "citation_present": "Each cohort has a DOI, a PMID or (for abstracts and company reports) at least a source_url.",
+}
+
+RuleCheck = Callable[[Record], Iterable[tuple[str | None, str, str]]]
+
+
+def _issue(record: Record, field: str | None, rule: str, message: str) -> Issue:
+    return Issue(str(record.get("_file", "?")), _str_or_none(record.get("study_id")),
+                 _str_or_none(record.get("cohort_id")), field, rule, message)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _type_ok(dtype: str, value: Any) -> bool:
+    if dtype == "integer":
+        return _is_int(value)
+    if dtype == "number":
+        return _is_number(value)
+    if dtype == "string":
+        return isinstance(value, str)
+    if dtype == "boolean":
+        return isinstance(value, bool)
+    if dtype == "string_list":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    raise ValueError(dtype)
+
+
+def check_fields(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """required, type, allowed_values and non_negative, driven by the dictionary."""
+    for field in FIELDS:
+        value = record.get(field.name)
+        if value is None or (field.dtype == "string" and isinstance(value, str) and not value.strip()):
+            if field.required:
+                yield field.name, "required", f"{field.name} is required"
+            continue
+        if not _type_ok(field.dtype, value):
+            hint = ' (quote it: "..." in YAML)' if field.dtype == "string" else ""
+            yield field.name, "type", f"{value!r} is not of type {field.dtype}{hint}"
+            continue
+        if field.allowed is not None and value not in field.allowed:
+            yield field.name, "allowed_values", f"{value!r} is not one of {', '.join(field.allowed)}"
+        if field.dtype in ("integer", "number") and value < 0:
+            yield field.name, "non_negative", f"{value} is negative"
+
+
+def _num(record: Record, name: str) -> int | float | None:
+    value = record.get(name)
+    return value if _is_number(value) else None
+
+
+def check_counts(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """The arithmetic that any honest table of counts satisfies."""
+    treated = _num(record, "n_treated")
+    evaluable = _num(record, "n_evaluable")
+    if treated is not None and evaluable is not None and evaluable > treated:
+        yield "n_evaluable", "evaluable_le_treated", f"n_evaluable ({evaluable}) exceeds n_treated ({treated})"
+    ceiling, ceiling_name = (evaluable, "n_evaluable") if evaluable is not None else (treated, "n_treated")
+    for name in ("cr_count", "orr_count", "mrd_neg_count"):
+        value = _num(record, name)
+        if value is not None and ceiling is not None and value > ceiling:
+            yield name, "count_le_evaluable", f"{name} ({value}) exceeds {ceiling_name} ({ceiling})"
+    cr, orr = _num(record, "cr_count"), _num(record, "orr_count")
+    if cr is not None and orr is not None and cr > orr:
+        yield "cr_count", "cr_le_orr", f"cr_count ({cr}) exceeds orr_count ({orr})"
+    relapses, at_risk = _num(record, "relapse_count"), _num(record, "relapse_at_risk")
+    if relapses is not None and at_risk is not None and relapses > at_risk:
+        yield "relapse_count", "relapse_le_at_risk", f"relapse_count ({relapses}) exceeds relapse_at_risk ({at_risk})"
+    if at_risk is not None and treated is not None and at_risk > treated:
+        yield "relapse_at_risk", "relapse_le_at_risk", f"relapse_at_risk ({at_risk}) exceeds n_treated ({treated})"
+    for name in ("crs_any", "crs_grade3plus", "icans_any", "gvhd_any", "gvhd_grade3plus", "treatment_related_deaths"):
+        value = _num(record, name)
+        if value is not None and treated is not None and value > treated:
+            yield name, "safety_le_treated", f"{name} ({value}) exceeds n_treated ({treated})"
+    for severe, anygrade in (("crs_grade3plus", "crs_any"), ("gvhd_grade3plus", "gvhd_any")):
+        s, a = _num(record, severe), _num(record, anygrade)
+        if s is not None and a is not None and s > a:
+            yield severe, "safety_le_treated", f"{severe} ({s}) exceeds {anygrade} ({a})"
+    n_aml = _num(record, "n_aml")
+    if n_aml is not None and treated is not None:
+        if n_aml > treated:
+            yield "n_aml", "aml_le_treated", f"n_aml ({n_aml}) exceeds n_treated ({treated})"
+        elif record.get("aml_only") is True and n_aml != treated:
+            yield "n_aml", "aml_le_treated", f"AML-only cohort but n_aml ({n_aml}) differs from n_treated ({treated})"
+
+
+def check_identifiers(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """Formats of ids and citations, and the year range."""
+    year = record.get("year")
+    if _is_int(year) and not YEAR_MIN <= year <= YEAR_MAX:
+        yield "year", "year_range", f"{year} is outside {YEAR_MIN}-{YEAR_MAX}"
+    doi = record.get("doi")
+    if isinstance(doi, str) and not DOI_RE.match(doi):
+        yield "doi", "doi_format", f"{doi!r} is not a DOI (10.xxxx/...; no https://doi.org/ prefix)"
+    pmid = record.get("pmid")
+    if isinstance(pmid, str) and not PMID_RE.match(pmid):
+        yield "pmid", "pmid_format", f"{pmid!r} is not a PMID (digits only)"
+    nct_ids = record.get("nct_ids")
+    if isinstance(nct_ids, list):
+        for nct in nct_ids:
+            if isinstance(nct, str) and not NCT_RE.match(nct):
+                yield "nct_ids", "nct_format", f"{nct!r} is not an NCT id (NCT + 8 digits)"
+    url = record.get("source_url")
+    if isinstance(url, str) and not URL_RE.match(url):
+        yield "source_url", "url_format", f"{url!r} is not an http(s) URL"
+    study_id, cohort_id = record.get("study_id"), record.get("cohort_id")
+    for name, value in (("study_id", study_id), ("cohort_id", cohort_id)):
+        if isinstance(value, str) and not SLUG_RE.match(value):
+            yield name, "id_format", f"{value!r} must be a lowercase slug (a-z, 0-9, hyphens)"
+    if isinstance(study_id, str) and isinstance(cohort_id, str) and not (
+        cohort_id == study_id or cohort_id.startswith(study_id + "-")
+    ):
+        yield "cohort_id", "id_format", f"{cohort_id!r} must start with its study_id {study_id!r}"
+    if not doi and not pmid and record.get("publication_type") == "journal_article":
+        yield "doi", "citation_present", "a journal article needs a DOI or a PMID"
+
+
+def check_provenance(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """Every reported number says where it came from; mixed cohorts say what they mix."""
+    notes = record.get("_notes") or {}
+    for name in NOTED_FIELDS:
+        if record.get(name) is not None:
+            note = notes.get(name)
+            if not isinstance(note, str) or not note.strip():
+                yield name, "note_required", f"{name} = {record.get(name)} has no note in 'notes' saying where it came from"
+    for name in notes:
+        if name not in FIELDS_BY_NAME:
+            yield "notes", "note_unknown_field", f"note for unknown field {name!r}"
+    from_review = record.get("from_review")
+    if isinstance(from_review, list):
+        for name in from_review:
+            if name not in FIELDS_BY_NAME:
+                yield "from_review", "note_unknown_field", f"from_review names unknown field {name!r}"
+    if record.get("aml_only") is False and not record.get("diagnosis_mix"):
+        yield "diagnosis_mix", "mixed_needs_composition", "aml_only is false, so diagnosis_mix must say what the cohort mixes"
+    if record.get("product_class") == "car_engineered" and not record.get("car_target"):
+        yield "car_target", "car_target_required", "a CAR-engineered product needs its car_target"
+
+
+RECORD_CHECKS: tuple[RuleCheck, ...] = (check_fields, check_counts, check_identifiers, check_provenance)
+
+
+def validate_records(records: list[Record], check_notes: bool = True) -> list[Issue]:
+    """Every issue in ``records``: per-record rules, then rules across records."""
+    issues: list[Issue] = []
+    for record in records:
+        for check in RECORD_CHECKS:
+            if check is check_provenance and not check_notes:
+                continue
+            for field, rule, message in check(record):
+                issues.append(_issue(record, field, rule, message))
+    issues.extend(_check_unique_ids(records))
+    issues.extend(_check_superseded(records))
+    return sorted(issues)
+
+
+def _check_unique_ids(records: list[Record]) -> Iterable[Issue]:
+    seen: dict[str, Record] = {}
+    study_files: dict[str, str] = {}
+    for record in records:
+        cohort_id = record.get("cohort_id")
+        if isinstance(cohort_id, str):
+            if cohort_id in seen:
+                other = seen[cohort_id].get("_file")
+                yield _issue(record, "cohort_id", "unique_id", f"{cohort_id!r} is also used in {other}")
+            else:
+                seen[cohort_id] = record
+        study_id, file_name = record.get("study_id"), str(record.get("_file"))
+        if isinstance(study_id, str) and file_name.endswith(".yaml"):
+            if study_files.setdefault(study_id, file_name) != file_name:
+                yield _issue(record, "study_id", "unique_id", f"study_id {study_id!r} is also used in {study_files[study_id]}")
+
+
+def _check_superseded(records: list[Record]) -> Iterable[Issue]:
+    by_id = {r.get("cohort_id"): r for r in records if isinstance(r.get("cohort_id"), str)}
+    for record in records:
+        target = record.get("superseded_by")
+        if not isinstance(target, str):
+            continue
+        if target == record.get("cohort_id") or target not in by_id:
+            yield _issue(record, "superseded_by", "superseded_target_exists",
+                         f"{target!r} is not another cohort of the dataset")
+            continue
+        visited = {record.get("cohort_id")}
+        current = target
+        while isinstance(current, str) and current in by_id:
+            if current in visited:
+                yield _issue(record, "superseded_by", "superseded_no_cycle",
+                             f"superseded_by chain starting at {target!r} loops back")
+                break
+            visited.add(current)
+            current = by_id[current].get("superseded_by")

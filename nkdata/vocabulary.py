@@ -1,0 +1,111 @@
+"""The dataset's controlled vocabulary: canonical codes, their display labels and colours.
+
+Every page, chart, export and URL speaks these codes, so they live in one place.
+Codes are the public contract of ``data/trials.parquet`` and of shareable links;
+labels may be reworded freely.
+"""
+
+from __future__ import annotations
+
+NK_SOURCES: dict[str, str] = {
+    "peripheral_blood": "Peripheral blood",
+    "umbilical_cord_blood": "Umbilical cord blood",
+    "cell_line": "NK cell line",
+    "ipsc": "iPSC-derived",
+    "placenta": "Placenta-derived",
+    "other": "Other",
+}
+
+# Colour-blind-safe (Okabe-Ito) colours, one per NK source, used by every chart.
+NK_SOURCE_COLOURS: dict[str, str] = {
+    "peripheral_blood": "#0072B2",
+    "umbilical_cord_blood": "#009E73",
+    "cell_line": "#D55E00",
+    "ipsc": "#CC79A7",
+    "placenta": "#E69F00",
+    "other": "#999999",
+}
+
+PRODUCT_CLASSES: dict[str, str] = {
+    "activated": "Cytokine-activated",
+    "memory_like": "Memory-like (CIML)",
+    "expanded": "Ex vivo expanded",
+    "car_engineered": "CAR-engineered",
+    "other_engineered": "Other engineered",
+}
+
+DONOR_TYPES: dict[str, str] = {
+    "haploidentical": "Haploidentical",
+    "hsct_donor": "HSCT donor",
+    "unrelated": "Unrelated",
+    "autologous": "Autologous",
+    "off_the_shelf": "Off-the-shelf",
+}
+
+SETTINGS: dict[str, str] = {
+    "relapsed_refractory": "Relapsed/refractory",
+    "consolidation_in_cr": "Consolidation in CR",
+    "mrd_positive": "MRD-positive",
+    "pre_hsct": "Before HSCT",
+    "post_hsct_prophylaxis": "After HSCT: prophylaxis",
+    "post_hsct_relapse": "After HSCT: relapse",
+    "other": "Other",
+}
+
+POST_HSCT_SETTINGS: tuple[str, ...] = ("post_hsct_prophylaxis", "post_hsct_relapse")
+
+POPULATIONS: dict[str, str] = {
+    "adult": "Adult",
+    "pediatric": "Pediatric",
+    "mixed": "Adult + pediatric",
+}
+
+PUBLICATION_TYPES: dict[str, str] = {
+    "journal_article": "Journal article",
+    "conference_abstract": "Conference abstract",
+    "case_report": "Case report",
+    "preprint": "Preprint",
+    "company_report": "Company report",
+}
+
+PEER_REVIEWED_TYPES: tuple[str, ...] = ("journal_article", "case_report")
+
+DESIGNS: dict[str, str] = {
+    "prospective_trial": "Prospective trial",
+    "retrospective": "Retrospective",
+    "case_report": "Case report",
+}
+
+PHASES: dict[str, str] = {"1": "Phase 1", "1/2": "Phase 1/2", "2": "Phase 2", "3": "Phase 3"}
+
+SOURCE_SECTIONS: tuple[str, ...] = ("abstract", "full_text", "table", "review_table")
+
+# CAR target filter: cohorts without a CAR are selectable as this code.
+NO_CAR_CODE = "none"
+NO_CAR_LABEL = "No CAR"
+
+NOT_REPORTED_LABEL = "Not reported"
+NOT_REPORTED_COLOUR = "#BDBDBD"
+
+# Safety outcomes shown side by side; label per field.
+SAFETY_FIELDS: dict[str, str] = {
+    "crs_any": "CRS (any grade)",
+    "crs_grade3plus": "CRS grade >= 3",
+    "icans_any": "ICANS (any grade)",
+    "gvhd_any": "GVHD (any grade)",
+    "gvhd_grade3plus": "GVHD grade >= 3",
+    "treatment_related_deaths": "Treatment-related deaths",
+}
+
+GROUPINGS: dict[str, str] = {
+    "nk_source": "NK source",
+    "product_class": "Product class",
+    "setting": "Setting",
+}
+
+
+def label(vocabulary: dict[str, str], code: str | None) -> str:
+    """Display label for a code; unknown codes show as themselves so nothing disappears."""
+    if code is None:
+        return NOT_REPORTED_LABEL
+    return vocabulary.get(code, code)

@@ -1,0 +1,94 @@
+"""Each named query returns the hand-checked numbers of the fixture (tests/fixtures/studies)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nkdata.queries import load_queries
+from nkdata.repository import TrialsRepository
+from nkdata.slices import Slice
+
+# Primary cohorts of the fixture (gamma2021-rr is superseded by gamma2022-high):
+#   alpha2010-rr   PB  activated  R/R        10 treated, 8 eval, CR 2
+#   beta2015-cr    UCB expanded   CR cons.    6 treated, 6 eval, CR not reported
+#   delta2018-post PB  memory     post-HSCT   6 treated, 6 eval, CR 3 (mixed AML+MDS, pediatric)
+#   gamma2022-low  NK-92 CAR      R/R         3 treated, 3 eval, CR 0
+#   gamma2022-high NK-92 CAR      R/R         4 treated, 4 eval, CR 2
+
+
+def test_every_query_is_named_and_used() -> None:
+    names = set(load_queries())
+    assert {"slice_cohorts", "slice_summary", "group_summary", "safety_by_source", "filter_funnel"} <= names
+
+
+def test_summary_default_slice(repo: TrialsRepository) -> None:
+    s = repo.summary(Slice())
+    assert (s["publications"], s["cohorts"], s["patients_treated"]) == (4, 5, 29)
+    assert (s["cr_events"], s["cr_evaluable"], s["cohorts_cr_not_reported"]) == (7, 21, 1)
+
+
+def test_summary_with_superseded_and_without_mixed(repo: TrialsRepository) -> None:
+    s = repo.summary(Slice(include_superseded=True, include_mixed=False))
+    assert (s["publications"], s["cohorts"], s["patients_treated"]) == (4, 5, 28)
+
+
+def test_slice_filters(repo: TrialsRepository) -> None:
+    ids = lambda sl: list(repo.cohorts(sl)["cohort_id"])  # noqa: E731
+    assert ids(Slice(sources=("cell_line",))) == ["gamma2022-high", "gamma2022-low"]
+    assert ids(Slice(years=(2011, 2020))) == ["beta2015-cr", "delta2018-post"]
+    assert ids(Slice(car_targets=("none",))) == ["alpha2010-rr", "beta2015-cr", "delta2018-post"]
+    assert ids(Slice(populations=("pediatric",))) == ["delta2018-post"]
+    assert ids(Slice(pubtypes=("conference_abstract",), include_superseded=True)) == ["gamma2021-rr"]
+    assert ids(Slice(products=("CIML NK", "UCB NK"))) == ["beta2015-cr", "delta2018-post"]
+    assert ids(Slice(sources=("ipsc",))) == []
+
+
+def test_group_summary_by_source(repo: TrialsRepository) -> None:
+    g = repo.group_summary(Slice(), "nk_source").set_index("group")
+    assert g.loc["peripheral_blood", ["cohorts", "patients_treated", "cr_events", "cr_evaluable_denominator"]].tolist() == [2, 16, 5, 14]
+    assert g.loc["cell_line", ["cr_events", "cr_treated_denominator"]].tolist() == [2, 7]
+    assert g.loc["umbilical_cord_blood", ["cohorts_cr_reported", "cohorts_cr_not_reported"]].tolist() == [0, 1]
+
+
+def test_safety_keeps_not_reported_apart_from_zero(repo: TrialsRepository) -> None:
+    s = repo.safety_by_source(Slice()).set_index(["nk_source", "outcome"])
+    crs_pb = s.loc[("peripheral_blood", "crs_any")]
+    assert (crs_pb["events"], crs_pb["cohorts_reported_zero"], crs_pb["cohorts_not_reported"]) == (0, 1, 1)
+    assert crs_pb["patients_reported"] == 10 and crs_pb["patients_not_reported"] == 6
+    crs_cl = s.loc[("cell_line", "crs_any")]
+    assert (crs_cl["events"], crs_cl["patients_reported"]) == (3, 7)
+    ucb = s.loc[("umbilical_cord_blood", "gvhd_any")]
+    assert (ucb["cohorts_reported"], ucb["cohorts_not_reported"]) == (0, 1)
+
+
+def test_funnel_counts_each_filter_step(repo: TrialsRepository) -> None:
+    f = repo.filter_funnel(Slice(sources=("peripheral_blood",), include_mixed=False))
+    assert f["cohorts"].tolist() == [6, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1]
+    assert f["patients"].tolist()[-1] == 10
+
+
+def test_cohorts_per_year_and_matrix(repo: TrialsRepository) -> None:
+    per_year = repo.cohorts_per_year(Slice())
+    assert per_year[per_year["year"] == 2022][["nk_source", "cohorts", "patients"]].values.tolist() == [["cell_line", 2, 7]]
+    matrix = repo.source_by_setting(Slice()).set_index(["nk_source", "setting"])
+    assert matrix.loc[("peripheral_blood", "relapsed_refractory"), "patients"] == 10
+
+
+def test_nulls_survive_queries(repo: TrialsRepository) -> None:
+    rows = repo.cohorts(Slice()).set_index("cohort_id")
+    assert pd.isna(rows.loc["beta2015-cr", "cr_count"])
+    assert rows.loc["alpha2010-rr", "crs_any"] == 0
+    assert pd.isna(rows.loc["alpha2010-rr", "relapse_count"])
+
+
+def test_vocabulary_from_data(repo: TrialsRepository) -> None:
+    v = repo.vocabulary()
+    assert v.year_bounds == (2010, 2022)
+    assert "CD33" in v.car_targets and "none" in v.car_targets
+    assert repo.products_by_source()["peripheral_blood"] == ["CIML NK", "Haplo NK + IL-2"]
+
+
+def test_sql_injection_is_just_a_value(repo: TrialsRepository) -> None:
+    evil = "x'); DROP TABLE trials; --"
+    assert repo.cohorts(Slice(sources=(evil,))).empty
+    assert repo.overview()["cohorts"] == 6

@@ -1,0 +1,129 @@
+"""Every validation rule rejects a bad row with a message naming study, field and rule."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from nkdata.source import load_folder, load_study_file
+from nkdata.validation import RULES, validate_records
+
+from .conftest import FIXTURE_STUDIES
+
+
+@pytest.fixture()
+def records() -> list[dict]:
+    loaded, issues = load_folder(FIXTURE_STUDIES)
+    assert issues == []
+    return loaded
+
+
+def _find(records: list[dict], cohort_id: str) -> dict:
+    return next(r for r in records if r["cohort_id"] == cohort_id)
+
+
+def test_fixture_is_valid(records: list[dict]) -> None:
+    assert validate_records(records) == []
+
+
+BAD_VALUES = [
+    # (cohort, changes, field, rule)
+    ("alpha2010-rr", {"n_treated": None}, "n_treated", "required"),
+    ("alpha2010-rr", {"product": "  "}, "product", "required"),
+    ("alpha2010-rr", {"cr_count": 2.5}, "cr_count", "type"),
+    ("alpha2010-rr", {"cr_count": True}, "cr_count", "type"),
+    ("alpha2010-rr", {"pmid": 1000001}, "pmid", "type"),
+    ("alpha2010-rr", {"nk_source": "bone_marrow"}, "nk_source", "allowed_values"),
+    ("alpha2010-rr", {"setting": "relapsed"}, "setting", "allowed_values"),
+    ("alpha2010-rr", {"phase": "4"}, "phase", "allowed_values"),
+    ("alpha2010-rr", {"crs_any": -1}, "crs_any", "non_negative"),
+    ("alpha2010-rr", {"max_persistence_days": -3.0}, "max_persistence_days", "non_negative"),
+    ("alpha2010-rr", {"n_evaluable": 11}, "n_evaluable", "evaluable_le_treated"),
+    ("alpha2010-rr", {"cr_count": 9}, "cr_count", "count_le_evaluable"),
+    ("alpha2010-rr", {"orr_count": 9}, "orr_count", "count_le_evaluable"),
+    ("alpha2010-rr", {"mrd_neg_count": 9}, "mrd_neg_count", "count_le_evaluable"),
+    ("alpha2010-rr", {"n_evaluable": None, "cr_count": 11, "orr_count": None}, "cr_count", "count_le_evaluable"),
+    ("alpha2010-rr", {"orr_count": 1}, "cr_count", "cr_le_orr"),
+    ("beta2015-cr", {"relapse_count": 7}, "relapse_count", "relapse_le_at_risk"),
+    ("beta2015-cr", {"relapse_at_risk": 7, "relapse_count": 1}, "relapse_at_risk", "relapse_le_at_risk"),
+    ("alpha2010-rr", {"treatment_related_deaths": 11}, "treatment_related_deaths", "safety_le_treated"),
+    ("gamma2022-high", {"crs_grade3plus": 3}, "crs_grade3plus", "safety_le_treated"),
+    ("delta2018-post", {"n_aml": 7}, "n_aml", "aml_le_treated"),
+    ("alpha2010-rr", {"year": 1999}, "year", "year_range"),
+    ("alpha2010-rr", {"year": 2031}, "year", "year_range"),
+    ("alpha2010-rr", {"doi": "https://doi.org/10.1000/x"}, "doi", "doi_format"),
+    ("alpha2010-rr", {"pmid": "PMID123"}, "pmid", "pmid_format"),
+    ("alpha2010-rr", {"nct_ids": ["NCT123"]}, "nct_ids", "nct_format"),
+    ("alpha2010-rr", {"source_url": "pubmed 123"}, "source_url", "url_format"),
+    ("alpha2010-rr", {"cohort_id": "Alpha 2010"}, "cohort_id", "id_format"),
+    ("alpha2010-rr", {"cohort_id": "other-rr"}, "cohort_id", "id_format"),
+    ("alpha2010-rr", {"superseded_by": "nowhere-x"}, "superseded_by", "superseded_target_exists"),
+    ("alpha2010-rr", {"superseded_by": "alpha2010-rr"}, "superseded_by", "superseded_target_exists"),
+    ("alpha2010-rr", {"_notes": {}}, "n_treated", "note_required"),
+    ("alpha2010-rr", {"from_review": ["cr_rate"]}, "from_review", "note_unknown_field"),
+    ("delta2018-post", {"diagnosis_mix": None}, "diagnosis_mix", "mixed_needs_composition"),
+    ("gamma2022-low", {"car_target": None}, "car_target", "car_target_required"),
+    ("alpha2010-rr", {"doi": None, "pmid": None}, "doi", "citation_present"),
+]
+
+
+@pytest.mark.parametrize(("cohort_id", "changes", "field", "rule"), BAD_VALUES,
+                         ids=[f"{c[3]}-{c[2]}" for c in BAD_VALUES])
+def test_bad_value_is_named(records: list[dict], cohort_id: str, changes: dict, field: str, rule: str) -> None:
+    record = _find(records, cohort_id)
+    record.update(copy.deepcopy(changes))
+    issues = validate_records(records)
+    matching = [i for i in issues if i.rule == rule and i.field == field]
+    assert matching, f"expected [{rule}] on {field}, got {[str(i) for i in issues]}"
+    issue = matching[0]
+    assert issue.study_id == record["study_id"]
+    assert rule in str(issue) and field in str(issue) and record["study_id"] in str(issue)
+    assert issue.file.endswith(".yaml")
+
+
+def test_duplicate_cohort_id(records: list[dict]) -> None:
+    _find(records, "gamma2022-low")["cohort_id"] = "gamma2022-high"
+    issues = validate_records(records)
+    assert any(i.rule == "unique_id" and i.field == "cohort_id" for i in issues)
+
+
+def test_superseded_cycle(records: list[dict]) -> None:
+    _find(records, "gamma2022-high")["superseded_by"] = "gamma2021-rr"
+    issues = validate_records(records)
+    assert any(i.rule == "superseded_no_cycle" for i in issues)
+
+
+def test_every_rule_is_tested() -> None:
+    tested = {case[3] for case in BAD_VALUES} | {"unique_id", "superseded_no_cycle"}
+    yaml_rules = {"unknown_field", "study_id_matches_file"}  # tested on files below
+    assert set(RULES) - tested - yaml_rules == set()
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_unknown_field_in_yaml(tmp_path: Path) -> None:
+    text = (FIXTURE_STUDIES / "alpha2010.yaml").read_text().replace("cr_count: 2", "cr_count: 2\n    cr_rate: 0.2")
+    _, issues = load_study_file(_write(tmp_path, "alpha2010.yaml", text))
+    assert [(i.field, i.rule, i.cohort_id) for i in issues] == [("cr_rate", "unknown_field", "alpha2010-rr")]
+
+
+def test_study_id_must_match_file(tmp_path: Path) -> None:
+    text = (FIXTURE_STUDIES / "alpha2010.yaml").read_text()
+    _, issues = load_study_file(_write(tmp_path, "alpha2011.yaml", text))
+    assert [i.rule for i in issues] == ["study_id_matches_file"]
+
+
+def test_broken_yaml_is_reported(tmp_path: Path) -> None:
+    _, issues = load_study_file(_write(tmp_path, "broken2020.yaml", "study_id: [unclosed\n"))
+    assert issues[0].rule == "yaml_syntax" and issues[0].file.endswith("broken2020.yaml")
+
+
+def test_study_defaults_apply_to_cohorts(records: list[dict]) -> None:
+    low = _find(records, "gamma2022-low")
+    assert (low["nk_source"], low["car_target"], low["nct_ids"]) == ("cell_line", "CD33", ["NCT00000003", "NCT00000004"])
