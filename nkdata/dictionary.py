@@ -65,6 +65,8 @@ FIELDS: tuple[Field, ...] = (
     Field("journal", "string", "identity", "Journal or meeting."),
     Field("doi", "string", "identity", "Digital Object Identifier (10.xxxx/...)."),
     Field("pmid", "string", "identity", "PubMed identifier (digits)."),
+    Field("citation_detail", "string", "identity",
+          "Volume, issue and pages as shown on the page read; required for a journal article without DOI or PMID."),
     Field("nct_ids", "string_list", "identity", "ClinicalTrials.gov identifiers (NCT + 8 digits)."),
     Field("publication_type", "string", "identity", "Kind of publication.",
           allowed=_codes(voc.PUBLICATION_TYPES), required=True),

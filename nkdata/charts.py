@@ -1,0 +1,214 @@
+"""Altair chart builders: a DataFrame in, a chart out, no Streamlit.
+
+Tests read a chart's data and encodings without a browser, and every page
+uses the same colours and labels for NK sources because they come from here.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from nkdata import vocabulary as voc
+
+WIDTH = "container"
+_PERCENT = ".0%"
+
+
+def source_scale() -> alt.Scale:
+    """Fixed colour per NK source label, so a source keeps its colour whatever the slice."""
+    return alt.Scale(domain=[voc.NK_SOURCES[c] for c in voc.NK_SOURCES], range=list(voc.NK_SOURCE_COLOURS.values()))
+
+
+def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add display-label columns next to the coded ones present in ``frame``."""
+    out = frame.copy()
+    for column, vocabulary, label_column in (
+        ("nk_source", voc.NK_SOURCES, "NK source"),
+        ("setting", voc.SETTINGS, "Setting"),
+        ("product_class", voc.PRODUCT_CLASSES, "Product class"),
+    ):
+        if column in out.columns:
+            out[label_column] = [voc.label(vocabulary, c) if isinstance(c, str) else voc.NOT_REPORTED_LABEL
+                                 for c in out[column]]
+    return out
+
+
+def empty_chart(message: str) -> alt.Chart:
+    """A chart-shaped placeholder that says why there is nothing to draw."""
+    return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14, color="#666").encode(
+        text="text:N").properties(height=80, width=WIDTH)
+
+
+def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: cohorts per publication year, coloured by NK source."""
+    data = with_labels(per_year)
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("year:O", title="Publication year"),
+        y=alt.Y("sum(cohorts):Q", title="Cohorts"),
+        color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
+        tooltip=[alt.Tooltip("year:O", title="Year"), "NK source:N", alt.Tooltip("cohorts:Q", title="Cohorts"),
+                 alt.Tooltip("patients:Q", title="Patients treated")],
+    ).properties(height=280, width=WIDTH)
+
+
+def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
+    """Heat map of cohorts in each NK source x setting cell, patients as text."""
+    data = with_labels(matrix)
+    data["cell_text"] = [f"{c} ({p})" for c, p in zip(data["cohorts"], data["patients"], strict=True)]
+    base = alt.Chart(data).encode(
+        x=alt.X("Setting:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=180)),
+        y=alt.Y("NK source:N", title=None),
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color("cohorts:Q", title="Cohorts", scale=alt.Scale(scheme="blues")),
+        tooltip=["NK source:N", "Setting:N", alt.Tooltip("cohorts:Q", title="Cohorts"),
+                 alt.Tooltip("patients:Q", title="Patients treated")],
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text="cell_text:N",
+        color=alt.condition(alt.datum.cohorts > 4, alt.value("white"), alt.value("#1F2933")),
+    )
+    return (rect + text).properties(height=240, width=WIDTH)
+
+
+def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
+    """Horizontal bars of patients treated per group (cohorts in the tooltip)."""
+    data = groups.copy()
+    return alt.Chart(data).mark_bar(color=voc.NK_SOURCE_COLOURS["peripheral_blood"]).encode(
+        y=alt.Y("label:N", sort="-x", title=group_label),
+        x=alt.X("patients_treated:Q", title="Patients treated"),
+        tooltip=[alt.Tooltip("label:N", title=group_label), alt.Tooltip("cohorts:Q", title="Cohorts"),
+                 alt.Tooltip("patients_treated:Q", title="Patients treated")],
+    ).properties(height=max(120, 28 * len(data)), width=WIDTH)
+
+
+def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = None) -> alt.Chart:
+    """Forest plot: cohort squares sized by weight with CI lines, diamonds for pooled estimates."""
+    data = rows.copy()
+    data["Group"] = [voc.label(voc.NK_SOURCES, g) if g in voc.NK_SOURCES else
+                     voc.label(voc.SETTINGS, g) if g in voc.SETTINGS else
+                     voc.label(voc.PRODUCT_CLASSES, g) if g in voc.PRODUCT_CLASSES else str(g)
+                     for g in data["group"]]
+    data["display"] = [lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
+                       for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"], strict=True)]
+    order = list(data.sort_values("order")["display"])
+    y = alt.Y("display:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    x_scale = alt.Scale(domain=[0, 1])
+    tooltip = [alt.Tooltip("display:N", title="Row"), alt.Tooltip("estimate:Q", title=value_title, format=".1%"),
+               alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
+               alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%"),
+               alt.Tooltip("events:Q", title="Events"), alt.Tooltip("total:Q", title="n"),
+               alt.Tooltip("weight:Q", title="Weight in group", format=".0%")]
+    base = alt.Chart(data).encode(y=y)
+    ci = base.mark_rule(strokeWidth=1.5).encode(
+        x=alt.X("ci_low:Q", scale=x_scale, title=value_title, axis=alt.Axis(format=_PERCENT)), x2="ci_high:Q",
+        color=alt.Color("Group:N", legend=None))
+    squares = base.transform_filter(alt.datum.kind == "cohort").mark_square(opacity=0.9).encode(
+        x="estimate:Q", size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 300]), legend=None),
+        color=alt.Color("Group:N", legend=alt.Legend(title=None, orient="bottom")), tooltip=tooltip)
+    diamonds = base.transform_filter(alt.datum.kind != "cohort").mark_point(
+        shape="diamond", filled=True, size=220, color="#1F2933").encode(x="estimate:Q", tooltip=tooltip)
+    layers = [ci, squares, diamonds]
+    if reference is not None:
+        layers.append(alt.Chart(pd.DataFrame({"ref": [reference]})).mark_rule(strokeDash=[4, 4], color="#666").encode(
+            x="ref:Q"))
+    return alt.layer(*layers).properties(height=max(160, 22 * len(data)), width=WIDTH)
+
+
+def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt.Chart:
+    """Pooled estimate per group as a point with its CI (and PI as a thin line)."""
+    data = pooled[pooled["k"] > 0].copy()
+    base = alt.Chart(data).encode(y=alt.Y("label:N", title=group_label, sort="-x"))
+    tooltip = [alt.Tooltip("label:N", title=group_label), alt.Tooltip("estimate:Q", format=".1%", title=value_title),
+               alt.Tooltip("ci_low:Q", format=".1%", title="CI low"), alt.Tooltip("ci_high:Q", format=".1%", title="CI high"),
+               alt.Tooltip("k:Q", title="Cohorts"), alt.Tooltip("n_total:Q", title="Patients")]
+    pi = base.mark_rule(color="#BBBBBB", strokeWidth=1).encode(
+        x=alt.X("pi_low:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title=value_title),
+        x2="pi_high:Q")
+    ci = base.mark_rule(strokeWidth=3, color="#0072B2").encode(x="ci_low:Q", x2="ci_high:Q")
+    point = base.mark_point(filled=True, size=90, color="#0072B2").encode(x="estimate:Q", tooltip=tooltip)
+    return (pi + ci + point).properties(height=max(120, 32 * len(data)), width=WIDTH)
+
+
+def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.Chart:
+    """Longest detection of infused cells per cohort (log scale), one row per product or source."""
+    data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))
+    y_field = "product:N" if by == "product" else "NK source:N"
+    return alt.Chart(data).mark_circle(size=110, opacity=0.85).encode(
+        x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection of infused cells (days, log scale)"),
+        y=alt.Y(y_field, title=None, axis=alt.Axis(labelLimit=240)),
+        color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
+        tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
+                 alt.Tooltip("product:N", title="Product"), alt.Tooltip("n_treated:Q", title="n treated"),
+                 alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"),
+                 alt.Tooltip("persistence_method:N", title="Detection method"),
+                 alt.Tooltip("persistence_note:N", title="Note")],
+    ).properties(height=max(140, 26 * data[y_field.split(":")[0]].nunique()), width=WIDTH)
+
+
+def persistence_vs_response(points: pd.DataFrame) -> alt.Chart:
+    """Persistence (log x) against CR rate, point size = patients, colour = cytokine support."""
+    data = points.copy()
+    data["Cytokine support"] = data["cytokine_support"].fillna(voc.NOT_REPORTED_LABEL)
+    return alt.Chart(data).mark_circle(opacity=0.8, stroke="#333", strokeWidth=0.5).encode(
+        x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection (days, log scale)"),
+        y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
+        size=alt.Size("total:Q", title="Patients", scale=alt.Scale(range=[40, 600])),
+        color=alt.Color("Cytokine support:N", legend=alt.Legend(orient="bottom", columns=3)),
+        tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
+                 alt.Tooltip("product:N", title="Product"), alt.Tooltip("total:Q", title="n"),
+                 alt.Tooltip("rate:Q", title="CR rate", format=".0%"),
+                 alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"),
+                 alt.Tooltip("persistence_method:N", title="Detection method")],
+    ).properties(height=320, width=WIDTH)
+
+
+def relapse_vs_followup(rates: pd.DataFrame) -> alt.Chart:
+    """Relapse proportion against median follow-up; a short follow-up flatters relapse."""
+    data = with_labels(rates)
+    return alt.Chart(data).mark_circle(opacity=0.85, stroke="#333", strokeWidth=0.5).encode(
+        x=alt.X("median_followup_months:Q", title="Median follow-up (months)"),
+        y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="Relapse proportion"),
+        size=alt.Size("relapse_at_risk:Q", title="Patients at risk", scale=alt.Scale(range=[40, 500])),
+        color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
+        tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
+                 alt.Tooltip("product:N", title="Product"), alt.Tooltip("relapse_at_risk:Q", title="n at risk"),
+                 alt.Tooltip("rate:Q", title="Relapse", format=".0%"),
+                 alt.Tooltip("median_followup_months:Q", title="Median follow-up (months)")],
+    ).properties(height=300, width=WIDTH)
+
+
+SAFETY_STATUS_ORDER = ["With event", "Reported without event", voc.NOT_REPORTED_LABEL]
+SAFETY_STATUS_COLOURS = ["#D55E00", "#56B4E9", voc.NOT_REPORTED_COLOUR]
+
+
+def safety_bars(safety: pd.DataFrame) -> alt.Chart:
+    """Patients per NK source and safety outcome split into: with event, reported without event,
+    and in cohorts that did not report the outcome (grey, never counted as zero)."""
+    rows = []
+    for r in with_labels(safety).to_dict("records"):
+        outcome = voc.SAFETY_FIELDS.get(r["outcome"], r["outcome"])
+        for status, patients, cohorts in (
+            ("With event", r["events"], r["cohorts_reported"]),
+            ("Reported without event", r["patients_reported"] - r["events"], r["cohorts_reported"]),
+            (voc.NOT_REPORTED_LABEL, r["patients_not_reported"], r["cohorts_not_reported"]),
+        ):
+            rows.append({"NK source": r["NK source"], "Outcome": outcome, "Status": status,
+                         "Patients": float(patients), "Cohorts": int(cohorts), "events": float(r["events"]),
+                         "patients_reported": float(r["patients_reported"])})
+    data = pd.DataFrame(rows)
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("NK source:N", title=None),
+        x=alt.X("Patients:Q", title="Patients", stack="zero"),
+        color=alt.Color("Status:N", scale=alt.Scale(domain=SAFETY_STATUS_ORDER, range=SAFETY_STATUS_COLOURS),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        order=alt.Order("status_rank:Q"),
+        facet=alt.Facet("Outcome:N", columns=2, title=None, sort=list(voc.SAFETY_FIELDS.values())),
+        tooltip=["NK source:N", "Outcome:N", "Status:N", alt.Tooltip("Patients:Q", format=".0f"),
+                 alt.Tooltip("Cohorts:Q", title="Cohorts"),
+                 alt.Tooltip("events:Q", title="Events", format=".0f"),
+                 alt.Tooltip("patients_reported:Q", title="Patients in reporting cohorts", format=".0f")],
+    ).transform_calculate(
+        status_rank=f"indexof({SAFETY_STATUS_ORDER!r}, datum.Status)"
+    ).properties(width=300, height=alt.Step(22))

@@ -1,0 +1,271 @@
+"""Evidence statistics for small single-arm cohorts: intervals, random-effects pooling, summaries.
+
+NK-cell cohorts in AML are small (often 5-20 patients, 0/6 and 5/5 are common),
+so a crude total hides both uncertainty and heterogeneity. Everything here is a
+pure function of counts, so the app, the tests and a reviewer's own script get
+the same numbers.
+
+Choices (stated again on the About & methods page):
+- per-cohort intervals: Clopper-Pearson (exact, default) or Wilson score;
+- pooling: logit transform, inverse-variance random effects, REML (default; the
+  default of R's metafor) or DerSimonian-Laird; 0.5 added to events and
+  non-events only in cohorts with 0 or all events;
+- Q is Cochran's Q with fixed-effect weights; I^2 is the Q-based (Q - df) / Q,
+  truncated at 0 (it differs from metafor's tau^2-based I^2 under REML);
+- prediction interval: mu +- z * sqrt(SE^2 + tau^2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+CI_METHODS = ("clopper-pearson", "wilson")
+POOL_METHODS = ("REML", "DL")
+_REML_TOL = 1e-10
+_REML_MAX_ITER = 1000
+
+
+def _z(level: float) -> float:
+    return float(sps.norm.ppf(0.5 + level / 2))
+
+
+def proportion_ci(k: int, n: int, method: str = "clopper-pearson", level: float = 0.95) -> tuple[float, float]:
+    """Interval for k events in n patients; exact at k = 0 and k = n."""
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    alpha = 1 - level
+    if method == "clopper-pearson":
+        low = 0.0 if k == 0 else float(sps.beta.ppf(alpha / 2, k, n - k + 1))
+        high = 1.0 if k == n else float(sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
+        return low, high
+    if method == "wilson":
+        z = _z(level)
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        low, high = centre - half, centre + half
+        return (0.0 if k == 0 else max(0.0, low)), (1.0 if k == n else min(1.0, high))
+    raise ValueError(f"unknown CI method {method!r}; use one of {CI_METHODS}")
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@dataclass(frozen=True)
+class PooledResult:
+    """A pooled proportion; proportions are back-transformed from the logit scale."""
+
+    k: int
+    n_total: int
+    events_total: int
+    n_corrected: int
+    method: str
+    estimate: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    pi_low: float = math.nan
+    pi_high: float = math.nan
+    logit: float = math.nan
+    se: float = math.nan
+    tau2: float = math.nan
+    q: float = math.nan
+    q_df: int = 0
+    q_p: float = math.nan
+    i2: float = math.nan
+
+    @property
+    def has_data(self) -> bool:
+        return self.k > 0
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+def _logit_and_variance(events: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Logit proportions and their variances, with 0.5 added only to 0/n and n/n cohorts."""
+    needs = (events == 0) | (events == totals)
+    e = events + 0.5 * needs
+    t = totals + 1.0 * needs
+    y = np.log(e / (t - e))
+    v = 1.0 / e + 1.0 / (t - e)
+    return y, v, int(needs.sum())
+
+
+def _tau2_dl(y: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    w = 1.0 / v
+    mu = np.sum(w * y) / np.sum(w)
+    q = float(np.sum(w * (y - mu) ** 2))
+    c = float(np.sum(w) - np.sum(w**2) / np.sum(w))
+    tau2 = max(0.0, (q - (len(y) - 1)) / c) if c > 0 else 0.0
+    return tau2, q
+
+
+def _tau2_reml(y: np.ndarray, v: np.ndarray, start: float) -> float:
+    """REML by fixed-point iteration from the DL estimate (statsmodels has no REML)."""
+    tau2 = start
+    for _ in range(_REML_MAX_ITER):
+        w = 1.0 / (v + tau2)
+        mu = np.sum(w * y) / np.sum(w)
+        new = max(0.0, float(np.sum(w**2 * ((y - mu) ** 2 - v)) / np.sum(w**2) + 1.0 / np.sum(w)))
+        if abs(new - tau2) < _REML_TOL:
+            return new
+        tau2 = new
+    return tau2
+
+
+def pool_proportions(events: Sequence[int], totals: Sequence[int], method: str = "REML",
+                     level: float = 0.95, single_ci: str = "clopper-pearson") -> PooledResult:
+    """Random-effects pooled proportion on the logit scale.
+
+    k = 0 gives a result with ``has_data`` False; k = 1 gives that cohort's own
+    proportion and ``single_ci`` interval (its logit and SE are still filled so
+    it can enter a subgroup test).
+    """
+    if method not in POOL_METHODS:
+        raise ValueError(f"unknown pooling method {method!r}; use one of {POOL_METHODS}")
+    e = np.asarray(events, dtype=float)
+    t = np.asarray(totals, dtype=float)
+    if e.shape != t.shape:
+        raise ValueError("events and totals differ in length")
+    if np.any(t <= 0) or np.any(e < 0) or np.any(e > t):
+        raise ValueError("each cohort needs 0 <= events <= total and total > 0")
+    k = len(e)
+    base = dict(k=k, n_total=int(t.sum()), events_total=int(e.sum()), method=method)
+    if k == 0:
+        return PooledResult(n_corrected=0, **base)
+    y, v, n_corrected = _logit_and_variance(e, t)
+    if k == 1:
+        low, high = proportion_ci(int(e[0]), int(t[0]), single_ci, level)
+        return PooledResult(n_corrected=n_corrected, estimate=float(e[0] / t[0]), ci_low=low, ci_high=high,
+                            pi_low=low, pi_high=high, logit=float(y[0]), se=math.sqrt(v[0]), tau2=0.0,
+                            q=0.0, q_df=0, **base)
+    tau2, q = _tau2_dl(y, v)
+    if method == "REML":
+        tau2 = _tau2_reml(y, v, tau2)
+    w = 1.0 / (v + tau2)
+    mu = float(np.sum(w * y) / np.sum(w))
+    se = float(1.0 / math.sqrt(np.sum(w)))
+    z = _z(level)
+    df = k - 1
+    pi_half = z * math.sqrt(se**2 + tau2)
+    return PooledResult(
+        n_corrected=n_corrected, estimate=_expit(mu), ci_low=_expit(mu - z * se), ci_high=_expit(mu + z * se),
+        pi_low=_expit(mu - pi_half), pi_high=_expit(mu + pi_half), logit=mu, se=se, tau2=tau2,
+        q=q, q_df=df, q_p=float(sps.chi2.sf(q, df)), i2=max(0.0, (q - df) / q) if q > 0 else 0.0, **base,
+    )
+
+
+@dataclass(frozen=True)
+class SubgroupTest:
+    """Test for subgroup differences: Q between pooled subgroup estimates (separate tau^2 per group)."""
+
+    q_between: float
+    df: int
+    p: float
+    groups: int
+
+
+def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str = "clopper-pearson",
+                 level: float = 0.95) -> pd.DataFrame:
+    """Cohorts with both counts reported, with rate and interval; others are left out here
+    (callers count them as "not reported")."""
+    usable = cohorts[cohorts[events].notna() & cohorts[totals].notna() & (cohorts[totals] > 0)].copy()
+    usable[events] = usable[events].astype(int)
+    usable[totals] = usable[totals].astype(int)
+    intervals = [proportion_ci(k, n, ci_method, level) for k, n in zip(usable[events], usable[totals], strict=True)]
+    usable["rate"] = usable[events] / usable[totals]
+    usable["ci_low"] = [lo for lo, _ in intervals]
+    usable["ci_high"] = [hi for _, hi in intervals]
+    return usable
+
+
+def pool_by_group(rates: pd.DataFrame, group: str, events: str, totals: str, method: str = "REML",
+                  level: float = 0.95, single_ci: str = "clopper-pearson") -> tuple[pd.DataFrame, SubgroupTest]:
+    """Pooled estimate per subgroup (each pooled alone) and the test for subgroup differences."""
+    rows = []
+    for name, part in rates.groupby(group, sort=True, dropna=False):
+        result = pool_proportions(part[events].tolist(), part[totals].tolist(), method, level, single_ci)
+        rows.append({group: name, **result.as_dict()})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table, SubgroupTest(math.nan, 0, math.nan, 0)
+    usable = table[table["k"] > 0]
+    w = 1.0 / usable["se"].to_numpy() ** 2
+    y = usable["logit"].to_numpy()
+    if len(usable) < 2:
+        return table, SubgroupTest(math.nan, 0, math.nan, len(usable))
+    mu = float(np.sum(w * y) / np.sum(w))
+    q_between = float(np.sum(w * (y - mu) ** 2))
+    df = len(usable) - 1
+    return table, SubgroupTest(q_between, df, float(sps.chi2.sf(q_between, df)), len(usable))
+
+
+def forest_rows(rates: pd.DataFrame, group: str, events: str, totals: str, method: str = "REML",
+                level: float = 0.95, single_ci: str = "clopper-pearson") -> pd.DataFrame:
+    """The rows of a forest plot: each cohort (weight within its subgroup), a diamond per
+    subgroup and one overall diamond, in display order."""
+    columns = ["order", "kind", "group", "label", "estimate", "ci_low", "ci_high", "weight", "events", "total",
+               "cohort_id", "first_author", "year", "product"]
+    if rates.empty:
+        return pd.DataFrame(columns=columns)
+    pooled, _ = pool_by_group(rates, group, events, totals, method, level, single_ci)
+    out: list[dict] = []
+    for _, g in pooled.iterrows():
+        part = rates[rates[group] == g[group]].sort_values(["year", "first_author", "cohort_id"])
+        y, v, _ = _logit_and_variance(part[events].to_numpy(float), part[totals].to_numpy(float))
+        w = 1.0 / (v + (g["tau2"] if g["k"] > 1 else 0.0))
+        weights = w / w.sum()
+        for (_, row), weight in zip(part.iterrows(), weights, strict=True):
+            out.append({"kind": "cohort", "group": g[group],
+                        "label": f"{row['first_author']} {row['year']} - {row['product']} ({row[events]}/{row[totals]})",
+                        "estimate": row["rate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+                        "weight": float(weight), "events": int(row[events]), "total": int(row[totals]),
+                        "cohort_id": row["cohort_id"], "first_author": row["first_author"], "year": int(row["year"]),
+                        "product": row["product"]})
+        out.append({"kind": "pooled", "group": g[group],
+                    "label": f"Pooled: {g[group]} (k={g['k']}, N={g['n_total']})",
+                    "estimate": g["estimate"], "ci_low": g["ci_low"], "ci_high": g["ci_high"], "weight": 1.0,
+                    "events": int(g["events_total"]), "total": int(g["n_total"])})
+    overall = pool_proportions(rates[events].tolist(), rates[totals].tolist(), method, level, single_ci)
+    out.append({"kind": "overall", "group": "All", "label": f"Overall (k={overall.k}, N={overall.n_total})",
+                "estimate": overall.estimate, "ci_low": overall.ci_low, "ci_high": overall.ci_high, "weight": 1.0,
+                "events": overall.events_total, "total": overall.n_total})
+    frame = pd.DataFrame(out, columns=[c for c in columns if c != "order"])
+    frame.insert(0, "order", range(len(frame)))
+    return frame
+
+
+@dataclass(frozen=True)
+class Correlation:
+    n: int
+    rho: float
+    p: float
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> Correlation:
+    """Spearman's rho over pairs where both values are reported; NaN below 3 pairs."""
+    frame = pd.DataFrame({"x": list(x), "y": list(y)}).dropna()
+    n = len(frame)
+    if n < 3 or frame["x"].nunique() < 2 or frame["y"].nunique() < 2:
+        return Correlation(n, math.nan, math.nan)
+    result = sps.spearmanr(frame["x"], frame["y"])
+    return Correlation(n, float(result.statistic), float(result.pvalue))
+
+
+def distribution_by_group(frame: pd.DataFrame, group: str, value: str) -> pd.DataFrame:
+    """Median, quartiles and range of a reported value per group, with how many cohorts reported it."""
+    rows = []
+    for name, part in frame.groupby(group, sort=True):
+        values = part[value].dropna().astype(float)
+        q = values.quantile([0.25, 0.5, 0.75]) if len(values) else pd.Series([math.nan] * 3, index=[0.25, 0.5, 0.75])
+        rows.append({group: name, "cohorts_reported": len(values), "cohorts_not_reported": int(part[value].isna().sum()),
+                     "median": q[0.5], "q1": q[0.25], "q3": q[0.75],
+                     "min": values.min() if len(values) else math.nan, "max": values.max() if len(values) else math.nan})
+    return pd.DataFrame(rows, columns=[group, "cohorts_reported", "cohorts_not_reported", "median", "q1", "q3", "min", "max"])
