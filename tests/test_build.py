@@ -9,19 +9,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from nkdata.__main__ import main
-from nkdata.dataset import build, load_release, records_to_table, validate_path
+from nkdata.dataset import build, validate_path
 from nkdata.issues import DatasetError
 from nkdata.paths import DEFAULT_TRIALS_PATH, RELEASE_FILE, SOURCE_DIR
-from nkdata.source import load_folder
 
 from .conftest import FIXTURE_STUDIES
 
 
-def test_bundled_parquet_equals_fresh_build() -> None:
-    records, issues = load_folder(SOURCE_DIR)
-    assert issues == []
-    fresh = records_to_table(records, load_release(RELEASE_FILE))
-    bundled = pq.read_table(DEFAULT_TRIALS_PATH)
+def test_bundled_parquet_equals_fresh_build(tmp_path: Path) -> None:
+    fresh_path = tmp_path / "fresh.parquet"
+    build(SOURCE_DIR, fresh_path, RELEASE_FILE)
+    fresh, bundled = pq.read_table(fresh_path), pq.read_table(DEFAULT_TRIALS_PATH)
     assert bundled.schema.equals(fresh.schema, check_metadata=True)
     assert bundled.equals(fresh), "data/trials.parquet is stale: run `python -m nkdata build`"
 
