@@ -12,6 +12,7 @@ import pandas as pd
 from nkdata import vocabulary as voc
 
 WIDTH = "container"
+ROW_STEP = 24  # pixels per row of a categorical axis: rows never overlap, whatever the page height
 _PERCENT = ".0%"
 
 
@@ -57,8 +58,8 @@ def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
     data = with_labels(matrix)
     data["cell_text"] = [f"{c} ({p})" for c, p in zip(data["cohorts"], data["patients"], strict=True)]
     base = alt.Chart(data).encode(
-        x=alt.X("Setting:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=180)),
-        y=alt.Y("NK source:N", title=None),
+        x=alt.X("NK source:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, orient="top")),
+        y=alt.Y("Setting:N", title=None, axis=alt.Axis(labelLimit=220)),
     )
     rect = base.mark_rect(stroke="white").encode(
         color=alt.Color("cohorts:Q", title="Cohorts", scale=alt.Scale(scheme="blues")),
@@ -69,7 +70,7 @@ def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
         text="cell_text:N",
         color=alt.condition(alt.datum.cohorts > 4, alt.value("white"), alt.value("#1F2933")),
     )
-    return (rect + text).properties(height=240, width=WIDTH)
+    return (rect + text).properties(height=alt.Step(34), width=WIDTH)
 
 
 def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
@@ -80,7 +81,7 @@ def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
         x=alt.X("patients_treated:Q", title="Patients treated"),
         tooltip=[alt.Tooltip("label:N", title=group_label), alt.Tooltip("cohorts:Q", title="Cohorts"),
                  alt.Tooltip("patients_treated:Q", title="Patients treated")],
-    ).properties(height=max(120, 28 * len(data)), width=WIDTH)
+    ).properties(height=alt.Step(ROW_STEP + 4), width=WIDTH)
 
 
 def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = None) -> alt.Chart:
@@ -90,8 +91,14 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
                      voc.label(voc.SETTINGS, g) if g in voc.SETTINGS else
                      voc.label(voc.PRODUCT_CLASSES, g) if g in voc.PRODUCT_CLASSES else str(g)
                      for g in data["group"]]
-    data["display"] = [lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
-                       for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"], strict=True)]
+    display = [lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
+               for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"], strict=True)]
+    seen: dict[str, int] = {}
+    for i, text in enumerate(display):  # identical labels would share one row: number the repeats
+        seen[text] = seen.get(text, 0) + 1
+        if seen[text] > 1:
+            display[i] = f"{text} #{seen[text]}"
+    data["display"] = display
     order = list(data.sort_values("order")["display"])
     y = alt.Y("display:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
     x_scale = alt.Scale(domain=[0, 1])
@@ -101,19 +108,22 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
                alt.Tooltip("events:Q", title="Events"), alt.Tooltip("total:Q", title="n"),
                alt.Tooltip("weight:Q", title="Weight in group", format=".0%")]
     base = alt.Chart(data).encode(y=y)
+    by_source = set(data["group"]) - {"All"} <= set(voc.NK_SOURCES)
+    colour_scale = source_scale() if by_source else alt.Scale(scheme="tableau10")
     ci = base.mark_rule(strokeWidth=1.5).encode(
         x=alt.X("ci_low:Q", scale=x_scale, title=value_title, axis=alt.Axis(format=_PERCENT)), x2="ci_high:Q",
-        color=alt.Color("Group:N", legend=None))
+        color=alt.Color("Group:N", scale=colour_scale, legend=None))
     squares = base.transform_filter(alt.datum.kind == "cohort").mark_square(opacity=0.9).encode(
         x="estimate:Q", size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 300]), legend=None),
-        color=alt.Color("Group:N", legend=alt.Legend(title=None, orient="bottom")), tooltip=tooltip)
+        color=alt.Color("Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom")),
+        tooltip=tooltip)
     diamonds = base.transform_filter(alt.datum.kind != "cohort").mark_point(
         shape="diamond", filled=True, size=220, color="#1F2933").encode(x="estimate:Q", tooltip=tooltip)
     layers = [ci, squares, diamonds]
     if reference is not None:
         layers.append(alt.Chart(pd.DataFrame({"ref": [reference]})).mark_rule(strokeDash=[4, 4], color="#666").encode(
             x="ref:Q"))
-    return alt.layer(*layers).properties(height=max(160, 22 * len(data)), width=WIDTH)
+    return alt.layer(*layers).properties(height=alt.Step(ROW_STEP), width=WIDTH)
 
 
 def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt.Chart:
@@ -128,7 +138,7 @@ def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt
         x2="pi_high:Q")
     ci = base.mark_rule(strokeWidth=3, color="#0072B2").encode(x="ci_low:Q", x2="ci_high:Q")
     point = base.mark_point(filled=True, size=90, color="#0072B2").encode(x="estimate:Q", tooltip=tooltip)
-    return (pi + ci + point).properties(height=max(120, 32 * len(data)), width=WIDTH)
+    return (pi + ci + point).properties(height=alt.Step(ROW_STEP + 8), width=WIDTH)
 
 
 def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.Chart:
@@ -144,7 +154,7 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.Chart:
                  alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"),
                  alt.Tooltip("persistence_method:N", title="Detection method"),
                  alt.Tooltip("persistence_note:N", title="Note")],
-    ).properties(height=max(140, 26 * data[y_field.split(":")[0]].nunique()), width=WIDTH)
+    ).properties(height=alt.Step(ROW_STEP), width=WIDTH)
 
 
 def persistence_vs_response(points: pd.DataFrame) -> alt.Chart:

@@ -39,14 +39,24 @@ FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[
            $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
 ORDER BY year, first_author, cohort_id;
 
+-- name: slice_outcomes
+-- The columns the outcome, persistence and relapse analyses need (narrow: cheap on large datasets).
+SELECT cohort_id, study_id, first_author, year, product, nk_source, product_class, setting, cytokine_support,
+       n_treated, n_evaluable, cr_count, relapse_count, relapse_at_risk, median_followup_months,
+       max_persistence_days, persistence_method, persistence_note
+FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+ORDER BY year, first_author, cohort_id;
+
 -- name: slice_summary
 -- Headline counts of the slice. CR is pooled only over cohorts that report both CR and evaluable patients.
 SELECT
     count(DISTINCT study_id)                                              AS publications,
     count(*)                                                              AS cohorts,
-    coalesce(sum(n_treated), 0)                                           AS patients_treated,
-    coalesce(sum(cr_count) FILTER (WHERE n_evaluable IS NOT NULL), 0)     AS cr_events,
-    coalesce(sum(n_evaluable) FILTER (WHERE cr_count IS NOT NULL), 0)     AS cr_evaluable,
+    coalesce(sum(n_treated), 0)::BIGINT                                           AS patients_treated,
+    coalesce(sum(cr_count) FILTER (WHERE n_evaluable IS NOT NULL), 0)::BIGINT     AS cr_events,
+    coalesce(sum(n_evaluable) FILTER (WHERE cr_count IS NOT NULL), 0)::BIGINT     AS cr_evaluable,
     count(*) FILTER (WHERE cr_count IS NOT NULL AND n_evaluable IS NOT NULL) AS cohorts_cr_reported,
     count(*) FILTER (WHERE cr_count IS NULL OR n_evaluable IS NULL)       AS cohorts_cr_not_reported,
     min(year)                                                             AS year_first,
@@ -57,7 +67,7 @@ FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[
 
 -- name: cohorts_per_year_by_source
 -- Cohorts and patients per publication year and NK source.
-SELECT year, nk_source, count(*) AS cohorts, coalesce(sum(n_treated), 0) AS patients
+SELECT year, nk_source, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients
 FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
            $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
            $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
@@ -66,7 +76,7 @@ ORDER BY year, nk_source;
 
 -- name: source_by_setting
 -- The source x setting matrix: cohorts and patients in each cell.
-SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0) AS patients
+SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients
 FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
            $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
            $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
@@ -90,12 +100,12 @@ WITH s AS (
 SELECT
     grp                                                                   AS "group",
     count(*)                                                              AS cohorts,
-    coalesce(sum(n_treated), 0)                                           AS patients_treated,
+    coalesce(sum(n_treated), 0)::BIGINT                                           AS patients_treated,
     count(*) FILTER (WHERE cr_count IS NOT NULL)                          AS cohorts_cr_reported,
     count(*) FILTER (WHERE cr_count IS NULL)                              AS cohorts_cr_not_reported,
-    coalesce(sum(cr_count), 0)                                            AS cr_events,
-    coalesce(sum(n_treated) FILTER (WHERE cr_count IS NOT NULL), 0)       AS cr_treated_denominator,
-    coalesce(sum(n_evaluable) FILTER (WHERE cr_count IS NOT NULL), 0)     AS cr_evaluable_denominator
+    coalesce(sum(cr_count), 0)::BIGINT                                            AS cr_events,
+    coalesce(sum(n_treated) FILTER (WHERE cr_count IS NOT NULL), 0)::BIGINT       AS cr_treated_denominator,
+    coalesce(sum(n_evaluable) FILTER (WHERE cr_count IS NOT NULL), 0)::BIGINT     AS cr_evaluable_denominator
 FROM s
 GROUP BY grp
 ORDER BY patients_treated DESC, grp;
@@ -122,12 +132,12 @@ long AS (
 SELECT
     nk_source,
     outcome,
-    coalesce(sum(events), 0)                                       AS events,
-    coalesce(sum(n_treated) FILTER (WHERE events IS NOT NULL), 0)  AS patients_reported,
+    coalesce(sum(events), 0)::BIGINT                                       AS events,
+    coalesce(sum(n_treated) FILTER (WHERE events IS NOT NULL), 0)::BIGINT  AS patients_reported,
     count(*) FILTER (WHERE events IS NOT NULL)                     AS cohorts_reported,
     count(*) FILTER (WHERE events = 0)                             AS cohorts_reported_zero,
     count(*) FILTER (WHERE events IS NULL)                         AS cohorts_not_reported,
-    coalesce(sum(n_treated) FILTER (WHERE events IS NULL), 0)      AS patients_not_reported
+    coalesce(sum(n_treated) FILTER (WHERE events IS NULL), 0)::BIGINT      AS patients_not_reported
 FROM long
 GROUP BY nk_source, outcome
 ORDER BY nk_source, outcome;
@@ -151,7 +161,7 @@ WITH flags AS (
                      $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
                      $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
 )
-SELECT step, count(*) FILTER (WHERE pass) AS cohorts, coalesce(sum(n_treated) FILTER (WHERE pass), 0) AS patients
+SELECT step, count(*) FILTER (WHERE pass) AS cohorts, coalesce(sum(n_treated) FILTER (WHERE pass), 0)::BIGINT AS patients
 FROM (
     SELECT n_treated, UNNEST([
         {'step': 1, 'pass': p1}, {'step': 2, 'pass': p2}, {'step': 3, 'pass': p3}, {'step': 4, 'pass': p4},
@@ -178,7 +188,7 @@ ORDER BY field, code, parent;
 -- name: dataset_overview
 -- Size and span of the whole dataset, for the About page and the year slider.
 SELECT count(DISTINCT study_id) AS publications, count(*) AS cohorts,
-       coalesce(sum(n_treated), 0) AS patients_treated,
+       coalesce(sum(n_treated), 0)::BIGINT AS patients_treated,
        count(*) FILTER (WHERE superseded_by IS NULL) AS primary_cohorts,
        min(year) AS year_min, max(year) AS year_max
 FROM trials;

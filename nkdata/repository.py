@@ -92,6 +92,9 @@ class TrialsRepository:
     def cohorts(self, slice_: Slice) -> pd.DataFrame:
         return self.query("slice_cohorts", slice_.sql_params())
 
+    def outcomes(self, slice_: Slice) -> pd.DataFrame:
+        return self.query("slice_outcomes", slice_.sql_params())
+
     def summary(self, slice_: Slice) -> dict[str, Any]:
         return self.query("slice_summary", slice_.sql_params()).iloc[0].to_dict()
 

@@ -18,9 +18,9 @@ MAX_VALUES_PER_KEY = 40
 MAX_VALUE_LENGTH = 120
 NOTICE_VALUE_CHARS = 40
 
-POOL_METHODS: dict[str, str] = {"REML": "REML (restricted maximum likelihood)", "DL": "DerSimonian-Laird"}
+POOL_METHODS: dict[str, str] = {"REML": "REML", "DL": "DerSimonian-Laird"}
 CI_METHODS: dict[str, str] = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
-DENOMINATORS: dict[str, str] = {"evaluable": "Evaluable patients", "treated": "Treated patients"}
+DENOMINATORS: dict[str, str] = {"treated": "Treated patients", "evaluable": "Evaluable patients"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Analysis:
 
     pool: str = "REML"
     ci: str = "clopper-pearson"
-    denom: str = "evaluable"
+    denom: str = "treated"  # intention to treat; most papers report CR over treated patients
     group: str = "nk_source"
 
 

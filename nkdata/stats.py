@@ -172,6 +172,28 @@ class SubgroupTest:
     groups: int
 
 
+def proportion_ci_arrays(k: np.ndarray, n: np.ndarray, method: str = "clopper-pearson",
+                         level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`proportion_ci` for many cohorts at once (same formulas)."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    alpha = 1 - level
+    if method == "clopper-pearson":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            low = np.where(k == 0, 0.0, sps.beta.ppf(alpha / 2, k, n - k + 1))
+            high = np.where(k == n, 1.0, sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
+        return low, high
+    if method == "wilson":
+        z = _z(level)
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        low = np.where(k == 0, 0.0, np.maximum(0.0, centre - half))
+        high = np.where(k == n, 1.0, np.minimum(1.0, centre + half))
+        return low, high
+    raise ValueError(f"unknown CI method {method!r}; use one of {CI_METHODS}")
+
+
 def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str = "clopper-pearson",
                  level: float = 0.95) -> pd.DataFrame:
     """Cohorts with both counts reported, with rate and interval; others are left out here
@@ -179,10 +201,10 @@ def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str
     usable = cohorts[cohorts[events].notna() & cohorts[totals].notna() & (cohorts[totals] > 0)].copy()
     usable[events] = usable[events].astype(int)
     usable[totals] = usable[totals].astype(int)
-    intervals = [proportion_ci(k, n, ci_method, level) for k, n in zip(usable[events], usable[totals], strict=True)]
+    low, high = proportion_ci_arrays(usable[events].to_numpy(), usable[totals].to_numpy(), ci_method, level)
     usable["rate"] = usable[events] / usable[totals]
-    usable["ci_low"] = [lo for lo, _ in intervals]
-    usable["ci_high"] = [hi for _, hi in intervals]
+    usable["ci_low"] = low
+    usable["ci_high"] = high
     return usable
 
 
@@ -268,4 +290,5 @@ def distribution_by_group(frame: pd.DataFrame, group: str, value: str) -> pd.Dat
         rows.append({group: name, "cohorts_reported": len(values), "cohorts_not_reported": int(part[value].isna().sum()),
                      "median": q[0.5], "q1": q[0.25], "q3": q[0.75],
                      "min": values.min() if len(values) else math.nan, "max": values.max() if len(values) else math.nan})
-    return pd.DataFrame(rows, columns=[group, "cohorts_reported", "cohorts_not_reported", "median", "q1", "q3", "min", "max"])
+    frame = pd.DataFrame(rows, columns=[group, "cohorts_reported", "cohorts_not_reported", "median", "q1", "q3", "min", "max"])
+    return frame.astype({c: float for c in ("median", "q1", "q3", "min", "max")})

@@ -100,7 +100,15 @@ SAFETY_FIELDS: dict[str, str] = {
 GROUPINGS: dict[str, str] = {
     "nk_source": "NK source",
     "product_class": "Product class",
+    "product": "Product",
     "setting": "Setting",
+}
+
+# Vocabulary of each groupable column, for labelling groups (products are their own labels).
+GROUP_VOCABULARIES: dict[str, dict[str, str]] = {
+    "nk_source": NK_SOURCES,
+    "product_class": PRODUCT_CLASSES,
+    "setting": SETTINGS,
 }
 
 

@@ -20,7 +20,7 @@ def test_round_trip() -> None:
     view = View(Slice(years=(2010, 2020), sources=("placenta",), products=("UCB NK",), car_targets=("none",),
                       settings=("pre_hsct",), populations=("adult",), donors=("unrelated",),
                       pubtypes=("journal_article",), include_superseded=True),
-                Analysis(pool="DL", ci="wilson", denom="treated", group="setting"))
+                Analysis(pool="DL", ci="wilson", denom="evaluable", group="setting"))
     params = to_query_params(view, VOCAB.year_bounds)
     assert parse_query_params(params, VOCAB) == (view, [])
 

@@ -51,6 +51,15 @@ def test_single_proportions(k: int, n: int, method: str, expected: tuple[float, 
     assert proportion_ci(k, n, method) == pytest.approx(expected, abs=TOL)
 
 
+@pytest.mark.parametrize("method", ["clopper-pearson", "wilson"])
+def test_vectorised_intervals_match_scalar(method: str) -> None:
+    from nkdata.stats import proportion_ci_arrays
+    ks, ns = [0, 3, 10, 1, 7], [6, 11, 10, 2, 30]
+    low, high = proportion_ci_arrays(ks, ns, method)
+    for i, (k, n) in enumerate(zip(ks, ns)):
+        assert (low[i], high[i]) == pytest.approx(proportion_ci(k, n, method), abs=1e-12)
+
+
 def test_bad_input_raises() -> None:
     with pytest.raises(ValueError):
         proportion_ci(3, 2)

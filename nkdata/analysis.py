@@ -1,0 +1,146 @@
+"""Page-ready analyses: named queries combined with the statistics, so pages only lay out.
+
+Each function returns the numbers a page shows together with the counts its
+caption needs (cohorts shown, patients, cohorts "not reported"), computed in
+one place so a chart and its caption can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from nkdata import stats
+from nkdata import vocabulary as voc
+from nkdata.slices import Analysis
+
+# Above this many cohorts a forest plot cannot be read (or drawn quickly): the cohort rows are
+# left out and only the pooled diamonds are drawn; the caption says so.
+MAX_FOREST_COHORTS = 250
+
+CR_DENOMINATORS = {"evaluable": "n_evaluable", "treated": "n_treated"}
+
+
+def group_label(group: str, code: object) -> str:
+    """Display label of a group code (products are their own label)."""
+    if not isinstance(code, str):
+        return voc.NOT_REPORTED_LABEL
+    return voc.label(voc.GROUP_VOCABULARIES.get(group, {}), code)
+
+
+@dataclass(frozen=True)
+class RateAnalysis:
+    """Per-cohort proportions with intervals, pooled per group and overall."""
+
+    events: str
+    totals: str
+    group: str
+    rates: pd.DataFrame
+    forest: pd.DataFrame
+    pooled: pd.DataFrame
+    overall: stats.PooledResult
+    test: stats.SubgroupTest
+    cohorts_in_slice: int
+    cohorts_not_reported: int
+    forest_truncated: bool
+
+    @property
+    def cohorts_shown(self) -> int:
+        return len(self.rates)
+
+    @property
+    def patients_shown(self) -> int:
+        return int(self.rates[self.totals].sum()) if len(self.rates) else 0
+
+
+def rate_analysis(cohorts: pd.DataFrame, events: str, totals: str, group: str, analysis: Analysis,
+                  level: float = 0.95) -> RateAnalysis:
+    """Intervals, forest rows, pooled estimates per group and overall, and the subgroup test."""
+    rates = stats.cohort_rates(cohorts, events, totals, analysis.ci, level)
+    pooled, test = stats.pool_by_group(rates, group, events, totals, analysis.pool, level, analysis.ci)
+    if not pooled.empty:
+        pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
+    overall = stats.pool_proportions(rates[events].tolist(), rates[totals].tolist(), analysis.pool, level, analysis.ci)
+    truncated = len(rates) > MAX_FOREST_COHORTS
+    forest_input = rates if not truncated else rates.iloc[0:0]
+    forest = stats.forest_rows(forest_input, group, events, totals, analysis.pool, level, analysis.ci)
+    if truncated:
+        forest = _diamonds_only(pooled, overall, group)
+    return RateAnalysis(events, totals, group, rates, forest, pooled, overall, test,
+                        cohorts_in_slice=len(cohorts), cohorts_not_reported=len(cohorts) - len(rates),
+                        forest_truncated=truncated)
+
+
+def _diamonds_only(pooled: pd.DataFrame, overall: stats.PooledResult, group: str) -> pd.DataFrame:
+    rows = [{"kind": "pooled", "group": r[group], "label": f"Pooled: {r[group]} (k={r['k']}, N={r['n_total']})",
+             "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "weight": 1.0,
+             "events": r["events_total"], "total": r["n_total"]} for _, r in pooled.iterrows()]
+    rows.append({"kind": "overall", "group": "All", "label": f"Overall (k={overall.k}, N={overall.n_total})",
+                 "estimate": overall.estimate, "ci_low": overall.ci_low, "ci_high": overall.ci_high, "weight": 1.0,
+                 "events": overall.events_total, "total": overall.n_total})
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "order", range(len(frame)))
+    return frame
+
+
+def cr_analysis(cohorts: pd.DataFrame, analysis: Analysis) -> RateAnalysis:
+    """Complete remission over evaluable or treated patients, as the view asks."""
+    return rate_analysis(cohorts, "cr_count", CR_DENOMINATORS[analysis.denom], analysis.group, analysis)
+
+
+def relapse_analysis(cohorts: pd.DataFrame, analysis: Analysis, group: str) -> RateAnalysis:
+    """Relapse among patients at risk (in remission), grouped as asked."""
+    return rate_analysis(cohorts, "relapse_count", "relapse_at_risk", group, analysis)
+
+
+def pooled_table(result: RateAnalysis) -> pd.DataFrame:
+    """The pooled numbers per group as a readable table (proportions as percentages)."""
+    if result.pooled.empty:
+        return pd.DataFrame()
+    p = result.pooled
+    table = pd.DataFrame({
+        "Group": p["label"], "Cohorts (k)": p["k"], "Patients (N)": p["n_total"], "Events": p["events_total"],
+        "Pooled %": 100 * p["estimate"], "CI low %": 100 * p["ci_low"], "CI high %": 100 * p["ci_high"],
+        "PI low %": [100 * v if k > 1 else math.nan for v, k in zip(p["pi_low"], p["k"], strict=True)],
+        "PI high %": [100 * v if k > 1 else math.nan for v, k in zip(p["pi_high"], p["k"], strict=True)],
+        "tau²": [v if k > 1 else math.nan for v, k in zip(p["tau2"], p["k"], strict=True)],
+        "I² %": [100 * v if k > 1 else math.nan for v, k in zip(p["i2"], p["k"], strict=True)],
+        "Zero/all-event cohorts corrected": p["n_corrected"],
+    })
+    return table
+
+
+@dataclass(frozen=True)
+class PersistenceAnalysis:
+    cohorts: pd.DataFrame  # cohorts reporting persistence
+    by_source: pd.DataFrame  # median / IQR / range per source
+    versus_cr: pd.DataFrame  # cohorts with both persistence and CR
+    correlation: stats.Correlation
+    cohorts_in_slice: int
+
+
+def persistence_analysis(cohorts: pd.DataFrame, analysis: Analysis) -> PersistenceAnalysis:
+    """Persistence per cohort and per source, and its rank correlation with the CR rate."""
+    reported = cohorts[cohorts["max_persistence_days"].notna()].copy()
+    by_source = stats.distribution_by_group(cohorts, "nk_source", "max_persistence_days")
+    if not by_source.empty:
+        by_source.insert(1, "label", [group_label("nk_source", c) for c in by_source["nk_source"]])
+    totals = CR_DENOMINATORS[analysis.denom]
+    both = stats.cohort_rates(reported, "cr_count", totals, analysis.ci)
+    both = both.rename(columns={totals: "total"})
+    correlation = stats.spearman(both["max_persistence_days"], both["rate"])
+    return PersistenceAnalysis(reported, by_source, both, correlation, len(cohorts))
+
+
+def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
+    """Headline numbers with the CR interval over the pooled evaluable patients."""
+    events, total = int(summary["cr_events"] or 0), int(summary["cr_evaluable"] or 0)
+    low, high = stats.proportion_ci(events, total, ci_method) if total > 0 else (math.nan, math.nan)
+    return {
+        "publications": int(summary["publications"] or 0), "cohorts": int(summary["cohorts"] or 0),
+        "patients_treated": int(summary["patients_treated"] or 0), "cr_events": events, "cr_evaluable": total,
+        "cr_rate": events / total if total else None, "cr_ci_low": low, "cr_ci_high": high,
+        "cohorts_cr_not_reported": int(summary["cohorts_cr_not_reported"] or 0),
+    }

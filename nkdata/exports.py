@@ -1,0 +1,126 @@
+"""Tables and downloads for the Studies page: links, text search, the cohort card, BibTeX and RIS.
+
+References are built from the dataset's own citation fields, so an export
+never claims more than the row says (no invented pages or volumes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from nkdata import vocabulary as voc
+from nkdata.dictionary import FIELDS
+from nkdata.source import notes_from_json
+
+SEARCHABLE = ("first_author", "title", "journal", "product", "country", "cohort_id", "extraction_note", "car_target")
+
+_RIS_TYPES = {"journal_article": "JOUR", "conference_abstract": "ABST", "case_report": "JOUR", "preprint": "UNPB",
+              "company_report": "RPRT"}
+_BIB_TYPES = {"journal_article": "article", "case_report": "article", "conference_abstract": "inproceedings",
+              "preprint": "misc", "company_report": "misc"}
+
+
+def search(cohorts: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Rows whose citation, product or note contains every word of ``text`` (case-insensitive)."""
+    words = [w for w in text.lower().split() if w]
+    if not words or cohorts.empty:
+        return cohorts
+    haystack = cohorts[[c for c in SEARCHABLE if c in cohorts.columns]].astype("string").fillna("")
+    joined = haystack.apply(lambda row: " ".join(row).lower(), axis=1)
+    mask = pd.Series(True, index=cohorts.index)
+    for word in words:
+        mask &= joined.str.contains(word, regex=False)
+    return cohorts[mask]
+
+
+def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links."""
+    def first_nct(ids: Any) -> str | None:
+        ids = list(ids) if ids is not None and not isinstance(ids, str) else []
+        return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else None
+
+    return pd.DataFrame({
+        "Cohort": cohorts["cohort_id"],
+        "Study": [f"{a} {y}" for a, y in zip(cohorts["first_author"], cohorts["year"], strict=True)],
+        "Product": cohorts["product"],
+        "NK source": [voc.label(voc.NK_SOURCES, c) for c in cohorts["nk_source"]],
+        "Setting": [voc.label(voc.SETTINGS, c) for c in cohorts["setting"]],
+        "Type": [voc.label(voc.PUBLICATION_TYPES, c) for c in cohorts["publication_type"]],
+        "n treated": cohorts["n_treated"],
+        "CR": cohorts["cr_count"],
+        "n evaluable": cohorts["n_evaluable"],
+        "Superseded by": cohorts["superseded_by"],
+        "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else None for d in cohorts["doi"]],
+        "PubMed": [f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]],
+        "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
+        "Source read": cohorts["source_url"],
+    })
+
+
+def cohort_card(row: pd.Series) -> pd.DataFrame:
+    """Every field of one cohort with its value ("not reported" for null) and the curator's note."""
+    notes = notes_from_json(row.get("field_notes"))
+    from_review = set(row.get("from_review") if row.get("from_review") is not None else [])
+    rows = []
+    for field in FIELDS:
+        if field.name in ("field_notes", "from_review"):
+            continue
+        value = row.get(field.name)
+        missing = value is None or (not isinstance(value, (list, tuple, str)) and pd.isna(value)) or (
+            hasattr(value, "__len__") and not isinstance(value, str) and len(value) == 0)
+        shown = voc.NOT_REPORTED_LABEL if missing else (", ".join(value) if not isinstance(value, str) and hasattr(value, "__iter__") else str(value))
+        note = notes.get(field.name, "")
+        if field.name in from_review:
+            note = f"[from a review table] {note}".strip()
+        rows.append({"Field": field.name, "Group": field.group, "Value": shown, "Where it came from": note})
+    return pd.DataFrame(rows)
+
+
+def _references(cohorts: pd.DataFrame) -> list[dict[str, Any]]:
+    """One reference per publication in the slice, in reading order."""
+    studies = cohorts.drop_duplicates("study_id").sort_values(["year", "first_author", "study_id"])
+    return studies.to_dict("records")
+
+
+def _bib_escape(text: Any) -> str:
+    return re.sub(r"([{}&%$#_])", r"\\\1", str(text))
+
+
+def to_bibtex(cohorts: pd.DataFrame) -> str:
+    entries = []
+    for ref in _references(cohorts):
+        kind = _BIB_TYPES.get(ref["publication_type"], "misc")
+        fields = {"author": ref["first_author"] + " and others" if ref["publication_type"] != "company_report" else ref["first_author"],
+                  "title": ref["title"], "year": ref["year"]}
+        if isinstance(ref.get("journal"), str):
+            fields["booktitle" if kind == "inproceedings" else "journal"] = ref["journal"]
+        for key in ("doi", "pmid"):
+            if isinstance(ref.get(key), str):
+                fields[key] = ref[key]
+        if isinstance(ref.get("citation_detail"), str):
+            fields["note"] = ref["citation_detail"]
+        fields["url"] = ref["source_url"]
+        body = ",\n".join(f"  {k} = {{{_bib_escape(v)}}}" for k, v in fields.items())
+        entries.append(f"@{kind}{{{ref['study_id']},\n{body}\n}}")
+    return "\n\n".join(entries) + ("\n" if entries else "")
+
+
+def to_ris(cohorts: pd.DataFrame) -> str:
+    records = []
+    for ref in _references(cohorts):
+        lines = [f"TY  - {_RIS_TYPES.get(ref['publication_type'], 'GEN')}", f"AU  - {ref['first_author']}",
+                 f"TI  - {ref['title']}", f"PY  - {ref['year']}"]
+        if isinstance(ref.get("journal"), str):
+            lines.append(f"T2  - {ref['journal']}")
+        if isinstance(ref.get("doi"), str):
+            lines.append(f"DO  - {ref['doi']}")
+        if isinstance(ref.get("pmid"), str):
+            lines.append(f"AN  - PMID:{ref['pmid']}")
+        if isinstance(ref.get("citation_detail"), str):
+            lines.append(f"N1  - {ref['citation_detail']}")
+        lines += [f"UR  - {ref['source_url']}", f"ID  - {ref['study_id']}", "ER  - "]
+        records.append("\n".join(lines))
+    return "\n\n".join(records) + ("\n" if records else "")

@@ -1,0 +1,70 @@
+"""Outcomes: complete remission per cohort with intervals, pooled per group."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nkapp.components import analysis_controls, count_caption, empty_state, pct, pooled_dataframe
+from nkapp.context import PageContext, page_context
+from nkdata import analysis, charts
+from nkdata import vocabulary as voc
+from nkdata.slices import DENOMINATORS
+
+
+def render(ctx: PageContext) -> None:
+    st.title("Outcomes: complete remission")
+    choices = analysis_controls()
+    cohorts = ctx.repo.outcomes(ctx.slice)
+    if cohorts.empty:
+        empty_state()
+        return
+    result = analysis.cr_analysis(cohorts, choices)
+    denominator = DENOMINATORS[choices.denom].lower()
+    group_name = voc.GROUPINGS[choices.group]
+
+    st.subheader(f"CR rate per cohort, grouped by {group_name}")
+    if result.rates.empty:
+        empty_state(f"cohorts reporting CR over {denominator}")
+    else:
+        st.altair_chart(charts.forest_plot(result.forest, "CR rate", reference=result.overall.estimate), width="stretch")
+        if result.forest_truncated:
+            st.caption(f"{result.cohorts_shown} cohorts are too many to draw one by one: only pooled estimates are shown.")
+        count_caption(f"Complete remission (CR, with CRi/CRh/CRp as each paper counts) over {denominator}; squares "
+                      f"sized by weight within the group, lines are {choices.ci} 95% intervals, diamonds are "
+                      f"{choices.pool} random-effects pooled estimates, the dashed line is the overall estimate.",
+                      result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
+
+        o = result.overall
+        st.markdown(f"**Overall pooled CR: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}; "
+                    f"95% prediction interval {pct(o.pi_low, 1)}-{pct(o.pi_high, 1)}) from k = {o.k} cohorts, "
+                    f"N = {o.n_total} patients; tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based).")
+        pooled_dataframe(analysis.pooled_table(result))
+        t = result.test
+        if t.groups >= 2:
+            st.caption(f"Test for subgroup differences (random effects, separate tau² per group): "
+                       f"Q = {t.q_between:.2f}, df = {t.df}, p = {t.p:.3g}. With few small cohorts per group this test "
+                       "has little power; a non-significant result does not show the groups are alike.")
+        else:
+            st.caption("Test for subgroup differences: needs at least two groups with data.")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Patients by NK source")
+        groups = ctx.repo.group_summary(ctx.slice, "nk_source")
+        groups["label"] = [voc.label(voc.NK_SOURCES, c) for c in groups["group"]]
+        st.altair_chart(charts.patients_by_group(groups, "NK source"), width="stretch")
+        st.caption(f"Patients who received NK cells, {int(groups['cohorts'].sum())} cohorts "
+                   f"({int(groups['cohorts_cr_not_reported'].sum())} without a CR count).")
+    with right:
+        st.subheader("CR by setting (pooled)")
+        by_setting = analysis.rate_analysis(cohorts, "cr_count", analysis.CR_DENOMINATORS[choices.denom], "setting", choices)
+        if by_setting.pooled.empty:
+            empty_state("cohorts reporting CR")
+        else:
+            st.altair_chart(charts.pooled_bars(by_setting.pooled, "Setting", "CR rate"), width="stretch")
+            count_caption(f"Pooled CR over {denominator} per setting; thick line 95% CI, thin grey line prediction interval.",
+                          by_setting.cohorts_shown, by_setting.patients_shown, by_setting.cohorts_not_reported,
+                          by_setting.cohorts_in_slice)
+
+
+render(page_context())

@@ -1,0 +1,56 @@
+"""Relapse: relapse among patients in remission, by source and setting."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nkapp.components import analysis_controls, count_caption, empty_state, pct, pooled_dataframe
+from nkapp.context import PageContext, page_context
+from nkdata import analysis, charts
+from nkdata import vocabulary as voc
+
+RELAPSE_GROUPS = {"nk_source": "NK source", "setting": "Setting", "product_class": "Product class"}
+
+
+def render(ctx: PageContext) -> None:
+    st.title("Relapse")
+    choices = analysis_controls(show=("group", "pool", "ci"), groups=RELAPSE_GROUPS)
+    cohorts = ctx.repo.outcomes(ctx.slice)
+    if cohorts.empty:
+        empty_state()
+        return
+    result = analysis.relapse_analysis(cohorts, choices, choices.group)
+    st.subheader(f"Relapse proportion per cohort, grouped by {RELAPSE_GROUPS[choices.group]}")
+    if result.rates.empty:
+        empty_state("cohorts reporting relapse among patients at risk")
+        return
+    st.altair_chart(charts.forest_plot(result.forest, "Relapse proportion", reference=result.overall.estimate),
+                    width="stretch")
+    count_caption(f"Patients who relapsed over patients in remission at risk; {choices.ci} 95% intervals, "
+                  f"{choices.pool} pooled diamonds. Follow-up differs between cohorts.",
+                  result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
+    o = result.overall
+    st.markdown(f"**Overall pooled relapse: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}), "
+                f"k = {o.k}, N = {o.n_total}; tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based).")
+    pooled_dataframe(analysis.pooled_table(result))
+
+    st.subheader("Relapse and follow-up")
+    with_followup = result.rates.dropna(subset=["median_followup_months"])
+    if with_followup.empty:
+        empty_state("cohorts reporting both relapse and follow-up")
+    else:
+        st.altair_chart(charts.relapse_vs_followup(with_followup), width="stretch")
+        st.caption(f"{len(with_followup)} of {result.cohorts_shown} cohorts with a relapse proportion also report median "
+                   "follow-up; a short follow-up can make relapse look rare.")
+
+    st.subheader("After HSCT: prophylaxis vs. treatment of relapse")
+    post = cohorts[cohorts["setting"].isin(voc.POST_HSCT_SETTINGS)]
+    post_result = analysis.relapse_analysis(post, choices, "setting")
+    if post_result.rates.empty:
+        empty_state("post-transplant cohorts reporting relapse")
+    else:
+        st.altair_chart(charts.forest_plot(post_result.forest, "Relapse proportion"), width="stretch")
+        count_caption("The two post-HSCT settings side by side, each pooled alone.", post_result.cohorts_shown,
+                      post_result.patients_shown, post_result.cohorts_not_reported, post_result.cohorts_in_slice)
+
+render(page_context())

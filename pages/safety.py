@@ -1,0 +1,35 @@
+"""Safety: CRS, ICANS, GVHD and treatment-related deaths, with "not reported" kept apart from zero."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nkapp.components import empty_state
+from nkapp.context import PageContext, page_context
+from nkdata import charts
+from nkdata import vocabulary as voc
+
+
+def render(ctx: PageContext) -> None:
+    st.title("Safety")
+    safety = ctx.repo.safety_by_source(ctx.slice)
+    if safety.empty:
+        empty_state()
+        return
+    st.altair_chart(charts.safety_bars(safety), width="stretch")
+    st.caption("Patients per NK source: orange = patients with the event, blue = patients in cohorts that reported "
+               "the outcome without the event, grey = patients in cohorts that did not report the outcome at all "
+               "(not reported is not zero). Counts are patients, not events.")
+    table = safety.copy()
+    table["NK source"] = [voc.label(voc.NK_SOURCES, c) for c in table["nk_source"]]
+    table["Outcome"] = [voc.SAFETY_FIELDS.get(o, o) for o in table["outcome"]]
+    table["Events / patients"] = [f"{int(e)} / {int(p)}" if c else "not reported"
+                                  for e, p, c in zip(table["events"], table["patients_reported"],
+                                                     table["cohorts_reported"], strict=True)]
+    st.dataframe(table[["NK source", "Outcome", "Events / patients", "cohorts_reported", "cohorts_reported_zero",
+                        "cohorts_not_reported"]].rename(columns={
+                            "cohorts_reported": "Cohorts reporting", "cohorts_reported_zero": "of which zero",
+                            "cohorts_not_reported": "Cohorts not reporting"}), hide_index=True, width="stretch")
+
+
+render(page_context())

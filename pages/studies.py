@@ -1,0 +1,47 @@
+"""Studies: the slice as a searchable table, the cohort card with provenance, and downloads."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nkapp.components import empty_state
+from nkapp.context import PageContext, page_context
+from nkdata import exports
+
+
+def render(ctx: PageContext) -> None:
+    st.title("Studies")
+    cohorts = ctx.repo.cohorts(ctx.slice)
+    if cohorts.empty:
+        empty_state()
+        return
+    text = st.text_input("Search author, title, product, journal or notes", key="w_search")
+    found = exports.search(cohorts, text).reset_index(drop=True)
+    st.caption(f"{len(found)} of {len(cohorts)} cohorts in the slice, from {found['study_id'].nunique()} publications. "
+               "Select a row to see every number with its provenance.")
+    link = st.column_config.LinkColumn
+    event = st.dataframe(
+        exports.link_table(found), hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+        key="studies_table",
+        column_config={"DOI": link("DOI", display_text="DOI"), "PubMed": link("PubMed", display_text="PubMed"),
+                       "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
+                       "Source read": link("Source read", display_text="page")},
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows and rows[0] < len(found):
+        row = found.iloc[rows[0]]
+        st.subheader(f"{row['first_author']} {row['year']}: {row['product']}")
+        st.markdown(f"*{row['title']}*. {row['journal'] or ''}. Read: [{row['source_section']}]({row['source_url']})")
+        st.info(row["extraction_note"], icon=":material/edit_note:")
+        st.dataframe(exports.cohort_card(row), hide_index=True, width="stretch")
+
+    st.subheader("Downloads")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button("Filtered rows (CSV)", found.to_csv(index=False), "nk_aml_slice.csv", "text/csv")
+    c2.download_button("Whole dataset (Parquet)", ctx.repo.path.read_bytes(), "trials.parquet",
+                       "application/vnd.apache.parquet")
+    c3.download_button("References (BibTeX)", exports.to_bibtex(found), "nk_aml_slice.bib", "application/x-bibtex")
+    c4.download_button("References (RIS)", exports.to_ris(found), "nk_aml_slice.ris", "application/x-research-info-systems")
+
+
+render(page_context())
