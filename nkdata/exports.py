@@ -23,6 +23,16 @@ _BIB_TYPES = {"journal_article": "article", "case_report": "article", "conferenc
               "preprint": "misc", "company_report": "misc"}
 
 
+def _as_list(value: Any) -> list[str]:
+    """A list column's value as a list: null (None, NA, NaN) is an empty list."""
+    if value is None or isinstance(value, str):
+        return [] if value is None else [value]
+    try:
+        return [str(v) for v in value]
+    except TypeError:  # pandas NA / NaN for a column the file did not have
+        return []
+
+
 def search(cohorts: pd.DataFrame, text: str) -> pd.DataFrame:
     """Rows whose citation, product or note contains every word of ``text`` (case-insensitive)."""
     words = [w for w in text.lower().split() if w]
@@ -38,8 +48,8 @@ def search(cohorts: pd.DataFrame, text: str) -> pd.DataFrame:
 
 def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
     """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links."""
-    def first_nct(ids: Any) -> str | None:
-        ids = list(ids) if ids is not None and not isinstance(ids, str) else []
+    def first_nct(value: Any) -> str | None:
+        ids = _as_list(value)
         return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else None
 
     return pd.DataFrame({
@@ -63,15 +73,17 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
 def cohort_card(row: pd.Series) -> pd.DataFrame:
     """Every field of one cohort with its value ("not reported" for null) and the curator's note."""
     notes = notes_from_json(row.get("field_notes"))
-    from_review = set(row.get("from_review") if row.get("from_review") is not None else [])
+    from_review = set(_as_list(row.get("from_review")))
     rows = []
     for field in FIELDS:
         if field.name in ("field_notes", "from_review"):
             continue
         value = row.get(field.name)
-        missing = value is None or (not isinstance(value, (list, tuple, str)) and pd.isna(value)) or (
-            hasattr(value, "__len__") and not isinstance(value, str) and len(value) == 0)
-        shown = voc.NOT_REPORTED_LABEL if missing else (", ".join(value) if not isinstance(value, str) and hasattr(value, "__iter__") else str(value))
+        if field.dtype == "string_list":
+            items = _as_list(value)
+            shown = ", ".join(items) if items else voc.NOT_REPORTED_LABEL
+        else:
+            shown = voc.NOT_REPORTED_LABEL if value is None or pd.isna(value) else str(value)
         note = notes.get(field.name, "")
         if field.name in from_review:
             note = f"[from a review table] {note}".strip()

@@ -1,0 +1,37 @@
+"""The cohort card shows every number with its provenance; references export the slice's publications once."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nkdata import exports
+from nkdata.repository import TrialsRepository
+from nkdata.slices import Slice
+
+
+def test_cohort_card_has_value_and_note(repo: TrialsRepository) -> None:
+    rows = repo.cohorts(Slice()).set_index("cohort_id", drop=False)
+    card = exports.cohort_card(rows.loc["alpha2010-rr"]).set_index("Field")
+    assert card.loc["crs_any", "Value"] == "0" and card.loc["crs_any", "Where it came from"] == "fixture"
+    assert card.loc["relapse_count", "Value"] == "Not reported"
+    assert card.loc["nct_ids", "Value"] == "NCT00000001"
+    beta = exports.cohort_card(rows.loc["beta2015-cr"]).set_index("Field")
+    assert beta.loc["cr_count", "Value"] == "Not reported" and beta.loc["nct_ids", "Value"] == "Not reported"
+
+
+def test_references_once_per_publication(repo: TrialsRepository) -> None:
+    cohorts = repo.cohorts(Slice(sources=("cell_line",), include_superseded=True))
+    bib = exports.to_bibtex(cohorts)
+    assert bib.count("@article{gamma2022,") == 1 and "@inproceedings{gamma2021," in bib
+    assert "doi = {10.1000/fixture.gamma}" in bib
+    ris = exports.to_ris(cohorts)
+    assert ris.count("TY  - ") == 2 and "ID  - gamma2022" in ris and "TY  - ABST" in ris
+
+
+def test_search_and_links(repo: TrialsRepository) -> None:
+    cohorts = repo.cohorts(Slice())
+    assert list(exports.search(cohorts, "CIML children")["cohort_id"]) == ["delta2018-post"]
+    links = exports.link_table(cohorts).set_index("Cohort")
+    assert links.loc["gamma2022-low", "ClinicalTrials.gov"] == "https://clinicaltrials.gov/study/NCT00000003"
+    assert links.loc["beta2015-cr", "PubMed"] == "https://pubmed.ncbi.nlm.nih.gov/1000002/"
+    assert pd.isna(links.loc["beta2015-cr", "DOI"])
