@@ -7,22 +7,16 @@ CI the test is skipped when Chromium is missing; in CI (CI=true) that is a failu
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server
+
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "screenshots"
-LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = ["", "outcomes", "persistence", "relapse", "safety", "studies", "about"]
 
 if not CHROMIUM.exists():
@@ -33,38 +27,10 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(fixture_parquet: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "NK_TRIALS_PATH": str(fixture_parquet)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not answer /_stcore/health within 30 s")
+    with streamlit_server(fixture_parquet) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,54 @@
+"""Starting `streamlit run dashboard.py` on a free loopback port for browser and load tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parent.parent
+LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(dataset: Path, startup_seconds: float = 30) -> Iterator[str]:
+    """Serve the dashboard on 127.0.0.1 with ``dataset``; stop it (and wait) afterwards."""
+    port = free_port()
+    env = {**os.environ, "NK_TRIALS_PATH": str(dataset)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("streamlit did not answer /_stcore/health in time") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
