@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from nkdata import stats
 from nkdata import vocabulary as voc
-from nkdata.slices import Analysis
+from nkdata.slices import Analysis, Slice
+
+if TYPE_CHECKING:
+    from nkdata.repository import TrialsRepository
 
 # Above this many cohorts a forest plot cannot be read (or drawn quickly): the cohort rows are
 # left out and only the pooled diamonds are drawn; the caption says so.
@@ -114,11 +118,13 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class PersistenceAnalysis:
-    cohorts: pd.DataFrame  # cohorts reporting persistence
-    by_source: pd.DataFrame  # median / IQR / range per source
-    versus_cr: pd.DataFrame  # cohorts with both persistence and CR
-    correlation: stats.Correlation
+    cohorts: pd.DataFrame  # cohorts reporting persistence (at most MAX_POINTS, largest first)
+    by_source: pd.DataFrame  # median / IQR / range per source, over all reporting cohorts
+    versus_cr: pd.DataFrame  # cohorts with both persistence and CR (at most MAX_POINTS)
+    correlation: stats.Correlation  # over all cohorts with both values
     cohorts_in_slice: int
+    cohorts_reporting: int
+    points_truncated: bool
 
 
 def persistence_analysis(cohorts: pd.DataFrame, analysis: Analysis) -> PersistenceAnalysis:
@@ -131,7 +137,10 @@ def persistence_analysis(cohorts: pd.DataFrame, analysis: Analysis) -> Persisten
     both = stats.cohort_rates(reported, "cr_count", totals, analysis.ci)
     both = both.rename(columns={totals: "total"})
     correlation = stats.spearman(both["max_persistence_days"], both["rate"])
-    return PersistenceAnalysis(reported, by_source, both, correlation, len(cohorts))
+    shown, truncated_strip = _cap(reported, "n_treated")
+    both_shown, truncated_scatter = _cap(both, "total")
+    return PersistenceAnalysis(shown, by_source, both_shown, correlation, len(cohorts), len(reported),
+                               truncated_strip or truncated_scatter)
 
 
 def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
@@ -144,3 +153,58 @@ def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
         "cr_rate": events / total if total else None, "cr_ci_low": low, "cr_ci_high": high,
         "cohorts_cr_not_reported": int(summary["cohorts_cr_not_reported"] or 0),
     }
+
+
+# Page-level analyses: one call per page from (repository, slice, choices), so the app can cache a
+# whole view's numbers and a rerun of the same view does no work. Point charts are capped: a browser
+# cannot draw (or a reader see) hundreds of thousands of points; captions say when the cap applies.
+MAX_POINTS = 1500
+
+
+def _cap(frame: pd.DataFrame, by: str) -> tuple[pd.DataFrame, bool]:
+    if len(frame) <= MAX_POINTS:
+        return frame, False
+    return frame.nlargest(MAX_POINTS, by), True
+
+
+@dataclass(frozen=True)
+class OutcomesView:
+    cr: RateAnalysis
+    by_setting: RateAnalysis
+    patients_by_source: pd.DataFrame
+
+
+def outcomes_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> OutcomesView | None:
+    cohorts = repo.outcomes(slice_)
+    if cohorts.empty:
+        return None
+    groups = repo.group_summary(slice_, "nk_source")
+    groups["label"] = [group_label("nk_source", c) for c in groups["group"]]
+    return OutcomesView(cr_analysis(cohorts, choices),
+                        rate_analysis(cohorts, "cr_count", CR_DENOMINATORS[choices.denom], "setting", choices),
+                        groups)
+
+
+@dataclass(frozen=True)
+class RelapseView:
+    result: RateAnalysis
+    post_hsct: RateAnalysis
+    with_followup: pd.DataFrame
+    followup_truncated: bool
+
+
+def relapse_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> RelapseView | None:
+    cohorts = repo.outcomes(slice_)
+    if cohorts.empty:
+        return None
+    result = relapse_analysis(cohorts, choices, choices.group)
+    post = relapse_analysis(cohorts[cohorts["setting"].isin(voc.POST_HSCT_SETTINGS)], choices, "setting")
+    with_followup, truncated = _cap(result.rates.dropna(subset=["median_followup_months"]), "relapse_at_risk")
+    return RelapseView(result, post, with_followup, truncated)
+
+
+def persistence_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> PersistenceAnalysis | None:
+    cohorts = repo.outcomes(slice_)
+    if cohorts.empty:
+        return None
+    return persistence_analysis(cohorts, choices)

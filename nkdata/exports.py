@@ -15,8 +15,6 @@ from nkdata import vocabulary as voc
 from nkdata.dictionary import FIELDS
 from nkdata.source import notes_from_json
 
-SEARCHABLE = ("first_author", "title", "journal", "product", "country", "cohort_id", "extraction_note", "car_target")
-
 _RIS_TYPES = {"journal_article": "JOUR", "conference_abstract": "ABST", "case_report": "JOUR", "preprint": "UNPB",
               "company_report": "RPRT"}
 _BIB_TYPES = {"journal_article": "article", "case_report": "article", "conference_abstract": "inproceedings",
@@ -31,19 +29,6 @@ def _as_list(value: Any) -> list[str]:
         return [str(v) for v in value]
     except TypeError:  # pandas NA / NaN for a column the file did not have
         return []
-
-
-def search(cohorts: pd.DataFrame, text: str) -> pd.DataFrame:
-    """Rows whose citation, product or note contains every word of ``text`` (case-insensitive)."""
-    words = [w for w in text.lower().split() if w]
-    if not words or cohorts.empty:
-        return cohorts
-    haystack = cohorts[[c for c in SEARCHABLE if c in cohorts.columns]].astype("string").fillna("")
-    joined = haystack.apply(lambda row: " ".join(row).lower(), axis=1)
-    mask = pd.Series(True, index=cohorts.index)
-    for word in words:
-        mask &= joined.str.contains(word, regex=False)
-    return cohorts[mask]
 
 
 def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:

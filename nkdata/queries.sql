@@ -39,6 +39,22 @@ FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[
            $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
 ORDER BY year, first_author, cohort_id;
 
+-- name: slice_cohorts_search
+-- The Studies table: cohorts of the slice whose citation, product or notes contain every word of
+-- $words (lowercase; an empty list matches all), at most $limit rows, each carrying the match count.
+WITH s AS (
+    SELECT *, lower(concat_ws(' ', first_author, title, journal, product, country, cohort_id, extraction_note,
+                              car_target)) AS haystack
+    FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+               $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+               $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+)
+SELECT * EXCLUDE (haystack), count(*) OVER () AS matches
+FROM s
+WHERE list_bool_and(list_transform($words::VARCHAR[], lambda w: contains(haystack, w))) IS NOT FALSE
+ORDER BY year, first_author, cohort_id
+LIMIT $limit;
+
 -- name: slice_outcomes
 -- The columns the outcome, persistence and relapse analyses need (narrow: cheap on large datasets).
 SELECT cohort_id, study_id, first_author, year, product, nk_source, product_class, setting, cytokine_support,

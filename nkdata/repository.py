@@ -92,6 +92,13 @@ class TrialsRepository:
     def cohorts(self, slice_: Slice) -> pd.DataFrame:
         return self.query("slice_cohorts", slice_.sql_params())
 
+    def search_cohorts(self, slice_: Slice, text: str, limit: int) -> tuple[pd.DataFrame, int]:
+        """Rows of the slice matching every word of ``text`` (at most ``limit``), and how many match."""
+        words = [w for w in text.lower().split() if w][:20]
+        rows = self.query("slice_cohorts_search", {**slice_.sql_params(), "words": words, "limit": limit})
+        matches = int(rows["matches"].iloc[0]) if len(rows) else 0
+        return rows.drop(columns=["matches"]), matches
+
     def outcomes(self, slice_: Slice) -> pd.DataFrame:
         return self.query("slice_outcomes", slice_.sql_params())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, count_caption, empty_state, pct, pooled_dataframe
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
@@ -14,11 +15,11 @@ from nkdata.slices import DENOMINATORS
 def render(ctx: PageContext) -> None:
     st.title("Outcomes: complete remission")
     choices = analysis_controls()
-    cohorts = ctx.repo.outcomes(ctx.slice)
-    if cohorts.empty:
+    view = cached(ctx.repo, analysis.outcomes_view, ctx.slice, choices)
+    if view is None:
         empty_state()
         return
-    result = analysis.cr_analysis(cohorts, choices)
+    result = view.cr
     denominator = DENOMINATORS[choices.denom].lower()
     group_name = voc.GROUPINGS[choices.group]
 
@@ -26,7 +27,7 @@ def render(ctx: PageContext) -> None:
     if result.rates.empty:
         empty_state(f"cohorts reporting CR over {denominator}")
     else:
-        st.altair_chart(charts.forest_plot(result.forest, "CR rate", reference=result.overall.estimate), width="stretch")
+        show_chart(charts.forest_plot, result.forest, value_title="CR rate", reference=result.overall.estimate)
         if result.forest_truncated:
             st.caption(f"{result.cohorts_shown} cohorts are too many to draw one by one: only pooled estimates are shown.")
         count_caption(f"Complete remission (CR, with CRi/CRh/CRp as each paper counts) over {denominator}; squares "
@@ -50,18 +51,17 @@ def render(ctx: PageContext) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Patients by NK source")
-        groups = ctx.repo.group_summary(ctx.slice, "nk_source")
-        groups["label"] = [voc.label(voc.NK_SOURCES, c) for c in groups["group"]]
-        st.altair_chart(charts.patients_by_group(groups, "NK source"), width="stretch")
+        groups = view.patients_by_source
+        show_chart(charts.patients_by_group, groups, group_label="NK source")
         st.caption(f"Patients who received NK cells, {int(groups['cohorts'].sum())} cohorts "
                    f"({int(groups['cohorts_cr_not_reported'].sum())} without a CR count).")
     with right:
         st.subheader("CR by setting (pooled)")
-        by_setting = analysis.rate_analysis(cohorts, "cr_count", analysis.CR_DENOMINATORS[choices.denom], "setting", choices)
+        by_setting = view.by_setting
         if by_setting.pooled.empty:
             empty_state("cohorts reporting CR")
         else:
-            st.altair_chart(charts.pooled_bars(by_setting.pooled, "Setting", "CR rate"), width="stretch")
+            show_chart(charts.pooled_bars, by_setting.pooled, group_label="Setting", value_title="CR rate")
             count_caption(f"Pooled CR over {denominator} per setting; thick line 95% CI, thin grey line prediction interval.",
                           by_setting.cohorts_shown, by_setting.patients_shown, by_setting.cohorts_not_reported,
                           by_setting.cohorts_in_slice)

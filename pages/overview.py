@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nkapp.cache import cached, show_chart
 from nkapp.components import empty_state, pct
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
+from nkdata.repository import TrialsRepository
 
 
 def render(ctx: PageContext) -> None:
     st.title("Adoptive NK-cell therapy in AML: the evidence")
     st.caption("Every number is traceable to its publication (see Studies). Filters in the sidebar apply to every page.")
-    k = analysis.kpis(ctx.repo.summary(ctx.slice), ctx.view.analysis.ci)
+    k = analysis.kpis(cached(ctx.repo, TrialsRepository.summary, ctx.slice), ctx.view.analysis.ci)
     if k["cohorts"] == 0:
         empty_state()
         return
@@ -27,10 +29,10 @@ def render(ctx: PageContext) -> None:
                f"{k['cohorts_cr_not_reported']} cohort(s) did not report CR or evaluable patients and are not counted.")
 
     st.subheader("Cohorts per publication year")
-    st.altair_chart(charts.cohorts_per_year(ctx.repo.cohorts_per_year(ctx.slice)), width="stretch")
+    show_chart(charts.cohorts_per_year, cached(ctx.repo, TrialsRepository.cohorts_per_year, ctx.slice))
     st.caption("Cohorts (treated arms) by year of publication, coloured by NK source.")
     st.subheader("NK source by setting")
-    st.altair_chart(charts.source_setting_matrix(ctx.repo.source_by_setting(ctx.slice)), width="stretch")
+    show_chart(charts.source_setting_matrix, cached(ctx.repo, TrialsRepository.source_by_setting, ctx.slice))
     st.caption("Cohorts in each cell, patients treated in brackets.")
 
     st.subheader("What these data can and cannot say")

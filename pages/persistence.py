@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, empty_state
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
@@ -12,22 +13,22 @@ from nkdata import analysis, charts
 def render(ctx: PageContext) -> None:
     st.title("Persistence of infused NK cells")
     choices = analysis_controls(show=("denom", "ci"))
-    cohorts = ctx.repo.outcomes(ctx.slice)
-    if cohorts.empty:
+    result = cached(ctx.repo, analysis.persistence_view, ctx.slice, choices)
+    if result is None:
         empty_state()
         return
-    result = analysis.persistence_analysis(cohorts, choices)
     st.subheader("Longest detection per cohort")
     by = st.radio("Rows", ["product", "nk_source"], horizontal=True, key="w_persist_rows",
                   format_func={"product": "Product", "nk_source": "NK source"}.get)
     if result.cohorts.empty:
         empty_state("cohorts reporting persistence")
     else:
-        st.altair_chart(charts.persistence_strip(result.cohorts, by), width="stretch")
+        show_chart(charts.persistence_strip, result.cohorts, by=by)
     st.caption(f"Longest time the infused cells were detected (days, log scale), as each paper measured it "
                f"(method in the tooltip: chimerism, flow cytometry, qPCR...). Shows {len(result.cohorts)} of "
-               f"{result.cohorts_in_slice} cohorts; {result.cohorts_in_slice - len(result.cohorts)} did not report "
-               "persistence. Methods differ in sensitivity, so compare with care.")
+               f"{result.cohorts_in_slice} cohorts; {result.cohorts_in_slice - result.cohorts_reporting} did not "
+               "report persistence. Methods differ in sensitivity, so compare with care."
+               + (f" Only the {analysis.MAX_POINTS} largest cohorts are drawn." if result.points_truncated else ""))
     st.dataframe(result.by_source.drop(columns=["nk_source"]).rename(columns={
         "label": "NK source", "cohorts_reported": "Cohorts reporting", "cohorts_not_reported": "Not reported",
         "median": "Median (days)", "q1": "Q1", "q3": "Q3", "min": "Min", "max": "Max"}),
@@ -37,7 +38,7 @@ def render(ctx: PageContext) -> None:
     if result.versus_cr.empty:
         empty_state("cohorts reporting both persistence and CR")
         return
-    st.altair_chart(charts.persistence_vs_response(result.versus_cr), width="stretch")
+    show_chart(charts.persistence_vs_response, result.versus_cr)
     c = result.correlation
     corr = (f"Spearman rho = {c.rho:.2f} (p = {c.p:.2g}, n = {c.n} cohorts)" if c.n >= 3 and c.rho == c.rho
             else f"Too few cohorts (n = {c.n}) for a rank correlation")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, count_caption, empty_state, pct, pooled_dataframe
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
@@ -15,17 +16,16 @@ RELAPSE_GROUPS = {"nk_source": "NK source", "setting": "Setting", "product_class
 def render(ctx: PageContext) -> None:
     st.title("Relapse")
     choices = analysis_controls(show=("group", "pool", "ci"), groups=RELAPSE_GROUPS)
-    cohorts = ctx.repo.outcomes(ctx.slice)
-    if cohorts.empty:
+    view = cached(ctx.repo, analysis.relapse_view, ctx.slice, choices)
+    if view is None:
         empty_state()
         return
-    result = analysis.relapse_analysis(cohorts, choices, choices.group)
+    result = view.result
     st.subheader(f"Relapse proportion per cohort, grouped by {RELAPSE_GROUPS[choices.group]}")
     if result.rates.empty:
         empty_state("cohorts reporting relapse among patients at risk")
         return
-    st.altair_chart(charts.forest_plot(result.forest, "Relapse proportion", reference=result.overall.estimate),
-                    width="stretch")
+    show_chart(charts.forest_plot, result.forest, value_title="Relapse proportion", reference=result.overall.estimate)
     count_caption(f"Patients who relapsed over patients in remission at risk; {choices.ci} 95% intervals, "
                   f"{choices.pool} pooled diamonds. Follow-up differs between cohorts.",
                   result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
@@ -35,21 +35,20 @@ def render(ctx: PageContext) -> None:
     pooled_dataframe(analysis.pooled_table(result))
 
     st.subheader("Relapse and follow-up")
-    with_followup = result.rates.dropna(subset=["median_followup_months"])
+    with_followup = view.with_followup
     if with_followup.empty:
         empty_state("cohorts reporting both relapse and follow-up")
     else:
-        st.altair_chart(charts.relapse_vs_followup(with_followup), width="stretch")
+        show_chart(charts.relapse_vs_followup, with_followup)
         st.caption(f"{len(with_followup)} of {result.cohorts_shown} cohorts with a relapse proportion also report median "
                    "follow-up; a short follow-up can make relapse look rare.")
 
     st.subheader("After HSCT: prophylaxis vs. treatment of relapse")
-    post = cohorts[cohorts["setting"].isin(voc.POST_HSCT_SETTINGS)]
-    post_result = analysis.relapse_analysis(post, choices, "setting")
+    post_result = view.post_hsct
     if post_result.rates.empty:
         empty_state("post-transplant cohorts reporting relapse")
     else:
-        st.altair_chart(charts.forest_plot(post_result.forest, "Relapse proportion"), width="stretch")
+        show_chart(charts.forest_plot, post_result.forest, value_title="Relapse proportion")
         count_caption("The two post-HSCT settings side by side, each pooled alone.", post_result.cohorts_shown,
                       post_result.patients_shown, post_result.cohorts_not_reported, post_result.cohorts_in_slice)
 

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nkapp.cache import cached, show_chart
 from nkapp.components import empty_state
 from nkapp.context import PageContext, page_context
 from nkdata import charts
 from nkdata import vocabulary as voc
+from nkdata.repository import TrialsRepository
 
 
 def render(ctx: PageContext) -> None:
     st.title("Safety")
-    safety = ctx.repo.safety_by_source(ctx.slice)
+    safety = cached(ctx.repo, TrialsRepository.safety_by_source, ctx.slice)
     if safety.empty:
         empty_state()
         return
-    st.altair_chart(charts.safety_bars(safety), width="stretch")
+    show_chart(charts.safety_bars, safety)
     st.caption("Patients per NK source: orange = patients with the event, blue = patients in cohorts that reported "
                "the outcome without the event, grey = patients in cohorts that did not report the outcome at all "
                "(not reported is not zero). Counts are patients, not events.")
-    table = safety.copy()
+    table = safety.copy()  # the cached frame is shared: never modify it in place
     table["NK source"] = [voc.label(voc.NK_SOURCES, c) for c in table["nk_source"]]
     table["Outcome"] = [voc.SAFETY_FIELDS.get(o, o) for o in table["outcome"]]
     table["Events / patients"] = [f"{int(e)} / {int(p)}" if c else "not reported"

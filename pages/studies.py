@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nkapp.cache import cached
 from nkapp.components import empty_state
 from nkapp.context import PageContext, page_context
 from nkdata import exports
+from nkdata.repository import TrialsRepository
+
+MAX_TABLE_ROWS = 2000  # what a table can usefully show; downloads hold every matching row
+ALL_ROWS = 10**9
 
 
 def render(ctx: PageContext) -> None:
     st.title("Studies")
-    cohorts = ctx.repo.cohorts(ctx.slice)
-    if cohorts.empty:
-        empty_state()
-        return
     text = st.text_input("Search author, title, product, journal or notes", key="w_search")
-    found = exports.search(cohorts, text).reset_index(drop=True)
-    st.caption(f"{len(found)} of {len(cohorts)} cohorts in the slice, from {found['study_id'].nunique()} publications. "
+    found, matches = cached(ctx.repo, TrialsRepository.search_cohorts, ctx.slice, text, MAX_TABLE_ROWS)
+    if matches == 0:
+        empty_state("cohorts" if not text else f"cohorts matching '{text}'")
+        return
+    shown = f"the first {len(found)} of " if matches > len(found) else ""
+    st.caption(f"Showing {shown}{matches} cohorts from {found['study_id'].nunique()} publications"
+               f"{' (narrow the filters or search to see the rest; downloads hold all)' if shown else ''}. "
                "Select a row to see every number with its provenance.")
     link = st.column_config.LinkColumn
     event = st.dataframe(
@@ -35,13 +41,19 @@ def render(ctx: PageContext) -> None:
         st.info(row["extraction_note"], icon=":material/edit_note:")
         st.dataframe(exports.cohort_card(row), hide_index=True, width="stretch")
 
+    def matching_rows():  # noqa: ANN202 - built only when a download is clicked
+        return ctx.repo.search_cohorts(ctx.slice, text, ALL_ROWS)[0]
+
     st.subheader("Downloads")
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Filtered rows (CSV)", found.to_csv(index=False), "nk_aml_slice.csv", "text/csv")
-    c2.download_button("Whole dataset (Parquet)", ctx.repo.path.read_bytes(), "trials.parquet",
+    c1.download_button("Filtered rows (CSV)", lambda: matching_rows().to_csv(index=False), "nk_aml_slice.csv",
+                       "text/csv")
+    c2.download_button("Whole dataset (Parquet)", ctx.repo.path.read_bytes, "trials.parquet",
                        "application/vnd.apache.parquet")
-    c3.download_button("References (BibTeX)", exports.to_bibtex(found), "nk_aml_slice.bib", "application/x-bibtex")
-    c4.download_button("References (RIS)", exports.to_ris(found), "nk_aml_slice.ris", "application/x-research-info-systems")
+    c3.download_button("References (BibTeX)", lambda: exports.to_bibtex(matching_rows()), "nk_aml_slice.bib",
+                       "application/x-bibtex")
+    c4.download_button("References (RIS)", lambda: exports.to_ris(matching_rows()), "nk_aml_slice.ris",
+                       "application/x-research-info-systems")
 
 
 render(page_context())

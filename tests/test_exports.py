@@ -30,7 +30,12 @@ def test_references_once_per_publication(repo: TrialsRepository) -> None:
 
 def test_search_and_links(repo: TrialsRepository) -> None:
     cohorts = repo.cohorts(Slice())
-    assert list(exports.search(cohorts, "CIML children")["cohort_id"]) == ["delta2018-post"]
+    found, matches = repo.search_cohorts(Slice(), "CIML children", limit=10)
+    assert list(found["cohort_id"]) == ["delta2018-post"] and matches == 1
+    found, matches = repo.search_cohorts(Slice(), "", limit=2)
+    assert len(found) == 2 and matches == 5
+    found, _ = repo.search_cohorts(Slice(), "'; drop table trials; --", limit=10)
+    assert found.empty and repo.overview()["cohorts"] == 6
     links = exports.link_table(cohorts).set_index("Cohort")
     assert links.loc["gamma2022-low", "ClinicalTrials.gov"] == "https://clinicaltrials.gov/study/NCT00000003"
     assert links.loc["beta2015-cr", "PubMed"] == "https://pubmed.ncbi.nlm.nih.gov/1000002/"
