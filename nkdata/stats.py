@@ -39,19 +39,8 @@ def proportion_ci(k: int, n: int, method: str = "clopper-pearson", level: float 
     """Interval for k events in n patients; exact at k = 0 and k = n."""
     if n <= 0 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    alpha = 1 - level
-    if method == "clopper-pearson":
-        low = 0.0 if k == 0 else float(sps.beta.ppf(alpha / 2, k, n - k + 1))
-        high = 1.0 if k == n else float(sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
-        return low, high
-    if method == "wilson":
-        z = _z(level)
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        low, high = centre - half, centre + half
-        return (0.0 if k == 0 else max(0.0, low)), (1.0 if k == n else min(1.0, high))
-    raise ValueError(f"unknown CI method {method!r}; use one of {CI_METHODS}")
+    low, high = proportion_ci_arrays(np.array([k]), np.array([n]), method, level)
+    return float(low[0]), float(high[0])
 
 
 def _expit(x: float) -> float:
