@@ -20,8 +20,9 @@ def empty_state(what: str = "cohorts") -> None:
 
 def count_caption(definition: str, shown: int, patients: int, not_reported: int, total: int) -> None:
     """The caption under every chart: what it shows and how many cohorts it leaves out as not reported."""
-    st.caption(f"{definition} Shows {shown} of {total} cohorts in the slice ({patients} patients); "
-               f"{not_reported} cohort(s) did not report it and are not drawn (not reported is not zero).")
+    st.caption(f"{definition} Shows {shown} of {total} primary cohorts in the slice ({patients} patients); "
+               f"{not_reported} cohort(s) did not report it and are not drawn (not reported is not zero). "
+               "Superseded reports are never pooled.")
 
 
 def pct(value: float | None, digits: int = 0) -> str:

@@ -161,6 +161,11 @@ def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
 MAX_POINTS = 1500
 
 
+def primary_only(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """Superseded reports never enter a pooled estimate or correlation, even when the user shows them."""
+    return cohorts[cohorts["superseded_by"].isna()] if "superseded_by" in cohorts.columns else cohorts
+
+
 def _cap(frame: pd.DataFrame, by: str) -> tuple[pd.DataFrame, bool]:
     if len(frame) <= MAX_POINTS:
         return frame, False
@@ -175,7 +180,7 @@ class OutcomesView:
 
 
 def outcomes_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> OutcomesView | None:
-    cohorts = repo.outcomes(slice_)
+    cohorts = primary_only(repo.outcomes(slice_))
     if cohorts.empty:
         return None
     groups = repo.group_summary(slice_, "nk_source")
@@ -194,7 +199,7 @@ class RelapseView:
 
 
 def relapse_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> RelapseView | None:
-    cohorts = repo.outcomes(slice_)
+    cohorts = primary_only(repo.outcomes(slice_))
     if cohorts.empty:
         return None
     result = relapse_analysis(cohorts, choices, choices.group)
@@ -204,7 +209,7 @@ def relapse_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> 
 
 
 def persistence_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> PersistenceAnalysis | None:
-    cohorts = repo.outcomes(slice_)
+    cohorts = primary_only(repo.outcomes(slice_))
     if cohorts.empty:
         return None
     return persistence_analysis(cohorts, choices)

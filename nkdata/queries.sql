@@ -57,7 +57,7 @@ LIMIT $limit;
 
 -- name: slice_outcomes
 -- The columns the outcome, persistence and relapse analyses need (narrow: cheap on large datasets).
-SELECT cohort_id, study_id, first_author, year, product, nk_source, product_class, setting, cytokine_support,
+SELECT cohort_id, study_id, superseded_by, first_author, year, product, nk_source, product_class, setting, cytokine_support,
        n_treated, n_evaluable, cr_count, relapse_count, relapse_at_risk, median_followup_months,
        max_persistence_days, persistence_method, persistence_note
 FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],

@@ -60,6 +60,13 @@ def test_outcomes_treated_denominator_is_default() -> None:
     assert overall["estimate"] == pytest.approx(pool_proportions([2, 3], [10, 6], "REML").estimate)
 
 
+def test_superseded_reports_never_pooled() -> None:
+    at = run_app({"source": "cell_line", "superseded": "1"}, page="pages/outcomes.py")
+    forest = chart_rows(at)[0]
+    assert sorted(r["cohort_id"] for r in forest if r.get("kind") == "cohort") == ["gamma2022-high", "gamma2022-low"]
+    assert {m.label: m.value for m in run_app({"source": "cell_line", "superseded": "1"}).metric}["Cohorts"] == "3"
+
+
 def test_mixed_cohorts_can_be_left_out() -> None:
     at = run_app({"source": "peripheral_blood", "mixed": "0"})
     assert {m.label: m.value for m in at.metric}["Cohorts"] == "1"
