@@ -131,6 +131,8 @@ FIELDS: tuple[Field, ...] = (
           "JSON object: for each reported number, where in the source it came from."),
     Field("from_review", "string_list", "provenance",
           "Fields whose value came only from a review's table rather than the primary paper."),
+    Field("unverified", "string_list", "provenance",
+          "Citation fields no page read confirmed (e.g. a first author not shown): verify before citing."),
 )
 
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

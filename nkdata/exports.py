@@ -59,9 +59,10 @@ def cohort_card(row: pd.Series) -> pd.DataFrame:
     """Every field of one cohort with its value ("not reported" for null) and the curator's note."""
     notes = notes_from_json(row.get("field_notes"))
     from_review = set(_as_list(row.get("from_review")))
+    unverified = set(_as_list(row.get("unverified")))
     rows = []
     for field in FIELDS:
-        if field.name in ("field_notes", "from_review"):
+        if field.name in ("field_notes", "from_review", "unverified"):
             continue
         value = row.get(field.name)
         if field.dtype == "string_list":
@@ -72,6 +73,8 @@ def cohort_card(row: pd.Series) -> pd.DataFrame:
         note = notes.get(field.name, "")
         if field.name in from_review:
             note = f"[from a review table] {note}".strip()
+        if field.name in unverified:
+            note = f"[not confirmed on a page read: verify] {note}".strip()
         rows.append({"Field": field.name, "Group": field.group, "Value": shown, "Where it came from": note})
     return pd.DataFrame(rows)
 

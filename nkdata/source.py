@@ -109,7 +109,7 @@ def _merge(defaults: dict[str, Any], cohort: dict[str, Any], file_name: str) -> 
     record: Record = {name: None for name in FIELDS_BY_NAME}
     record.update({k: v for k, v in defaults.items() if k in FIELDS_BY_NAME})
     record.update({k: v for k, v in cohort.items() if k in FIELDS_BY_NAME})
-    for list_field in ("nct_ids", "from_review"):
+    for list_field in ("nct_ids", "from_review", "unverified"):
         if record[list_field] is None:
             record[list_field] = []
     record["field_notes"] = notes_to_json(notes)

@@ -50,7 +50,7 @@ RULES: dict[str, str] = {
     "superseded_target_exists": "superseded_by names an existing, different cohort.",
     "superseded_no_cycle": "Following superseded_by never comes back to the same cohort.",
     "note_required": "Every reported number has a note saying where in the source it came from.",
-    "note_unknown_field": "Notes and from_review name fields of the dictionary.",
+    "note_unknown_field": "Notes, from_review and unverified name fields of the dictionary.",
     "mixed_needs_composition": "A mixed-diagnosis cohort (aml_only false) states its diagnosis_mix.",
     "car_target_required": "A CAR-engineered product names its CAR target.",
     "citation_present": "A journal article has a DOI, a PMID, or the citation_detail shown on the page read.",
@@ -190,11 +190,12 @@ def check_provenance(record: Record) -> Iterable[tuple[str | None, str, str]]:
     for name in notes:
         if name not in FIELDS_BY_NAME:
             yield "notes", "note_unknown_field", f"note for unknown field {name!r}"
-    from_review = record.get("from_review")
-    if isinstance(from_review, list):
-        for name in from_review:
-            if name not in FIELDS_BY_NAME:
-                yield "from_review", "note_unknown_field", f"from_review names unknown field {name!r}"
+    for list_name in ("from_review", "unverified"):
+        names = record.get(list_name)
+        if isinstance(names, list):
+            for name in names:
+                if name not in FIELDS_BY_NAME:
+                    yield list_name, "note_unknown_field", f"{list_name} names unknown field {name!r}"
     if record.get("aml_only") is False and not record.get("diagnosis_mix"):
         yield "diagnosis_mix", "mixed_needs_composition", "aml_only is false, so diagnosis_mix must say what the cohort mixes"
     if record.get("product_class") == "car_engineered" and not record.get("car_target"):

@@ -17,6 +17,7 @@ def test_cohort_card_has_value_and_note(repo: TrialsRepository) -> None:
     assert card.loc["nct_ids", "Value"] == "NCT00000001"
     beta = exports.cohort_card(rows.loc["beta2015-cr"]).set_index("Field")
     assert beta.loc["cr_count", "Value"] == "Not reported" and beta.loc["nct_ids", "Value"] == "Not reported"
+    assert beta.loc["first_author", "Where it came from"].startswith("[not confirmed on a page read")
 
 
 def test_references_once_per_publication(repo: TrialsRepository) -> None:
