@@ -60,6 +60,15 @@ def analysis_controls(show: tuple[str, ...] = ("group", "denom", "pool", "ci"),
 _PERCENT_COLUMNS = ("Pooled %", "CI low %", "CI high %", "PI low %", "PI high %", "I² %")
 
 
+def not_reported_text(table: pd.DataFrame, columns: list[str], digits: int = 1) -> pd.DataFrame:
+    """Numbers as text with "not reported" where the value is missing, so a blank never reads as zero."""
+    out = table.copy()
+    for column in columns:
+        out[column] = [voc.NOT_REPORTED_LABEL.lower() if pd.isna(v) else f"{v:.{digits}f}".rstrip("0").rstrip(".")
+                       for v in out[column]]
+    return out
+
+
 def pooled_dataframe(table: pd.DataFrame) -> None:
     """The pooled-estimates table, formatted the same way on every page."""
     config = {c: st.column_config.NumberColumn(format="%.1f") for c in _PERCENT_COLUMNS}

@@ -111,7 +111,7 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
         "PI high %": [100 * v if k > 1 else math.nan for v, k in zip(p["pi_high"], p["k"], strict=True)],
         "tau²": [v if k > 1 else math.nan for v, k in zip(p["tau2"], p["k"], strict=True)],
         "I² %": [100 * v if k > 1 else math.nan for v, k in zip(p["i2"], p["k"], strict=True)],
-        "Zero/all-event cohorts corrected": p["n_corrected"],
+        "0/all-event cohorts (+0.5)": p["n_corrected"],
     })
     return table
 

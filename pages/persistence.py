@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, empty_state
+from nkapp.components import analysis_controls, empty_state, not_reported_text
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
 
@@ -29,10 +29,10 @@ def render(ctx: PageContext) -> None:
                f"{result.cohorts_in_slice} cohorts; {result.cohorts_in_slice - result.cohorts_reporting} did not "
                "report persistence. Methods differ in sensitivity, so compare with care."
                + (f" Only the {analysis.MAX_POINTS} largest cohorts are drawn." if result.points_truncated else ""))
-    st.dataframe(result.by_source.drop(columns=["nk_source"]).rename(columns={
+    st.dataframe(not_reported_text(result.by_source.drop(columns=["nk_source"]).rename(columns={
         "label": "NK source", "cohorts_reported": "Cohorts reporting", "cohorts_not_reported": "Not reported",
         "median": "Median (days)", "q1": "Q1", "q3": "Q3", "min": "Min", "max": "Max"}),
-        hide_index=True, width="stretch")
+        ["Median (days)", "Q1", "Q3", "Min", "Max"]), hide_index=True, width="stretch")
 
     st.subheader("Persistence and complete remission")
     if result.versus_cr.empty:
