@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from nkdata.dictionary import (
-    COUNT_FIELDS,
     FIELDS,
     FIELDS_BY_NAME,
     NOTED_FIELDS,

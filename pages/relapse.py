@@ -8,7 +8,6 @@ from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, count_caption, empty_state, pct, pooled_dataframe
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
-from nkdata import vocabulary as voc
 
 RELAPSE_GROUPS = {"nk_source": "NK source", "setting": "Setting", "product_class": "Product class"}
 

@@ -13,7 +13,6 @@ import asyncio
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest

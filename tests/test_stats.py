@@ -56,7 +56,7 @@ def test_vectorised_intervals_match_scalar(method: str) -> None:
     from nkdata.stats import proportion_ci_arrays
     ks, ns = [0, 3, 10, 1, 7], [6, 11, 10, 2, 30]
     low, high = proportion_ci_arrays(ks, ns, method)
-    for i, (k, n) in enumerate(zip(ks, ns)):
+    for i, (k, n) in enumerate(zip(ks, ns, strict=True)):
         assert (low[i], high[i]) == pytest.approx(proportion_ci(k, n, method), abs=1e-12)
 
 
