@@ -10,6 +10,7 @@ from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice, Vocabulary, narrow_products
 from nkapp import state
+from nkapp.cache import cached
 
 
 def _multi(label: str, key: str, options: list[str], format_func: Callable[[str], str], help_text: str) -> list[str]:
@@ -89,7 +90,7 @@ def sidebar_filters(repo: TrialsRepository, vocab: Vocabulary, products_by_sourc
                          **{field: tuple(values) for field, values in chosen.items()},
                          include_mixed=bool(mixed), include_superseded=bool(superseded))
     state.store_slice(chosen_slice)
-    funnel = repo.filter_funnel(chosen_slice)
+    funnel = cached(repo, TrialsRepository.filter_funnel, chosen_slice)
     for placeholder, row in zip(captions, funnel.itertuples(index=False), strict=True):
         placeholder.caption(f"{int(row.cohorts)} cohorts · {int(row.patients)} patients remain")
     return chosen_slice

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 MAX_FOREST_COHORTS = 250
 
 CR_DENOMINATORS = {"evaluable": "n_evaluable", "treated": "n_treated"}
+# Columns a per-cohort rate row carries for labels, tooltips and the follow-up scatter.
+_LABEL_COLUMNS = ["cohort_id", "first_author", "year", "product", "nk_source", "setting", "relapse_at_risk",
+                  "median_followup_months"]
 
 
 def group_label(group: str, code: object) -> str:
@@ -36,7 +39,10 @@ def group_label(group: str, code: object) -> str:
 
 @dataclass(frozen=True)
 class RateAnalysis:
-    """Per-cohort proportions with intervals, pooled per group and overall."""
+    """Per-cohort proportions with intervals, pooled per group and overall.
+
+    ``rates`` keeps at most MAX_POINTS cohorts (largest first) so a cached result stays small;
+    the counts cover every cohort."""
 
     events: str
     totals: str
@@ -49,20 +55,14 @@ class RateAnalysis:
     cohorts_in_slice: int
     cohorts_not_reported: int
     forest_truncated: bool
-
-    @property
-    def cohorts_shown(self) -> int:
-        return len(self.rates)
-
-    @property
-    def patients_shown(self) -> int:
-        return int(self.rates[self.totals].sum()) if len(self.rates) else 0
+    cohorts_shown: int
+    patients_shown: int
 
 
 def rate_analysis(cohorts: pd.DataFrame, events: str, totals: str, group: str, analysis: Analysis,
                   level: float = 0.95) -> RateAnalysis:
     """Intervals, forest rows, pooled estimates per group and overall, and the subgroup test."""
-    rates = stats.cohort_rates(cohorts, events, totals, analysis.ci, level)
+    rates = stats.cohort_rates(cohorts, events, totals, analysis.ci, level, keep=[*_LABEL_COLUMNS, group])
     pooled, test = stats.pool_by_group(rates, group, events, totals, analysis.pool, level, analysis.ci)
     if not pooled.empty:
         pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
@@ -72,9 +72,10 @@ def rate_analysis(cohorts: pd.DataFrame, events: str, totals: str, group: str, a
     forest = stats.forest_rows(forest_input, group, events, totals, analysis.pool, level, analysis.ci)
     if truncated:
         forest = _diamonds_only(pooled, overall, group)
-    return RateAnalysis(events, totals, group, rates, forest, pooled, overall, test,
+    return RateAnalysis(events, totals, group, _cap(rates, totals)[0], forest, pooled, overall, test,
                         cohorts_in_slice=len(cohorts), cohorts_not_reported=len(cohorts) - len(rates),
-                        forest_truncated=truncated)
+                        forest_truncated=truncated, cohorts_shown=len(rates),
+                        patients_shown=int(rates[totals].sum()) if len(rates) else 0)
 
 
 def _diamonds_only(pooled: pd.DataFrame, overall: stats.PooledResult, group: str) -> pd.DataFrame:
@@ -204,7 +205,8 @@ def relapse_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> 
         return None
     result = relapse_analysis(cohorts, choices, choices.group)
     post = relapse_analysis(cohorts[cohorts["setting"].isin(voc.POST_HSCT_SETTINGS)], choices, "setting")
-    with_followup, truncated = _cap(result.rates.dropna(subset=["median_followup_months"]), "relapse_at_risk")
+    all_rates = stats.cohort_rates(cohorts, "relapse_count", "relapse_at_risk", choices.ci)
+    with_followup, truncated = _cap(all_rates.dropna(subset=["median_followup_months"]), "relapse_at_risk")
     return RelapseView(result, post, with_followup, truncated)
 
 

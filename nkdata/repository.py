@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from nkdata import vocabulary as voc
 from nkdata.dataset import open_parquet_schema, release_of, schema_issues
@@ -22,6 +23,7 @@ from nkdata.issues import DatasetError, Issue
 from nkdata.queries import load_queries, parameter_names
 from nkdata.slices import Slice, Vocabulary
 
+_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 _DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
                  "string_list": "VARCHAR[]"}
 
@@ -39,23 +41,26 @@ class TrialsRepository:
         self._con = duckdb.connect()
         self._setup_lock = threading.Lock()
         try:
-            self._con.execute("CREATE TABLE trials AS SELECT * FROM read_parquet($path)", {"path": str(self.path)})
+            self._create_view(set(schema.names))
+            self._con.execute("SELECT count(*) FROM trials").fetchall()
         except duckdb.Error as exc:
             self._con.close()
             raise DatasetError([Issue(str(self.path), None, None, None, "parquet_readable",
                                       f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")],
                                hint="Rebuild it with `python -m nkdata build`.") from exc
-        self._add_missing_optional_columns(set(schema.names))
         self._con.execute(self._queries["setup_slice_macro"])
         self._check_codes()
         self.release: dict[str, Any] = release_of(self.path)
 
-    def _add_missing_optional_columns(self, present: set[str]) -> None:
-        """A user's own file may omit optional columns: they read as 'not reported'."""
-        for field in FIELDS:
-            if field.name not in present:
-                # Both names and types come from the data dictionary, never from input.
-                self._con.execute(f'ALTER TABLE trials ADD COLUMN "{field.name}" {_DUCKDB_TYPES[field.dtype]}')
+    def _create_view(self, present: set[str]) -> None:
+        """`trials` is a view over the file: DuckDB reads only the columns and row groups a query
+        needs, so a million-row dataset is not copied into memory. Optional columns a user's file
+        lacks read as null ('not reported'). The path is the operator's setting, not user input;
+        a view cannot take a bound parameter, so it is written as a quoted SQL string literal."""
+        missing = "".join(f', CAST(NULL AS {_DUCKDB_TYPES[f.dtype]}) AS "{f.name}"'
+                          for f in FIELDS if f.name not in present)  # names and types from the dictionary
+        literal = "'" + str(self.path).replace("'", "''") + "'"
+        self._con.execute(f"CREATE VIEW trials AS SELECT *{missing} FROM read_parquet({literal})")
 
     def _check_codes(self) -> None:
         bad = self.query("invalid_codes", {
@@ -85,7 +90,10 @@ class TrialsRepository:
         if missing:
             raise KeyError(f"query {name!r} needs parameters {sorted(missing)}")
         with self._con.cursor() as cursor:
-            return cursor.execute(sql, bound).df()
+            # Via Arrow: half the time and a lower memory peak than .df() at 10^6 rows (measured);
+            # integer columns stay nullable integers, so null stays null and 0 stays 0.
+            table = cursor.sql(sql, params=bound).to_arrow_table()
+        return table.to_pandas(types_mapper=_PANDAS_TYPES.get, self_destruct=True)
 
     # Named queries over a slice -------------------------------------------------------------
 

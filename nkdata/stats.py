@@ -184,10 +184,12 @@ def proportion_ci_arrays(k: np.ndarray, n: np.ndarray, method: str = "clopper-pe
 
 
 def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str = "clopper-pearson",
-                 level: float = 0.95) -> pd.DataFrame:
+                 level: float = 0.95, keep: list[str] | None = None) -> pd.DataFrame:
     """Cohorts with both counts reported, with rate and interval; others are left out here
-    (callers count them as "not reported")."""
-    usable = cohorts[cohorts[events].notna() & cohorts[totals].notna() & (cohorts[totals] > 0)].copy()
+    (callers count them as "not reported"). ``keep`` limits the copied columns (memory on big slices)."""
+    mask = cohorts[events].notna() & cohorts[totals].notna() & (cohorts[totals] > 0)
+    columns = list(dict.fromkeys([*(keep or cohorts.columns), events, totals]))
+    usable = cohorts.loc[mask, columns].copy()
     usable[events] = usable[events].astype(int)
     usable[totals] = usable[totals].astype(int)
     low, high = proportion_ci_arrays(usable[events].to_numpy(), usable[totals].to_numpy(), ci_method, level)

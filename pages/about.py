@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from nkapp.context import PageContext, page_context
+from nkapp.context import PageContext, dataset_facts, page_context
 from nkdata.dictionary import FIELDS
 from nkdata.paths import REPO_ROOT
 from nkdata.validation import RULES
@@ -13,7 +13,7 @@ from nkdata.validation import RULES
 
 def render(ctx: PageContext) -> None:
     st.title("About & methods")
-    overview = ctx.repo.overview()
+    _, _, overview = dataset_facts(ctx.repo)
     release = ctx.repo.release
     st.markdown(
         f"**Data version {release.get('version', 'unversioned (user-supplied file)')}**"
