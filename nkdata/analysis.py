@@ -68,26 +68,14 @@ def rate_analysis(cohorts: pd.DataFrame, events: str, totals: str, group: str, a
         pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
     overall = stats.pool_proportions(rates[events].tolist(), rates[totals].tolist(), analysis.pool, level, analysis.ci)
     truncated = len(rates) > MAX_FOREST_COHORTS
-    forest_input = rates if not truncated else rates.iloc[0:0]
-    forest = stats.forest_rows(forest_input, group, events, totals, analysis.pool, level, analysis.ci)
-    if truncated:
-        forest = _diamonds_only(pooled, overall, group)
+    forest = stats.forest_rows(rates, group, events, totals, analysis.pool, level, analysis.ci,
+                               include_cohorts=not truncated)
+    forest.insert(2, "group_label", ["All" if g == "All" and kind == "overall" else group_label(group, g)
+                                     for g, kind in zip(forest["group"], forest["kind"], strict=True)])
     return RateAnalysis(events, totals, group, _cap(rates, totals)[0], forest, pooled, overall, test,
                         cohorts_in_slice=len(cohorts), cohorts_not_reported=len(cohorts) - len(rates),
                         forest_truncated=truncated, cohorts_shown=len(rates),
                         patients_shown=int(rates[totals].sum()) if len(rates) else 0)
-
-
-def _diamonds_only(pooled: pd.DataFrame, overall: stats.PooledResult, group: str) -> pd.DataFrame:
-    rows = [{"kind": "pooled", "group": r[group], "label": f"Pooled: {r[group]} (k={r['k']}, N={r['n_total']})",
-             "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "weight": 1.0,
-             "events": r["events_total"], "total": r["n_total"]} for _, r in pooled.iterrows()]
-    rows.append({"kind": "overall", "group": "All", "label": f"Overall (k={overall.k}, N={overall.n_total})",
-                 "estimate": overall.estimate, "ci_low": overall.ci_low, "ci_high": overall.ci_high, "weight": 1.0,
-                 "events": overall.events_total, "total": overall.n_total})
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "order", range(len(frame)))
-    return frame
 
 
 def cr_analysis(cohorts: pd.DataFrame, analysis: Analysis) -> RateAnalysis:

@@ -87,10 +87,7 @@ def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
 def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = None) -> alt.Chart:
     """Forest plot: cohort squares sized by weight with CI lines, diamonds for pooled estimates."""
     data = rows.copy()
-    data["Group"] = [voc.label(voc.NK_SOURCES, g) if g in voc.NK_SOURCES else
-                     voc.label(voc.SETTINGS, g) if g in voc.SETTINGS else
-                     voc.label(voc.PRODUCT_CLASSES, g) if g in voc.PRODUCT_CLASSES else str(g)
-                     for g in data["group"]]
+    data["Group"] = data["group_label"] if "group_label" in data.columns else data["group"].astype(str)
     display = [lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
                for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"], strict=True)]
     seen: dict[str, int] = {}

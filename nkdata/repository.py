@@ -8,7 +8,6 @@ fails once, with a DatasetError that says what is wrong, instead of in a chart.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,6 @@ class TrialsRepository:
         if problems:
             raise DatasetError(problems, hint="The file does not follow the data dictionary.")
         self._con = duckdb.connect()
-        self._setup_lock = threading.Lock()
         try:
             self._create_view(set(schema.names))
             self._con.execute("SELECT count(*) FROM trials").fetchall()

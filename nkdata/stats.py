@@ -221,9 +221,10 @@ def pool_by_group(rates: pd.DataFrame, group: str, events: str, totals: str, met
 
 
 def forest_rows(rates: pd.DataFrame, group: str, events: str, totals: str, method: str = "REML",
-                level: float = 0.95, single_ci: str = "clopper-pearson") -> pd.DataFrame:
+                level: float = 0.95, single_ci: str = "clopper-pearson", include_cohorts: bool = True) -> pd.DataFrame:
     """The rows of a forest plot: each cohort (weight within its subgroup), a diamond per
-    subgroup and one overall diamond, in display order."""
+    subgroup and one overall diamond, in display order. Without ``include_cohorts`` only the
+    diamonds (for slices with too many cohorts to draw)."""
     columns = ["order", "kind", "group", "label", "estimate", "ci_low", "ci_high", "weight", "events", "total",
                "cohort_id", "first_author", "year", "product"]
     if rates.empty:
@@ -232,9 +233,11 @@ def forest_rows(rates: pd.DataFrame, group: str, events: str, totals: str, metho
     out: list[dict] = []
     for _, g in pooled.iterrows():
         part = rates[rates[group] == g[group]].sort_values(["year", "first_author", "cohort_id"])
+        if not include_cohorts:
+            part = part.iloc[0:0]
         y, v, _ = _logit_and_variance(part[events].to_numpy(float), part[totals].to_numpy(float))
         w = 1.0 / (v + (g["tau2"] if g["k"] > 1 else 0.0))
-        weights = w / w.sum()
+        weights = w / w.sum() if len(w) else w
         for (_, row), weight in zip(part.iterrows(), weights, strict=True):
             out.append({"kind": "cohort", "group": g[group],
                         "label": f"{row['first_author']} {row['year']} - {row['product']} ({row[events]}/{row[totals]})",

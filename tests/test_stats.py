@@ -140,3 +140,12 @@ def test_spearman_and_distribution() -> None:
     a = d.set_index("g").loc["a"]
     assert (a["median"], a["min"], a["max"], a["cohorts_not_reported"]) == (10.5, 7, 14, 1)
     assert d.set_index("g").loc["b", "cohorts_reported"] == 0
+
+
+def test_forest_without_cohorts_keeps_the_same_diamonds() -> None:
+    rates = _rates()
+    full = forest_rows(rates, "grp", "cr_count", "n_evaluable")
+    diamonds = forest_rows(rates, "grp", "cr_count", "n_evaluable", include_cohorts=False)
+    assert set(diamonds["kind"]) == {"pooled", "overall"}
+    expected = full[full["kind"] != "cohort"][["label", "estimate", "ci_low", "ci_high"]].reset_index(drop=True)
+    assert diamonds[["label", "estimate", "ci_low", "ci_high"]].equals(expected)
