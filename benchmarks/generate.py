@@ -98,6 +98,7 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "extraction_note": ["Synthetic row for benchmarks."] * rows,
         "field_notes": [json.dumps({name: "synthetic" for name in NOTED_FIELDS})] * rows,
         "from_review": [[] for _ in range(rows)],
+        "unverified": [[] for _ in range(rows)],
     }
     # relapse_at_risk is reported only where relapse is
     columns["relapse_at_risk"] = [a if r is not None else None

@@ -3,6 +3,12 @@
 Each function returns the numbers a page shows together with the counts its
 caption needs (cohorts shown, patients, cohorts "not reported"), computed in
 one place so a chart and its caption can never disagree.
+
+Nothing here holds one row per cohort of the slice: pooling and rank correlation
+read the slice's distinct (group, events, total) rows with their multiplicities,
+and only the cohorts drawn one by one (at most MAX_FOREST_COHORTS in a forest,
+MAX_POINTS in a point chart) are fetched with their labels. A million-cohort
+dataset therefore costs about what the bundled one does.
 """
 
 from __future__ import annotations
@@ -23,11 +29,11 @@ if TYPE_CHECKING:
 # Above this many cohorts a forest plot cannot be read (or drawn quickly): the cohort rows are
 # left out and only the pooled diamonds are drawn; the caption says so.
 MAX_FOREST_COHORTS = 250
+# Point charts draw at most this many cohorts (the largest): a browser cannot draw, or a reader
+# see, hundreds of thousands of points; captions say when the cap applies.
+MAX_POINTS = 1500
 
 CR_DENOMINATORS = {"evaluable": "n_evaluable", "treated": "n_treated"}
-# Columns a per-cohort rate row carries for labels, tooltips and the follow-up scatter.
-_LABEL_COLUMNS = ["cohort_id", "first_author", "year", "product", "nk_source", "setting", "relapse_at_risk",
-                  "median_followup_months"]
 
 
 def group_label(group: str, code: object) -> str:
@@ -37,17 +43,28 @@ def group_label(group: str, code: object) -> str:
     return voc.label(voc.GROUP_VOCABULARIES.get(group, {}), code)
 
 
+def _nan_if_null(value: object) -> float:
+    return math.nan if value is None or pd.isna(value) else float(value)
+
+
+def _reported(counts: pd.DataFrame) -> pd.DataFrame:
+    """Rows of rate_counts with both counts reported (total > 0), as plain integers."""
+    mask = counts["events"].notna() & counts["total"].notna() & (counts["total"] > 0)
+    return counts[mask].astype({"events": int, "total": int, "cohorts": int})
+
+
 @dataclass(frozen=True)
 class RateAnalysis:
-    """Per-cohort proportions with intervals, pooled per group and overall.
+    """Proportions pooled per group and overall, the subgroup test, and the forest rows.
 
-    ``rates`` keeps at most MAX_POINTS cohorts (largest first) so a cached result stays small;
-    the counts cover every cohort."""
+    ``cohorts`` holds the reporting cohorts with their intervals when there are at most
+    MAX_FOREST_COHORTS of them (empty otherwise: ``forest_truncated``); the counts cover
+    every cohort of the slice."""
 
     events: str
     totals: str
     group: str
-    rates: pd.DataFrame
+    cohorts: pd.DataFrame
     forest: pd.DataFrame
     pooled: pd.DataFrame
     overall: stats.PooledResult
@@ -59,33 +76,45 @@ class RateAnalysis:
     patients_shown: int
 
 
-def rate_analysis(cohorts: pd.DataFrame, events: str, totals: str, group: str, analysis: Analysis,
-                  level: float = 0.95) -> RateAnalysis:
-    """Intervals, forest rows, pooled estimates per group and overall, and the subgroup test."""
-    rates = stats.cohort_rates(cohorts, events, totals, analysis.ci, level, keep=[*_LABEL_COLUMNS, group])
-    pooled, test = stats.pool_by_group(rates, group, events, totals, analysis.pool, level, analysis.ci)
-    if not pooled.empty:
-        pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
-    overall = stats.pool_proportions(rates[events].tolist(), rates[totals].tolist(), analysis.pool, level, analysis.ci)
-    truncated = len(rates) > MAX_FOREST_COHORTS
-    forest = stats.forest_rows(rates, group, events, totals, analysis.pool, level, analysis.ci,
-                               include_cohorts=not truncated)
+def rate_analysis(repo: TrialsRepository, slice_: Slice, events: str, totals: str, group: str,
+                  analysis: Analysis, groups: tuple[str, ...] = (), level: float = 0.95) -> RateAnalysis:
+    """Pooled estimates per group and overall, the subgroup test and the forest rows, over the
+    primary cohorts of the slice (only groups ``groups``, when given)."""
+    counts = repo.rate_counts(slice_, group, events, totals)
+    if groups:
+        counts = counts[counts["grp"].isin(groups)]
+    reported = _reported(counts)
+    pooled, test = stats.pool_by_group(reported, "grp", "events", "total", analysis.pool, level, analysis.ci,
+                                       counts="cohorts")
+    overall = stats.pool_proportions(reported["events"], reported["total"], analysis.pool, level, analysis.ci,
+                                     reported["cohorts"])
+    shown = int(reported["cohorts"].sum())
+    truncated = shown > MAX_FOREST_COHORTS
+    cohorts = pd.DataFrame(columns=["cohort_id", "first_author", "year", "product", "grp", "events", "total"])
+    if shown and not truncated:
+        rows, _ = repo.cohort_points(slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups)
+        cohorts = stats.cohort_rates(rows, "events", "total", analysis.ci, level)
+    forest = stats.forest_rows(pooled, overall, "grp", cohorts)
     forest.insert(2, "group_label", ["All" if g == "All" and kind == "overall" else group_label(group, g)
                                      for g, kind in zip(forest["group"], forest["kind"], strict=True)])
-    return RateAnalysis(events, totals, group, _cap(rates, totals)[0], forest, pooled, overall, test,
-                        cohorts_in_slice=len(cohorts), cohorts_not_reported=len(cohorts) - len(rates),
-                        forest_truncated=truncated, cohorts_shown=len(rates),
-                        patients_shown=int(rates[totals].sum()) if len(rates) else 0)
+    if not pooled.empty:
+        pooled = pooled.rename(columns={"grp": group})
+        pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
+    in_slice = int(counts["cohorts"].sum())
+    return RateAnalysis(events, totals, group, cohorts, forest, pooled, overall, test,
+                        cohorts_in_slice=in_slice, cohorts_not_reported=in_slice - shown,
+                        forest_truncated=truncated, cohorts_shown=shown, patients_shown=overall.n_total)
 
 
-def cr_analysis(cohorts: pd.DataFrame, analysis: Analysis) -> RateAnalysis:
+def cr_analysis(repo: TrialsRepository, slice_: Slice, analysis: Analysis) -> RateAnalysis:
     """Complete remission over evaluable or treated patients, as the view asks."""
-    return rate_analysis(cohorts, "cr_count", CR_DENOMINATORS[analysis.denom], analysis.group, analysis)
+    return rate_analysis(repo, slice_, "cr_count", CR_DENOMINATORS[analysis.denom], analysis.group, analysis)
 
 
-def relapse_analysis(cohorts: pd.DataFrame, analysis: Analysis, group: str) -> RateAnalysis:
+def relapse_analysis(repo: TrialsRepository, slice_: Slice, analysis: Analysis, group: str,
+                     groups: tuple[str, ...] = ()) -> RateAnalysis:
     """Relapse among patients at risk (in remission), grouped as asked."""
-    return rate_analysis(cohorts, "relapse_count", "relapse_at_risk", group, analysis)
+    return rate_analysis(repo, slice_, "relapse_count", "relapse_at_risk", group, analysis, groups)
 
 
 def pooled_table(result: RateAnalysis) -> pd.DataFrame:
@@ -116,22 +145,6 @@ class PersistenceAnalysis:
     points_truncated: bool
 
 
-def persistence_analysis(cohorts: pd.DataFrame, analysis: Analysis) -> PersistenceAnalysis:
-    """Persistence per cohort and per source, and its rank correlation with the CR rate."""
-    reported = cohorts[cohorts["max_persistence_days"].notna()].copy()
-    by_source = stats.distribution_by_group(cohorts, "nk_source", "max_persistence_days")
-    if not by_source.empty:
-        by_source.insert(1, "label", [group_label("nk_source", c) for c in by_source["nk_source"]])
-    totals = CR_DENOMINATORS[analysis.denom]
-    both = stats.cohort_rates(reported, "cr_count", totals, analysis.ci)
-    both = both.rename(columns={totals: "total"})
-    correlation = stats.spearman(both["max_persistence_days"], both["rate"])
-    shown, truncated_strip = _cap(reported, "n_treated")
-    both_shown, truncated_scatter = _cap(both, "total")
-    return PersistenceAnalysis(shown, by_source, both_shown, correlation, len(cohorts), len(reported),
-                               truncated_strip or truncated_scatter)
-
-
 def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
     """Headline numbers with the CR interval over the pooled evaluable patients."""
     events, total = int(summary["cr_events"] or 0), int(summary["cr_evaluable"] or 0)
@@ -145,20 +158,7 @@ def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
 
 
 # Page-level analyses: one call per page from (repository, slice, choices), so the app can cache a
-# whole view's numbers and a rerun of the same view does no work. Point charts are capped: a browser
-# cannot draw (or a reader see) hundreds of thousands of points; captions say when the cap applies.
-MAX_POINTS = 1500
-
-
-def primary_only(cohorts: pd.DataFrame) -> pd.DataFrame:
-    """Superseded reports never enter a pooled estimate or correlation, even when the user shows them."""
-    return cohorts[cohorts["superseded_by"].isna()] if "superseded_by" in cohorts.columns else cohorts
-
-
-def _cap(frame: pd.DataFrame, by: str) -> tuple[pd.DataFrame, bool]:
-    if len(frame) <= MAX_POINTS:
-        return frame, False
-    return frame.nlargest(MAX_POINTS, by), True
+# whole view's numbers and a rerun of the same view does no work. None: no primary cohort in the slice.
 
 
 @dataclass(frozen=True)
@@ -168,14 +168,13 @@ class OutcomesView:
     patients_by_source: pd.DataFrame
 
 
-def outcomes_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> OutcomesView | None:
-    cohorts = primary_only(repo.outcomes(slice_))
-    if cohorts.empty:
+def outcomes_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> OutcomesView | None:
+    cr = cr_analysis(repo, slice_, choices)
+    if cr.cohorts_in_slice == 0:
         return None
     groups = repo.group_summary(slice_, "nk_source")
     groups["label"] = [group_label("nk_source", c) for c in groups["group"]]
-    return OutcomesView(cr_analysis(cohorts, choices),
-                        rate_analysis(cohorts, "cr_count", CR_DENOMINATORS[choices.denom], "setting", choices),
+    return OutcomesView(cr, rate_analysis(repo, slice_, "cr_count", CR_DENOMINATORS[choices.denom], "setting", choices),
                         groups)
 
 
@@ -183,23 +182,39 @@ def outcomes_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) ->
 class RelapseView:
     result: RateAnalysis
     post_hsct: RateAnalysis
-    with_followup: pd.DataFrame
+    with_followup: pd.DataFrame  # cohorts with relapse and follow-up (at most MAX_POINTS, the largest)
+    followup_reported: int  # how many cohorts report both
     followup_truncated: bool
 
 
-def relapse_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> RelapseView | None:
-    cohorts = primary_only(repo.outcomes(slice_))
-    if cohorts.empty:
+def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> RelapseView | None:
+    result = relapse_analysis(repo, slice_, choices, choices.group)
+    if result.cohorts_in_slice == 0:
         return None
-    result = relapse_analysis(cohorts, choices, choices.group)
-    post = relapse_analysis(cohorts[cohorts["setting"].isin(voc.POST_HSCT_SETTINGS)], choices, "setting")
-    all_rates = stats.cohort_rates(cohorts, "relapse_count", "relapse_at_risk", choices.ci)
-    with_followup, truncated = _cap(all_rates.dropna(subset=["median_followup_months"]), "relapse_at_risk")
-    return RelapseView(result, post, with_followup, truncated)
+    post = relapse_analysis(repo, slice_, choices, "setting", tuple(voc.POST_HSCT_SETTINGS))
+    rows, reported = repo.cohort_points(slice_, "setting", "relapse_count", "relapse_at_risk", limit=MAX_POINTS,
+                                        need_followup=True)
+    with_followup = stats.cohort_rates(rows, "events", "total", choices.ci).rename(
+        columns={"events": "relapse_count", "total": "relapse_at_risk"})
+    return RelapseView(result, post, with_followup, reported, reported > len(with_followup))
 
 
-def persistence_view(repo: "TrialsRepository", slice_: Slice, choices: Analysis) -> PersistenceAnalysis | None:
-    cohorts = primary_only(repo.outcomes(slice_))
-    if cohorts.empty:
+def persistence_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> PersistenceAnalysis | None:
+    """Persistence per cohort and per source, and its rank correlation with the CR rate."""
+    by_source = repo.persistence_by_group(slice_, "nk_source")
+    in_slice = int(by_source["cohorts_reported"].sum() + by_source["cohorts_not_reported"].sum())
+    if in_slice == 0:
         return None
-    return persistence_analysis(cohorts, choices)
+    by_source = by_source.rename(columns={"group": "nk_source"})
+    by_source.insert(1, "label", [group_label("nk_source", c) for c in by_source["nk_source"]])
+    totals = CR_DENOMINATORS[choices.denom]
+    strip, reporting = repo.cohort_points(slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS,
+                                          need_rate=False, need_persistence=True)
+    rows, both_reported = repo.cohort_points(slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS,
+                                             need_persistence=True)
+    versus_cr = stats.cohort_rates(rows, "events", "total", choices.ci).rename(columns={"events": "cr_count"})
+    ranks = repo.persistence_rank_correlation(slice_, "cr_count", totals)
+    correlation = stats.rank_correlation(int(ranks["n"]), _nan_if_null(ranks["rho"]), int(ranks["distinct_x"]),
+                                         int(ranks["distinct_y"]))
+    return PersistenceAnalysis(strip, by_source, versus_cr, correlation, in_slice, reporting,
+                               reporting > len(strip) or both_reported > len(versus_cr))

@@ -1,4 +1,4 @@
--- Named queries over the `trials` table (loaded from the Parquet once per process).
+-- Named queries over the `trials` view (DuckDB reads the Parquet file behind it per query).
 -- Each block starts with `-- name: <name>`; lines after it up to the next block are its SQL.
 -- Parameters are bound by name ($name); no user input is ever formatted into SQL.
 -- Slice parameters: empty lists mean "no filter on this field".
@@ -31,6 +31,40 @@ FROM slice_flags(year_min, year_max, sources, product_classes, products, car_tar
 WHERE f01_years AND f02_source AND f03_product_class AND f04_product AND f05_car_target AND f06_setting
   AND f07_population AND f08_donor AND f09_pubtype AND f10_mixed AND f11_superseded;
 
+-- The cohorts of the slice whose citation, product, country or notes contain every word of `words`
+-- (lowercase; an empty list matches all).
+CREATE OR REPLACE MACRO search_hits(year_min, year_max, sources, product_classes, products, car_targets,
+                                    settings, populations, donors, pubtypes, include_mixed, include_superseded,
+                                    words) AS TABLE
+SELECT *
+FROM slice(year_min, year_max, sources, product_classes, products, car_targets,
+           settings, populations, donors, pubtypes, include_mixed, include_superseded)
+WHERE len(words) = 0  -- no search: the text columns are not even read
+   OR list_bool_and(list_transform(words, lambda w: contains(
+          lower(concat_ws(' ', first_author, title, journal, product, country, cohort_id, extraction_note, car_target)),
+          w)));
+
+-- The value a cohort is grouped by: group_by is one of nk_source, product_class, product, setting.
+CREATE OR REPLACE MACRO group_value(group_by, nk_source, product_class, product, setting) AS
+CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_class
+              WHEN 'product' THEN product WHEN 'setting' THEN setting END;
+
+-- The primary cohorts of the slice (superseded reports never enter an analysis) with three chosen
+-- columns under fixed names: grp (nk_source, product_class, product or setting), events (cr_count or
+-- relapse_count) and total (n_treated, n_evaluable or relapse_at_risk).
+CREATE OR REPLACE MACRO rate_inputs(year_min, year_max, sources, product_classes, products, car_targets,
+                                    settings, populations, donors, pubtypes, include_mixed, include_superseded,
+                                    group_by, events, totals) AS TABLE
+SELECT
+    group_value(group_by, nk_source, product_class, product, setting)                           AS grp,
+    CASE events WHEN 'cr_count' THEN cr_count WHEN 'relapse_count' THEN relapse_count END           AS events,
+    CASE totals WHEN 'n_treated' THEN n_treated WHEN 'n_evaluable' THEN n_evaluable
+                WHEN 'relapse_at_risk' THEN relapse_at_risk END                                     AS total,
+    *
+FROM slice(year_min, year_max, sources, product_classes, products, car_targets,
+           settings, populations, donors, pubtypes, include_mixed, include_superseded)
+WHERE superseded_by IS NULL;
+
 -- name: slice_cohorts
 -- Every column of the cohorts in the slice, in reading order.
 SELECT *
@@ -40,30 +74,110 @@ FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[
 ORDER BY year, first_author, cohort_id;
 
 -- name: slice_cohorts_search
--- The Studies table: cohorts of the slice whose citation, product or notes contain every word of
--- $words (lowercase; an empty list matches all), at most $limit rows, each carrying the match count.
-WITH s AS (
-    SELECT *, lower(concat_ws(' ', first_author, title, journal, product, country, cohort_id, extraction_note,
-                              car_target)) AS haystack
-    FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-               $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-               $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+-- The Studies table: the columns it shows for the cohorts of the slice whose citation, product or notes
+-- contain every word of $words (lowercase; an empty list matches all), at most $limit rows in reading order,
+-- each carrying the match count. Only these columns are read: the whole record of a million cohorts is
+-- not (the cohort card reads one record, the downloads read all only when asked).
+WITH found AS NOT MATERIALIZED (
+    SELECT cohort_id, study_id, superseded_by, first_author, year, product, nk_source, setting, publication_type,
+           n_treated, n_evaluable, cr_count, doi, pmid, nct_ids, source_url
+    FROM search_hits($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $words::VARCHAR[])
 )
-SELECT * EXCLUDE (haystack), count(*) OVER () AS matches
-FROM s
-WHERE list_bool_and(list_transform($words::VARCHAR[], lambda w: contains(haystack, w))) IS NOT FALSE
+-- The count is a second pass, not count(*) OVER (): a window would hold every matching row in memory.
+SELECT *, (SELECT count(*) FROM found) AS matches
+FROM found
 ORDER BY year, first_author, cohort_id
 LIMIT $limit;
 
--- name: slice_outcomes
--- The columns the outcome, persistence and relapse analyses need (narrow: cheap on large datasets).
-SELECT cohort_id, study_id, superseded_by, first_author, year, product, nk_source, product_class, setting, cytokine_support,
-       n_treated, n_evaluable, cr_count, relapse_count, relapse_at_risk, median_followup_months,
-       max_persistence_days, persistence_method, persistence_note
-FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+-- name: slice_cohorts_found
+-- Every column of every cohort the Studies search finds, in reading order (the downloads).
+SELECT *
+FROM search_hits($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $words::VARCHAR[])
 ORDER BY year, first_author, cohort_id;
+
+-- name: cohort_record
+-- One cohort's whole record, for its card.
+SELECT * FROM trials WHERE cohort_id = $cohort_id;
+
+-- name: rate_counts
+-- Pooling input: the primary cohorts of the slice collapsed to their distinct (group, events, total), with
+-- how many cohorts share each row. Pooling needs nothing else, so a million cohorts arrive as a few
+-- thousand rows. Rows with a null events or total are the cohorts that did not report: counted, never pooled.
+SELECT grp, events, total, count(*) AS cohorts
+FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+GROUP BY ALL
+ORDER BY grp NULLS LAST, events NULLS LAST, total NULLS LAST;
+
+-- name: persistence_rank_correlation
+-- Spearman's rank correlation between longest persistence and the rate (events / total) over the primary
+-- cohorts reporting both: Pearson's correlation of their average ranks (tied values share the mean of their
+-- ranks, as scipy.stats.spearmanr). Ranked here, over distinct values, so no per-cohort row leaves DuckDB.
+WITH pairs AS NOT MATERIALIZED (
+    SELECT max_persistence_days::DOUBLE AS x, events::DOUBLE / total AS y
+    FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+    WHERE max_persistence_days IS NOT NULL AND events IS NOT NULL AND total > 0
+),
+x_ranks AS (
+    SELECT x, sum(count(*)) OVER (ORDER BY x) - (count(*) - 1) / 2.0 AS rank FROM pairs GROUP BY x
+),
+y_ranks AS (
+    SELECT y, sum(count(*)) OVER (ORDER BY y) - (count(*) - 1) / 2.0 AS rank FROM pairs GROUP BY y
+)
+SELECT count(*)                          AS n,
+       (SELECT count(*) FROM x_ranks)    AS distinct_x,
+       (SELECT count(*) FROM y_ranks)    AS distinct_y,
+       corr(x_ranks.rank, y_ranks.rank)  AS rho
+FROM pairs JOIN x_ranks USING (x) JOIN y_ranks USING (y);
+
+-- name: cohort_points
+-- Primary cohorts to draw one by one: those reporting the rate (if $need_rate), persistence (if
+-- $need_persistence) and follow-up (if $need_followup), in groups $groups (empty: all). At most $limit
+-- rows, the largest cohorts (by the rate's total, else patients treated), in reading order; every row
+-- carries how many cohorts qualified, so a caption can say what the cap left out.
+WITH qualified AS NOT MATERIALIZED (
+    SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, cytokine_support, n_treated,
+           max_persistence_days, persistence_method, persistence_note, median_followup_months, grp, events, total
+    FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+    WHERE (NOT $need_rate OR (events IS NOT NULL AND total > 0))
+      AND (NOT $need_persistence OR max_persistence_days IS NOT NULL)
+      AND (NOT $need_followup OR median_followup_months IS NOT NULL)
+      AND (len($groups::VARCHAR[]) = 0 OR list_contains($groups::VARCHAR[], grp))
+),
+largest AS (
+    SELECT * FROM qualified
+    ORDER BY CASE WHEN $need_rate THEN total ELSE n_treated END DESC NULLS LAST, year, first_author, cohort_id
+    LIMIT $limit
+)
+SELECT *, (SELECT count(*) FROM qualified) AS qualified
+FROM largest
+ORDER BY year, first_author, cohort_id;
+
+-- name: persistence_by_group
+-- Longest persistence per group of primary cohorts: median, quartiles (linear interpolation, as pandas and
+-- R's default) and range over the cohorts reporting it, and how many did not report it.
+SELECT grp AS "group",
+       count(max_persistence_days)                              AS cohorts_reported,
+       count(*) - count(max_persistence_days)                   AS cohorts_not_reported,
+       quantile_cont(max_persistence_days, 0.5)::DOUBLE         AS median,
+       quantile_cont(max_persistence_days, 0.25)::DOUBLE        AS q1,
+       quantile_cont(max_persistence_days, 0.75)::DOUBLE        AS q3,
+       min(max_persistence_days)::DOUBLE                        AS min,
+       max(max_persistence_days)::DOUBLE                        AS max
+FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
+                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
+                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+GROUP BY grp
+ORDER BY grp;
 
 -- name: slice_summary
 -- Headline counts of the slice. CR is pooled only over cohorts that report both CR and evaluable patients.
@@ -103,12 +217,7 @@ ORDER BY nk_source, setting;
 -- Per group ($group_by is one of nk_source, product_class, product, setting): patients, CR over
 -- treated and over evaluable, and how many cohorts did not report CR.
 WITH s AS (
-    SELECT CASE $group_by
-               WHEN 'nk_source' THEN nk_source
-               WHEN 'product_class' THEN product_class
-               WHEN 'product' THEN product
-               WHEN 'setting' THEN setting
-           END AS grp, *
+    SELECT group_value($group_by, nk_source, product_class, product, setting) AS grp, *
     FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
                $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
                $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
@@ -210,24 +319,32 @@ SELECT count(DISTINCT study_id) AS publications, count(*) AS cohorts,
 FROM trials;
 
 -- name: invalid_codes
--- Rows whose coded fields fall outside the dictionary's codes (checked when a dataset is opened).
-SELECT cohort_id, field, value
-FROM (
-    SELECT cohort_id, 'nk_source' AS field, nk_source AS value FROM trials
-        WHERE nk_source IS NULL OR NOT list_contains($nk_source_codes::VARCHAR[], nk_source)
-    UNION ALL SELECT cohort_id, 'product_class', product_class FROM trials
-        WHERE product_class IS NULL OR NOT list_contains($product_class_codes::VARCHAR[], product_class)
-    UNION ALL SELECT cohort_id, 'setting', setting FROM trials
-        WHERE setting IS NULL OR NOT list_contains($setting_codes::VARCHAR[], setting)
-    UNION ALL SELECT cohort_id, 'publication_type', publication_type FROM trials
-        WHERE publication_type IS NULL OR NOT list_contains($publication_type_codes::VARCHAR[], publication_type)
-    UNION ALL SELECT cohort_id, 'population', population FROM trials
-        WHERE population IS NOT NULL AND NOT list_contains($population_codes::VARCHAR[], population)
-    UNION ALL SELECT cohort_id, 'donor_type', donor_type FROM trials
-        WHERE donor_type IS NOT NULL AND NOT list_contains($donor_type_codes::VARCHAR[], donor_type)
-    UNION ALL SELECT cohort_id, 'year', CAST(year AS VARCHAR) FROM trials WHERE year IS NULL
-    UNION ALL SELECT cohort_id, 'n_treated', CAST(n_treated AS VARCHAR) FROM trials WHERE n_treated IS NULL OR n_treated < 0
-    UNION ALL SELECT cohort_id, 'aml_only', CAST(aml_only AS VARCHAR) FROM trials WHERE aml_only IS NULL
+-- Rows whose coded fields fall outside the dictionary's codes (checked when a dataset is opened), in one
+-- pass over the file: a scan per field held several copies of the columns in memory at 10^6 rows.
+WITH checks AS (
+    SELECT cohort_id, [
+        {'field': 'nk_source', 'value': nk_source,
+         'bad': nk_source IS NULL OR NOT list_contains($nk_source_codes::VARCHAR[], nk_source)},
+        {'field': 'product_class', 'value': product_class,
+         'bad': product_class IS NULL OR NOT list_contains($product_class_codes::VARCHAR[], product_class)},
+        {'field': 'setting', 'value': setting,
+         'bad': setting IS NULL OR NOT list_contains($setting_codes::VARCHAR[], setting)},
+        {'field': 'publication_type', 'value': publication_type,
+         'bad': publication_type IS NULL OR NOT list_contains($publication_type_codes::VARCHAR[], publication_type)},
+        {'field': 'population', 'value': population,
+         'bad': population IS NOT NULL AND NOT list_contains($population_codes::VARCHAR[], population)},
+        {'field': 'donor_type', 'value': donor_type,
+         'bad': donor_type IS NOT NULL AND NOT list_contains($donor_type_codes::VARCHAR[], donor_type)},
+        {'field': 'year', 'value': CAST(year AS VARCHAR), 'bad': year IS NULL},
+        {'field': 'n_treated', 'value': CAST(n_treated AS VARCHAR), 'bad': n_treated IS NULL OR n_treated < 0},
+        {'field': 'aml_only', 'value': CAST(aml_only AS VARCHAR), 'bad': aml_only IS NULL}
+    ] AS fields
+    FROM trials
+),
+failed AS (
+    SELECT cohort_id, UNNEST(list_filter(fields, lambda f: f.bad)) AS f FROM checks
 )
+SELECT cohort_id, f.field AS field, f.value AS value
+FROM failed
 ORDER BY cohort_id, field
 LIMIT 50;

@@ -27,6 +27,25 @@ _DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "
                  "string_list": "VARCHAR[]"}
 
 
+GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting")
+EVENT_COLUMNS = ("cr_count", "relapse_count")
+TOTAL_COLUMNS = ("n_treated", "n_evaluable", "relapse_at_risk")
+
+
+def _rate_params(slice_: Slice, group_by: str, events: str, totals: str) -> dict[str, Any]:
+    """Slice parameters plus the column choices of the rate_inputs macro, checked here: an unknown
+    name would otherwise select NULL silently (the SQL CASE has no ELSE)."""
+    for value, allowed in ((group_by, GROUP_COLUMNS), (events, EVENT_COLUMNS), (totals, TOTAL_COLUMNS)):
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+    return {**slice_.sql_params(), "group_by": group_by, "events": events, "totals": totals}
+
+
+def _words(text: str) -> list[str]:
+    """Search words: lowercase, at most 20 (a pasted paragraph is not a search)."""
+    return [w for w in text.lower().split() if w][:20]
+
+
 class TrialsRepository:
     """The dataset behind every page: named queries in, pandas frames out."""
 
@@ -99,14 +118,42 @@ class TrialsRepository:
         return self.query("slice_cohorts", slice_.sql_params())
 
     def search_cohorts(self, slice_: Slice, text: str, limit: int) -> tuple[pd.DataFrame, int]:
-        """Rows of the slice matching every word of ``text`` (at most ``limit``), and how many match."""
-        words = [w for w in text.lower().split() if w][:20]
-        rows = self.query("slice_cohorts_search", {**slice_.sql_params(), "words": words, "limit": limit})
+        """The Studies table's columns for the rows of the slice matching every word of ``text``
+        (at most ``limit``), and how many match."""
+        rows = self.query("slice_cohorts_search", {**slice_.sql_params(), "words": _words(text), "limit": limit})
         matches = int(rows["matches"].iloc[0]) if len(rows) else 0
         return rows.drop(columns=["matches"]), matches
 
-    def outcomes(self, slice_: Slice) -> pd.DataFrame:
-        return self.query("slice_outcomes", slice_.sql_params())
+    def found_cohorts(self, slice_: Slice, text: str) -> pd.DataFrame:
+        """Every column of every row the same search finds (for downloads)."""
+        return self.query("slice_cohorts_found", {**slice_.sql_params(), "words": _words(text)})
+
+    def cohort(self, cohort_id: str) -> pd.Series | None:
+        """One cohort's whole record, or None if the dataset has no such cohort."""
+        rows = self.query("cohort_record", {"cohort_id": cohort_id})
+        return rows.iloc[0] if len(rows) else None
+
+    def rate_counts(self, slice_: Slice, group_by: str, events: str, totals: str) -> pd.DataFrame:
+        """Primary cohorts as distinct (grp, events, total) rows with a ``cohorts`` count."""
+        return self.query("rate_counts", _rate_params(slice_, group_by, events, totals))
+
+    def persistence_rank_correlation(self, slice_: Slice, events: str, totals: str) -> dict[str, Any]:
+        """n, distinct values on each side, and Spearman's rho of persistence against events / total."""
+        return self.query("persistence_rank_correlation",
+                          _rate_params(slice_, "nk_source", events, totals)).iloc[0].to_dict()
+
+    def cohort_points(self, slice_: Slice, group_by: str, events: str, totals: str, *, limit: int,
+                      need_rate: bool = True, need_persistence: bool = False, need_followup: bool = False,
+                      groups: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int]:
+        """The largest qualifying primary cohorts (at most ``limit``), and how many qualified."""
+        rows = self.query("cohort_points", {
+            **_rate_params(slice_, group_by, events, totals), "limit": limit, "need_rate": need_rate,
+            "need_persistence": need_persistence, "need_followup": need_followup, "groups": list(groups)})
+        qualified = int(rows["qualified"].iloc[0]) if len(rows) else 0
+        return rows.drop(columns=["qualified"]), qualified
+
+    def persistence_by_group(self, slice_: Slice, group_by: str) -> pd.DataFrame:
+        return self.query("persistence_by_group", _rate_params(slice_, group_by, "cr_count", "n_treated"))
 
     def summary(self, slice_: Slice) -> dict[str, Any]:
         return self.query("slice_summary", slice_.sql_params()).iloc[0].to_dict()
@@ -118,9 +165,7 @@ class TrialsRepository:
         return self.query("source_by_setting", slice_.sql_params())
 
     def group_summary(self, slice_: Slice, group_by: str) -> pd.DataFrame:
-        if group_by not in ("nk_source", "product_class", "product", "setting"):
-            raise ValueError(f"cannot group by {group_by!r}")
-        return self.query("group_summary", {**slice_.sql_params(), "group_by": group_by})
+        return self.query("group_summary", _rate_params(slice_, group_by, "cr_count", "n_treated"))
 
     def safety_by_source(self, slice_: Slice) -> pd.DataFrame:
         return self.query("safety_by_source", slice_.sql_params())

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special
 
 CI_METHODS = ("clopper-pearson", "wilson")
 POOL_METHODS = ("REML", "DL")
@@ -32,7 +32,11 @@ _REML_MAX_ITER = 1000
 
 
 def _z(level: float) -> float:
-    return float(sps.norm.ppf(0.5 + level / 2))
+    return float(special.ndtri(0.5 + level / 2))
+
+
+def _chi2_sf(q: float, df: int) -> float:
+    return float(special.chdtrc(df, q))
 
 
 def proportion_ci(k: int, n: int, method: str = "clopper-pearson", level: float = 0.95) -> tuple[float, float]:
@@ -77,32 +81,33 @@ class PooledResult:
         return asdict(self)
 
 
-def _logit_and_variance(events: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Logit proportions and their variances, with 0.5 added only to 0/n and n/n cohorts."""
+def _logit_and_variance(events: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Logit proportions and their variances, with 0.5 added only to 0/n and n/n cohorts (flagged)."""
     needs = (events == 0) | (events == totals)
     e = events + 0.5 * needs
     t = totals + 1.0 * needs
     y = np.log(e / (t - e))
     v = 1.0 / e + 1.0 / (t - e)
-    return y, v, int(needs.sum())
+    return y, v, needs
 
 
-def _tau2_dl(y: np.ndarray, v: np.ndarray) -> tuple[float, float]:
-    w = 1.0 / v
+def _tau2_dl(y: np.ndarray, v: np.ndarray, m: np.ndarray) -> tuple[float, float]:
+    w = m / v
     mu = np.sum(w * y) / np.sum(w)
     q = float(np.sum(w * (y - mu) ** 2))
-    c = float(np.sum(w) - np.sum(w**2) / np.sum(w))
-    tau2 = max(0.0, (q - (len(y) - 1)) / c) if c > 0 else 0.0
+    c = float(np.sum(w) - np.sum(w**2 / m) / np.sum(w))
+    tau2 = max(0.0, (q - (np.sum(m) - 1)) / c) if c > 0 else 0.0
     return tau2, q
 
 
-def _tau2_reml(y: np.ndarray, v: np.ndarray, start: float) -> float:
+def _tau2_reml(y: np.ndarray, v: np.ndarray, m: np.ndarray, start: float) -> float:
     """REML by fixed-point iteration from the DL estimate (statsmodels has no REML)."""
     tau2 = start
     for _ in range(_REML_MAX_ITER):
         w = 1.0 / (v + tau2)
-        mu = np.sum(w * y) / np.sum(w)
-        new = max(0.0, float(np.sum(w**2 * ((y - mu) ** 2 - v)) / np.sum(w**2) + 1.0 / np.sum(w)))
+        mw, mw2 = m * w, m * w**2
+        mu = np.sum(mw * y) / np.sum(mw)
+        new = max(0.0, float(np.sum(mw2 * ((y - mu) ** 2 - v)) / np.sum(mw2) + 1.0 / np.sum(mw)))
         if abs(new - tau2) < _REML_TOL:
             return new
         tau2 = new
@@ -110,35 +115,40 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, start: float) -> float:
 
 
 def pool_proportions(events: Sequence[int], totals: Sequence[int], method: str = "REML",
-                     level: float = 0.95, single_ci: str = "clopper-pearson") -> PooledResult:
+                     level: float = 0.95, single_ci: str = "clopper-pearson",
+                     counts: Sequence[int] | None = None) -> PooledResult:
     """Random-effects pooled proportion on the logit scale.
 
-    k = 0 gives a result with ``has_data`` False; k = 1 gives that cohort's own
-    proportion and ``single_ci`` interval (its logit and SE are still filled so
-    it can enter a subgroup test).
+    ``counts`` says how many cohorts share each (events, total) pair: a large slice arrives
+    from SQL as its distinct pairs, and every sum below is the same as over the cohorts one
+    by one (a test checks this). k = 0 gives a result with ``has_data`` False; k = 1 gives
+    that cohort's own proportion and ``single_ci`` interval (its logit and SE are still
+    filled so it can enter a subgroup test).
     """
     if method not in POOL_METHODS:
         raise ValueError(f"unknown pooling method {method!r}; use one of {POOL_METHODS}")
     e = np.asarray(events, dtype=float)
     t = np.asarray(totals, dtype=float)
-    if e.shape != t.shape:
-        raise ValueError("events and totals differ in length")
-    if np.any(t <= 0) or np.any(e < 0) or np.any(e > t):
+    m = np.ones_like(e) if counts is None else np.asarray(counts, dtype=float)
+    if e.shape != t.shape or e.shape != m.shape:
+        raise ValueError("events, totals and counts differ in length")
+    if np.any(t <= 0) or np.any(e < 0) or np.any(e > t) or np.any(m < 1):
         raise ValueError("each cohort needs 0 <= events <= total and total > 0")
-    k = len(e)
-    base = dict(k=k, n_total=int(t.sum()), events_total=int(e.sum()), method=method)
+    k = int(m.sum())
+    base = {"k": k, "n_total": int((m * t).sum()), "events_total": int((m * e).sum()), "method": method}
     if k == 0:
         return PooledResult(n_corrected=0, **base)
-    y, v, n_corrected = _logit_and_variance(e, t)
+    y, v, needs = _logit_and_variance(e, t)
+    n_corrected = int(np.sum(m * needs))
     if k == 1:
         low, high = proportion_ci(int(e[0]), int(t[0]), single_ci, level)
         return PooledResult(n_corrected=n_corrected, estimate=float(e[0] / t[0]), ci_low=low, ci_high=high,
                             pi_low=low, pi_high=high, logit=float(y[0]), se=math.sqrt(v[0]), tau2=0.0,
                             q=0.0, q_df=0, **base)
-    tau2, q = _tau2_dl(y, v)
+    tau2, q = _tau2_dl(y, v, m)
     if method == "REML":
-        tau2 = _tau2_reml(y, v, tau2)
-    w = 1.0 / (v + tau2)
+        tau2 = _tau2_reml(y, v, m, tau2)
+    w = m / (v + tau2)
     mu = float(np.sum(w * y) / np.sum(w))
     se = float(1.0 / math.sqrt(np.sum(w)))
     z = _z(level)
@@ -147,7 +157,7 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], method: str =
     return PooledResult(
         n_corrected=n_corrected, estimate=_expit(mu), ci_low=_expit(mu - z * se), ci_high=_expit(mu + z * se),
         pi_low=_expit(mu - pi_half), pi_high=_expit(mu + pi_half), logit=mu, se=se, tau2=tau2,
-        q=q, q_df=df, q_p=float(sps.chi2.sf(q, df)), i2=max(0.0, (q - df) / q) if q > 0 else 0.0, **base,
+        q=q, q_df=df, q_p=_chi2_sf(q, df), i2=max(0.0, (q - df) / q) if q > 0 else 0.0, **base,
     )
 
 
@@ -169,8 +179,8 @@ def proportion_ci_arrays(k: np.ndarray, n: np.ndarray, method: str = "clopper-pe
     alpha = 1 - level
     if method == "clopper-pearson":
         with np.errstate(invalid="ignore", divide="ignore"):
-            low = np.where(k == 0, 0.0, sps.beta.ppf(alpha / 2, k, n - k + 1))
-            high = np.where(k == n, 1.0, sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
+            low = np.where(k == 0, 0.0, special.betaincinv(k, n - k + 1, alpha / 2))
+            high = np.where(k == n, 1.0, special.betaincinv(k + 1, n - k, 1 - alpha / 2))
         return low, high
     if method == "wilson":
         z = _z(level)
@@ -200,11 +210,14 @@ def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str
 
 
 def pool_by_group(rates: pd.DataFrame, group: str, events: str, totals: str, method: str = "REML",
-                  level: float = 0.95, single_ci: str = "clopper-pearson") -> tuple[pd.DataFrame, SubgroupTest]:
-    """Pooled estimate per subgroup (each pooled alone) and the test for subgroup differences."""
+                  level: float = 0.95, single_ci: str = "clopper-pearson",
+                  counts: str | None = None) -> tuple[pd.DataFrame, SubgroupTest]:
+    """Pooled estimate per subgroup (each pooled alone) and the test for subgroup differences.
+    ``counts`` names a column of multiplicities (see :func:`pool_proportions`)."""
     rows = []
     for name, part in rates.groupby(group, sort=True, dropna=False):
-        result = pool_proportions(part[events].tolist(), part[totals].tolist(), method, level, single_ci)
+        result = pool_proportions(part[events].tolist(), part[totals].tolist(), method, level, single_ci,
+                                  part[counts].tolist() if counts else None)
         rows.append({group: name, **result.as_dict()})
     table = pd.DataFrame(rows)
     if table.empty:
@@ -217,25 +230,25 @@ def pool_by_group(rates: pd.DataFrame, group: str, events: str, totals: str, met
     mu = float(np.sum(w * y) / np.sum(w))
     q_between = float(np.sum(w * (y - mu) ** 2))
     df = len(usable) - 1
-    return table, SubgroupTest(q_between, df, float(sps.chi2.sf(q_between, df)), len(usable))
+    return table, SubgroupTest(q_between, df, _chi2_sf(q_between, df), len(usable))
 
 
-def forest_rows(rates: pd.DataFrame, group: str, events: str, totals: str, method: str = "REML",
-                level: float = 0.95, single_ci: str = "clopper-pearson", include_cohorts: bool = True) -> pd.DataFrame:
-    """The rows of a forest plot: each cohort (weight within its subgroup), a diamond per
-    subgroup and one overall diamond, in display order. Without ``include_cohorts`` only the
-    diamonds (for slices with too many cohorts to draw)."""
+def forest_rows(pooled: pd.DataFrame, overall: PooledResult, group: str, cohorts: pd.DataFrame | None = None,
+                events: str = "events", totals: str = "total") -> pd.DataFrame:
+    """The rows of a forest plot in display order: each cohort of ``cohorts`` (rows of
+    :func:`cohort_rates`, weighted within its subgroup by that subgroup's tau^2), a diamond per
+    subgroup of ``pooled`` (from :func:`pool_by_group`) and the ``overall`` diamond. Without
+    ``cohorts`` only the diamonds (for slices with too many cohorts to draw)."""
     columns = ["order", "kind", "group", "label", "estimate", "ci_low", "ci_high", "weight", "events", "total",
                "cohort_id", "first_author", "year", "product"]
-    if rates.empty:
+    if pooled.empty or overall.k == 0:
         return pd.DataFrame(columns=columns)
-    pooled, _ = pool_by_group(rates, group, events, totals, method, level, single_ci)
+    if cohorts is None:
+        cohorts = pd.DataFrame(columns=[group, events, totals, "year", "first_author", "cohort_id"])
     out: list[dict] = []
-    for _, g in pooled.iterrows():
-        part = rates[rates[group] == g[group]].sort_values(["year", "first_author", "cohort_id"])
-        if not include_cohorts:
-            part = part.iloc[0:0]
-        y, v, _ = _logit_and_variance(part[events].to_numpy(float), part[totals].to_numpy(float))
+    for _, g in pooled[pooled["k"] > 0].iterrows():
+        part = cohorts[cohorts[group] == g[group]].sort_values(["year", "first_author", "cohort_id"])
+        _, v, _ = _logit_and_variance(part[events].to_numpy(float), part[totals].to_numpy(float))
         w = 1.0 / (v + (g["tau2"] if g["k"] > 1 else 0.0))
         weights = w / w.sum() if len(w) else w
         for (_, row), weight in zip(part.iterrows(), weights, strict=True):
@@ -249,7 +262,6 @@ def forest_rows(rates: pd.DataFrame, group: str, events: str, totals: str, metho
                     "label": f"Pooled: {g[group]} (k={g['k']}, N={g['n_total']})",
                     "estimate": g["estimate"], "ci_low": g["ci_low"], "ci_high": g["ci_high"], "weight": 1.0,
                     "events": int(g["events_total"]), "total": int(g["n_total"])})
-    overall = pool_proportions(rates[events].tolist(), rates[totals].tolist(), method, level, single_ci)
     out.append({"kind": "overall", "group": "All", "label": f"Overall (k={overall.k}, N={overall.n_total})",
                 "estimate": overall.estimate, "ci_low": overall.ci_low, "ci_high": overall.ci_high, "weight": 1.0,
                 "events": overall.events_total, "total": overall.n_total})
@@ -265,24 +277,13 @@ class Correlation:
     p: float
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> Correlation:
-    """Spearman's rho over pairs where both values are reported; NaN below 3 pairs."""
-    frame = pd.DataFrame({"x": list(x), "y": list(y)}).dropna()
-    n = len(frame)
-    if n < 3 or frame["x"].nunique() < 2 or frame["y"].nunique() < 2:
+def rank_correlation(n: int, rho: float, distinct_x: int, distinct_y: int) -> Correlation:
+    """Spearman's rho with the two-sided t-approximation p-value of scipy.stats.spearmanr; NaN below
+    3 pairs or when either side does not vary. The ranking itself happens in SQL
+    (persistence_rank_correlation), so a large slice is never held here cohort by cohort."""
+    if n < 3 or distinct_x < 2 or distinct_y < 2 or rho is None or math.isnan(rho):
         return Correlation(n, math.nan, math.nan)
-    result = sps.spearmanr(frame["x"], frame["y"])
-    return Correlation(n, float(result.statistic), float(result.pvalue))
-
-
-def distribution_by_group(frame: pd.DataFrame, group: str, value: str) -> pd.DataFrame:
-    """Median, quartiles and range of a reported value per group, with how many cohorts reported it."""
-    rows = []
-    for name, part in frame.groupby(group, sort=True):
-        values = part[value].dropna().astype(float)
-        q = values.quantile([0.25, 0.5, 0.75]) if len(values) else pd.Series([math.nan] * 3, index=[0.25, 0.5, 0.75])
-        rows.append({group: name, "cohorts_reported": len(values), "cohorts_not_reported": int(part[value].isna().sum()),
-                     "median": q[0.5], "q1": q[0.25], "q3": q[0.75],
-                     "min": values.min() if len(values) else math.nan, "max": values.max() if len(values) else math.nan})
-    frame = pd.DataFrame(rows, columns=[group, "cohorts_reported", "cohorts_not_reported", "median", "q1", "q3", "min", "max"])
-    return frame.astype({c: float for c in ("median", "q1", "q3", "min", "max")})
+    rho = min(1.0, max(-1.0, float(rho)))
+    df = n - 2
+    t = rho * math.sqrt(df / ((1 - rho) * (1 + rho))) if abs(rho) < 1 else math.copysign(math.inf, rho)
+    return Correlation(n, rho, float(2 * special.stdtr(df, -abs(t))))

@@ -24,7 +24,7 @@ def render(ctx: PageContext) -> None:
     group_name = voc.GROUPINGS[choices.group]
 
     st.subheader(f"CR rate per cohort, grouped by {group_name}")
-    if result.rates.empty:
+    if result.cohorts_shown == 0:
         empty_state(f"cohorts reporting CR over {denominator}")
     else:
         show_chart(charts.forest_plot, result.forest, value_title="CR rate", reference=result.overall.estimate)

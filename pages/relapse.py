@@ -21,7 +21,7 @@ def render(ctx: PageContext) -> None:
         return
     result = view.result
     st.subheader(f"Relapse proportion per cohort, grouped by {RELAPSE_GROUPS[choices.group]}")
-    if result.rates.empty:
+    if result.cohorts_shown == 0:
         empty_state("cohorts reporting relapse among patients at risk")
         return
     show_chart(charts.forest_plot, result.forest, value_title="Relapse proportion", reference=result.overall.estimate)
@@ -39,12 +39,13 @@ def render(ctx: PageContext) -> None:
         empty_state("cohorts reporting both relapse and follow-up")
     else:
         show_chart(charts.relapse_vs_followup, with_followup)
-        st.caption(f"{len(with_followup)} of {result.cohorts_shown} cohorts with a relapse proportion also report median "
-                   "follow-up; a short follow-up can make relapse look rare.")
+        st.caption(f"{view.followup_reported} of {result.cohorts_shown} cohorts with a relapse proportion also report "
+                   "median follow-up; a short follow-up can make relapse look rare."
+                   + (f" Only the {len(with_followup)} largest are drawn." if view.followup_truncated else ""))
 
     st.subheader("After HSCT: prophylaxis vs. treatment of relapse")
     post_result = view.post_hsct
-    if post_result.rates.empty:
+    if post_result.cohorts_shown == 0:
         empty_state("post-transplant cohorts reporting relapse")
     else:
         show_chart(charts.forest_plot, post_result.forest, value_title="Relapse proportion")

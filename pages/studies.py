@@ -11,7 +11,6 @@ from nkdata import exports
 from nkdata.repository import TrialsRepository
 
 MAX_TABLE_ROWS = 2000  # what a table can usefully show; downloads hold every matching row
-ALL_ROWS = 10**9
 
 
 def render(ctx: PageContext) -> None:
@@ -34,15 +33,16 @@ def render(ctx: PageContext) -> None:
                        "Source read": link("Source read", display_text="page")},
     )
     rows = event.selection.rows if event is not None else []
-    if rows and rows[0] < len(found):
-        row = found.iloc[rows[0]]
+    row = cached(ctx.repo, TrialsRepository.cohort, found.iloc[rows[0]]["cohort_id"]) if rows and rows[0] < len(found) \
+        else None
+    if row is not None:
         st.subheader(f"{row['first_author']} {row['year']}: {row['product']}")
         st.markdown(f"*{row['title']}*. {row['journal'] or ''}. Read: [{row['source_section']}]({row['source_url']})")
         st.info(row["extraction_note"], icon=":material/edit_note:")
         st.dataframe(exports.cohort_card(row), hide_index=True, width="stretch")
 
     def matching_rows():  # noqa: ANN202 - built only when a download is clicked
-        return ctx.repo.search_cohorts(ctx.slice, text, ALL_ROWS)[0]
+        return ctx.repo.found_cohorts(ctx.slice, text)
 
     st.subheader("Downloads")
     c1, c2, c3, c4 = st.columns(4)

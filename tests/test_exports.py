@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from nkdata import exports
+from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice
 
@@ -41,3 +42,15 @@ def test_search_and_links(repo: TrialsRepository) -> None:
     assert links.loc["gamma2022-low", "ClinicalTrials.gov"] == "https://clinicaltrials.gov/study/NCT00000003"
     assert links.loc["beta2015-cr", "PubMed"] == "https://pubmed.ncbi.nlm.nih.gov/1000002/"
     assert pd.isna(links.loc["beta2015-cr", "DOI"])
+
+
+def test_table_rows_are_narrow_and_downloads_and_card_are_whole(repo: TrialsRepository) -> None:
+    found, _ = repo.search_cohorts(Slice(), "cord", limit=10)
+    assert list(found["cohort_id"]) == ["beta2015-cr"]
+    assert "extraction_note" not in found.columns  # the table never reads the long text columns
+    exports.link_table(found)  # ...but has every column the table shows
+    whole = repo.found_cohorts(Slice(), "cord")
+    assert list(whole["cohort_id"]) == ["beta2015-cr"] and {"title", "field_notes", "extraction_note"} <= set(whole.columns)
+    card = exports.cohort_card(repo.cohort("beta2015-cr"))
+    assert card.set_index("Field").loc["cr_count", "Value"] == voc.NOT_REPORTED_LABEL
+    assert repo.cohort("no-such-cohort") is None

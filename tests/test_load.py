@@ -18,10 +18,10 @@ from urllib.parse import urlencode
 import pytest
 
 from nkdata import analysis
+from nkdata import vocabulary as voc
 from nkdata.paths import DEFAULT_TRIALS_PATH
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Analysis, Slice, View, to_query_params
-from nkdata import vocabulary as voc
 
 from .server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server
 
@@ -44,10 +44,9 @@ def _slices(count: int) -> list[Slice]:
 
 
 def _answer(repo: TrialsRepository, slice_: Slice) -> tuple:
-    cohorts = repo.outcomes(slice_)
-    result = analysis.cr_analysis(cohorts, Analysis())
-    return (tuple(repo.summary(slice_).values()), tuple(cohorts["cohort_id"]), round(result.overall.estimate, 12)
-            if result.overall.k else None)
+    result = analysis.cr_analysis(repo, slice_, Analysis())
+    return (tuple(repo.summary(slice_).values()), tuple(repo.cohorts(slice_)["cohort_id"]),
+            round(result.overall.estimate, 12) if result.overall.k else None)
 
 
 def test_threads_share_one_repository_without_mixing_results() -> None:
@@ -87,7 +86,7 @@ def test_twenty_concurrent_browser_sessions() -> None:
     slices = _slices(20)
     expected = [_expected_metrics(repo, s) for s in slices]
 
-    async def session(browser, base: str, slice_: Slice) -> dict[str, str] | str:  # noqa: ANN001
+    async def session(browser, base: str, slice_: Slice) -> dict[str, str] | str:
         context = await browser.new_context()
         page = await context.new_page()
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from nkdata.queries import load_queries
 from nkdata.repository import TrialsRepository
@@ -33,7 +34,7 @@ def test_summary_with_superseded_and_without_mixed(repo: TrialsRepository) -> No
 
 
 def test_slice_filters(repo: TrialsRepository) -> None:
-    ids = lambda sl: list(repo.cohorts(sl)["cohort_id"])  # noqa: E731
+    ids = lambda sl: list(repo.cohorts(sl)["cohort_id"])
     assert ids(Slice(sources=("cell_line",))) == ["gamma2022-high", "gamma2022-low"]
     assert ids(Slice(years=(2011, 2020))) == ["beta2015-cr", "delta2018-post"]
     assert ids(Slice(car_targets=("none",))) == ["alpha2010-rr", "beta2015-cr", "delta2018-post"]
@@ -92,3 +93,42 @@ def test_sql_injection_is_just_a_value(repo: TrialsRepository) -> None:
     evil = "x'); DROP TABLE trials; --"
     assert repo.cohorts(Slice(sources=(evil,))).empty
     assert repo.overview()["cohorts"] == 6
+
+
+def test_rate_counts_collapse_primary_cohorts(repo: TrialsRepository) -> None:
+    counts = repo.rate_counts(Slice(include_superseded=True), "nk_source", "cr_count", "n_treated")
+    rows = {(r.grp, None if pd.isna(r.events) else r.events, r.total): r.cohorts for r in counts.itertuples()}
+    # gamma2021-rr is superseded: never counted, even when the slice shows superseded reports
+    assert rows == {("cell_line", 0, 3): 1, ("cell_line", 2, 4): 1, ("peripheral_blood", 2, 10): 1,
+                    ("peripheral_blood", 3, 6): 1, ("umbilical_cord_blood", None, 6): 1}
+    pairs = repo.persistence_rank_correlation(Slice(), "cr_count", "n_treated")
+    assert (pairs["n"], pairs["distinct_x"], pairs["distinct_y"]) == (2, 2, 2)  # alpha (14 d, 2/10), delta (60 d, 3/6)
+
+
+def test_cohort_points_keep_the_largest_and_count_all(repo: TrialsRepository) -> None:
+    rows, qualified = repo.cohort_points(Slice(), "nk_source", "cr_count", "n_treated", limit=2)
+    assert qualified == 4  # alpha, delta and both gamma2022 cohorts report CR; beta does not
+    assert rows["cohort_id"].tolist() == ["alpha2010-rr", "delta2018-post"]  # 10 and 6 treated, reading order
+    followup, with_followup = repo.cohort_points(Slice(), "setting", "relapse_count", "relapse_at_risk", limit=10,
+                                                 need_followup=True, groups=("post_hsct_relapse",))
+    assert with_followup == 1 and followup["cohort_id"].tolist() == ["delta2018-post"]
+    strip, reporting = repo.cohort_points(Slice(), "nk_source", "cr_count", "n_treated", limit=10, need_rate=False,
+                                          need_persistence=True)
+    assert reporting == 3 and set(strip["cohort_id"]) == {"alpha2010-rr", "beta2015-cr", "delta2018-post"}
+
+
+def test_persistence_quantiles_match_pandas(repo: TrialsRepository) -> None:
+    table = repo.persistence_by_group(Slice(), "nk_source").set_index("group")
+    pb = table.loc["peripheral_blood"]  # 14 and 60 days
+    expected = pd.Series([14.0, 60.0]).quantile([0.25, 0.5, 0.75]).tolist()
+    assert [pb["q1"], pb["median"], pb["q3"]] == expected == [25.5, 37.0, 48.5]
+    assert (pb["cohorts_reported"], pb["min"], pb["max"]) == (2, 14, 60)
+    cell_line = table.loc["cell_line"]
+    assert (cell_line["cohorts_reported"], cell_line["cohorts_not_reported"]) == (0, 2) and pd.isna(cell_line["median"])
+
+
+def test_rate_columns_are_checked(repo: TrialsRepository) -> None:
+    for args in (("title", "cr_count", "n_treated"), ("nk_source", "n_treated", "n_treated"),
+                 ("nk_source", "cr_count", "cr_count")):
+        with pytest.raises(ValueError, match="is not one of"):
+            repo.rate_counts(Slice(), *args)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 
 from nkdata.stats import (
     cohort_rates,
-    distribution_by_group,
     forest_rows,
     pool_by_group,
     pool_proportions,
     proportion_ci,
-    spearman,
+    rank_correlation,
 )
 
 EVENTS = [3, 3, 9, 7, 6, 4, 3, 2, 19, 2, 7, 1, 5, 11, 0, 1, 3, 1]
@@ -113,9 +114,15 @@ def test_subgroups_equal_pooling_each_alone() -> None:
     assert test.df == 2 and test.groups == 3 and 0 <= test.p <= 1 and test.q_between > 0
 
 
+def _forest(rates: pd.DataFrame, include_cohorts: bool = True) -> pd.DataFrame:
+    pooled, _ = pool_by_group(rates, "grp", "cr_count", "n_evaluable")
+    overall = pool_proportions(rates["cr_count"], rates["n_evaluable"])
+    return forest_rows(pooled, overall, "grp", rates if include_cohorts else None, "cr_count", "n_evaluable")
+
+
 def test_forest_rows_match_stats() -> None:
     rates = _rates()
-    rows = forest_rows(rates, "grp", "cr_count", "n_evaluable")
+    rows = _forest(rates)
     assert len(rows) == 6 + 3 + 1
     assert list(rows["kind"]).count("cohort") == 6
     cohort = rows[rows["cohort_id"] == "c0"].iloc[0]
@@ -132,20 +139,53 @@ def test_cohort_rates_skip_unreported() -> None:
     assert len(cohort_rates(frame, "cr_count", "n_evaluable")) == 1
 
 
-def test_spearman_and_distribution() -> None:
-    assert math.isnan(spearman([1, 2], [1, 2]).rho)
-    c = spearman([1, 2, 3, 4, None], [0.1, 0.2, 0.3, 0.5, 0.9])
-    assert c.n == 4 and c.rho == pytest.approx(1.0)
-    d = distribution_by_group(pd.DataFrame({"g": ["a", "a", "a", "b"], "v": [7, 14, None, None]}), "g", "v")
-    a = d.set_index("g").loc["a"]
-    assert (a["median"], a["min"], a["max"], a["cohorts_not_reported"]) == (10.5, 7, 14, 1)
-    assert d.set_index("g").loc["b", "cohorts_reported"] == 0
+def test_rank_correlation_p_value_equals_scipy() -> None:
+    x, y = [7, 14, 14, 28, 60, 90, 90, 120], [0.0, 0.2, 0.25, 0.2, 0.5, 0.4, 0.75, 0.5]
+    expected = scipy_stats.spearmanr(x, y)
+    got = rank_correlation(len(x), float(expected.statistic), len(set(x)), len(set(y)))
+    assert (got.n, got.rho) == (8, pytest.approx(expected.statistic)) and got.p == pytest.approx(expected.pvalue)
+
+
+def test_rank_correlation_needs_three_pairs_and_variation() -> None:
+    assert math.isnan(rank_correlation(2, 1.0, 2, 2).rho)
+    assert math.isnan(rank_correlation(5, math.nan, 5, 1).p)
+    perfect = rank_correlation(4, 1.0, 4, 4)
+    assert perfect.rho == 1.0 and perfect.p == 0.0
+
+
+@pytest.mark.parametrize("method", ["REML", "DL"])
+def test_pooling_with_counts_equals_pooling_every_cohort(method: str) -> None:
+    """The slice arrives from SQL as distinct (events, total) rows with a count: same result as one by one."""
+    rng = np.random.default_rng(7)
+    totals = rng.integers(2, 12, size=300)
+    events = rng.binomial(totals, 0.35)
+    one_by_one = pool_proportions(events, totals, method)
+    grouped = pd.DataFrame({"e": events, "t": totals}).value_counts().reset_index(name="n")
+    assert len(grouped) < len(events)
+    collapsed = pool_proportions(grouped["e"], grouped["t"], method, counts=grouped["n"])
+    for field in ("k", "n_total", "events_total", "n_corrected", "q_df"):
+        assert getattr(collapsed, field) == getattr(one_by_one, field)
+    for field in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q", "q_p", "i2"):
+        assert getattr(collapsed, field) == pytest.approx(getattr(one_by_one, field), rel=1e-9, abs=1e-12)
+
+
+def test_single_cohort_with_counts_is_that_cohort() -> None:
+    r = pool_proportions([2], [8], counts=[1])
+    assert (r.k, r.estimate, (r.ci_low, r.ci_high)) == (1, 0.25, pytest.approx(proportion_ci(2, 8)))
+
+
+def test_intervals_equal_scipy_stats() -> None:
+    """stats uses scipy.special (a fraction of scipy.stats' memory); the answers are the same."""
+    for k, n in [(0, 5), (1, 5), (3, 7), (5, 5), (12, 40)]:
+        low, high = proportion_ci(k, n)
+        assert low == pytest.approx(scipy_stats.beta.ppf(0.025, k, n - k + 1) if k else 0.0, abs=1e-12)
+        assert high == pytest.approx(scipy_stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0, abs=1e-12)
 
 
 def test_forest_without_cohorts_keeps_the_same_diamonds() -> None:
     rates = _rates()
-    full = forest_rows(rates, "grp", "cr_count", "n_evaluable")
-    diamonds = forest_rows(rates, "grp", "cr_count", "n_evaluable", include_cohorts=False)
+    full = _forest(rates)
+    diamonds = _forest(rates, include_cohorts=False)
     assert set(diamonds["kind"]) == {"pooled", "overall"}
     expected = full[full["kind"] != "cohort"][["label", "estimate", "ci_low", "ci_high"]].reset_index(drop=True)
     assert diamonds[["label", "estimate", "ci_low", "ci_high"]].equals(expected)

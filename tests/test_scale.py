@@ -1,0 +1,89 @@
+"""The page analyses read aggregates and capped rows from SQL; on a synthetic dataset too large
+to draw, they must give exactly what the same statistics give over every cohort in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from scipy import stats as scipy_stats
+
+from benchmarks.generate import synthetic_table
+from nkdata import analysis, stats
+from nkdata.repository import TrialsRepository
+from nkdata.slices import Analysis, Slice
+
+ROWS = 5000  # enough that every capped chart is capped (about 40% report persistence)
+
+
+@pytest.fixture(scope="module")
+def big_repo(tmp_path_factory: pytest.TempPathFactory) -> TrialsRepository:
+    path = tmp_path_factory.mktemp("scale") / "trials.parquet"
+    pq.write_table(synthetic_table(ROWS, seed=11), path)
+    return TrialsRepository(Path(path))
+
+
+def _primary(repo: TrialsRepository, slice_: Slice) -> pd.DataFrame:
+    cohorts = repo.cohorts(slice_)
+    return cohorts[cohorts["superseded_by"].isna()]
+
+
+@pytest.mark.parametrize("choices", [Analysis(), Analysis(pool="DL", denom="evaluable", group="setting")])
+def test_pooled_cr_equals_pooling_every_cohort(big_repo: TrialsRepository, choices: Analysis) -> None:
+    slice_ = Slice(include_superseded=True)
+    cohorts = _primary(big_repo, slice_)
+    totals = analysis.CR_DENOMINATORS[choices.denom]
+    reported = cohorts[cohorts["cr_count"].notna() & (cohorts[totals] > 0)]
+    result = analysis.cr_analysis(big_repo, slice_, choices)
+
+    expected = stats.pool_proportions(reported["cr_count"].astype(int), reported[totals].astype(int), choices.pool)
+    assert (result.overall.k, result.overall.n_total) == (expected.k, expected.n_total)
+    assert result.overall.estimate == pytest.approx(expected.estimate, rel=1e-9)
+    assert result.overall.tau2 == pytest.approx(expected.tau2, rel=1e-9)
+    for _, row in result.pooled.iterrows():
+        part = reported[reported[choices.group] == row[choices.group]]
+        alone = stats.pool_proportions(part["cr_count"].astype(int), part[totals].astype(int), choices.pool)
+        assert (row["k"], row["estimate"]) == (alone.k, pytest.approx(alone.estimate, rel=1e-9))
+    assert result.cohorts_in_slice == len(cohorts)
+    assert result.cohorts_not_reported == len(cohorts) - len(reported)
+    # too many cohorts to draw: only the diamonds, and no per-cohort rows kept
+    assert result.forest_truncated and result.cohorts.empty
+    assert set(result.forest["kind"]) == {"pooled", "overall"}
+
+
+def test_persistence_view_equals_in_memory(big_repo: TrialsRepository) -> None:
+    cohorts = _primary(big_repo, Slice())
+    view = analysis.persistence_view(big_repo, Slice(), Analysis())
+    both = cohorts[cohorts["max_persistence_days"].notna() & cohorts["cr_count"].notna() & (cohorts["n_treated"] > 0)]
+    expected = scipy_stats.spearmanr(both["max_persistence_days"].astype(float),
+                                     both["cr_count"].astype(float) / both["n_treated"].astype(float))
+    assert view.correlation.n == len(both)
+    assert view.correlation.rho == pytest.approx(expected.statistic, abs=1e-9)
+    assert view.correlation.p == pytest.approx(expected.pvalue, rel=1e-6)
+
+    days = cohorts.groupby("nk_source")["max_persistence_days"]
+    table = view.by_source.set_index("nk_source")
+    for source, values in days:
+        values = values.dropna().astype(float)
+        assert table.loc[source, "cohorts_reported"] == len(values)
+        assert table.loc[source, "median"] == pytest.approx(values.median())
+        assert table.loc[source, "q1"] == pytest.approx(values.quantile(0.25))
+    reporting = cohorts["max_persistence_days"].notna().sum()
+    assert view.cohorts_reporting == reporting and view.cohorts_in_slice == len(cohorts)
+    # the strip keeps the largest cohorts: none left out is larger than the smallest drawn
+    assert len(view.cohorts) == analysis.MAX_POINTS < reporting and view.points_truncated
+    left_out = cohorts[cohorts["max_persistence_days"].notna() & ~cohorts["cohort_id"].isin(view.cohorts["cohort_id"])]
+    assert left_out["n_treated"].max() <= view.cohorts["n_treated"].min()
+
+
+def test_relapse_followup_counts_every_cohort(big_repo: TrialsRepository) -> None:
+    cohorts = _primary(big_repo, Slice())
+    view = analysis.relapse_view(big_repo, Slice(), Analysis())
+    with_followup = cohorts[cohorts["relapse_count"].notna() & (cohorts["relapse_at_risk"] > 0)
+                            & cohorts["median_followup_months"].notna()]
+    assert view.followup_reported == len(with_followup)
+    assert len(view.with_followup) == min(len(with_followup), analysis.MAX_POINTS)
+    post = view.post_hsct
+    assert set(post.pooled["setting"]) <= {"post_hsct_prophylaxis", "post_hsct_relapse"}
