@@ -7,7 +7,10 @@ import math
 import pandas as pd
 import streamlit as st
 
+from nkapp.cache import show_chart
+from nkdata import charts
 from nkdata import vocabulary as voc
+from nkdata.analysis import MAX_FOREST_COHORTS, RateAnalysis
 from nkdata.slices import CI_METHODS, DENOMINATORS, POOL_METHODS, Analysis
 from nkapp import state
 
@@ -74,3 +77,11 @@ def pooled_dataframe(table: pd.DataFrame) -> None:
     config = {c: st.column_config.NumberColumn(format="%.1f") for c in _PERCENT_COLUMNS}
     config["tau²"] = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+
+
+def forest(result: RateAnalysis, value_title: str, reference: float | None = None) -> None:
+    """A forest plot, saying so when the slice has too many cohorts to draw one by one."""
+    show_chart(charts.forest_plot, result.forest, value_title=value_title, reference=reference)
+    if result.forest_truncated:
+        st.caption(f"{result.cohorts_shown} cohorts are too many to draw one by one (more than "
+                   f"{MAX_FOREST_COHORTS}): only the pooled estimates are shown.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, count_caption, empty_state, pct, pooled_dataframe
+from nkapp.components import analysis_controls, count_caption, empty_state, forest, pct, pooled_dataframe
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
@@ -27,9 +27,7 @@ def render(ctx: PageContext) -> None:
     if result.cohorts_shown == 0:
         empty_state(f"cohorts reporting CR over {denominator}")
     else:
-        show_chart(charts.forest_plot, result.forest, value_title="CR rate", reference=result.overall.estimate)
-        if result.forest_truncated:
-            st.caption(f"{result.cohorts_shown} cohorts are too many to draw one by one: only pooled estimates are shown.")
+        forest(result, "CR rate", reference=result.overall.estimate)
         count_caption(f"Complete remission (CR, with CRi/CRh/CRp as each paper counts) over {denominator}; squares "
                       f"sized by weight within the group, lines are {choices.ci} 95% intervals, diamonds are "
                       f"{choices.pool} random-effects pooled estimates, the dashed line is the overall estimate.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, count_caption, empty_state, pct, pooled_dataframe
+from nkapp.components import analysis_controls, count_caption, empty_state, forest, pct, pooled_dataframe
 from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
 
@@ -24,7 +24,7 @@ def render(ctx: PageContext) -> None:
     if result.cohorts_shown == 0:
         empty_state("cohorts reporting relapse among patients at risk")
         return
-    show_chart(charts.forest_plot, result.forest, value_title="Relapse proportion", reference=result.overall.estimate)
+    forest(result, "Relapse proportion", reference=result.overall.estimate)
     count_caption(f"Patients who relapsed over patients in remission at risk; {choices.ci} 95% intervals, "
                   f"{choices.pool} pooled diamonds. Follow-up differs between cohorts.",
                   result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
@@ -48,7 +48,7 @@ def render(ctx: PageContext) -> None:
     if post_result.cohorts_shown == 0:
         empty_state("post-transplant cohorts reporting relapse")
     else:
-        show_chart(charts.forest_plot, post_result.forest, value_title="Relapse proportion")
+        forest(post_result, "Relapse proportion")
         count_caption("The two post-HSCT settings side by side, each pooled alone.", post_result.cohorts_shown,
                       post_result.patients_shown, post_result.cohorts_not_reported, post_result.cohorts_in_slice)
 

@@ -15,14 +15,21 @@ from nkdata import analysis, stats
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Analysis, Slice
 
+from .apptest_helpers import chart_rows, run_app
+
 ROWS = 5000  # enough that every capped chart is capped (about 40% report persistence)
 
 
 @pytest.fixture(scope="module")
-def big_repo(tmp_path_factory: pytest.TempPathFactory) -> TrialsRepository:
+def big_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("scale") / "trials.parquet"
     pq.write_table(synthetic_table(ROWS, seed=11), path)
-    return TrialsRepository(Path(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def big_repo(big_parquet: Path) -> TrialsRepository:
+    return TrialsRepository(big_parquet)
 
 
 def _primary(repo: TrialsRepository, slice_: Slice) -> pd.DataFrame:
@@ -87,3 +94,15 @@ def test_relapse_followup_counts_every_cohort(big_repo: TrialsRepository) -> Non
     assert len(view.with_followup) == min(len(with_followup), analysis.MAX_POINTS)
     post = view.post_hsct
     assert set(post.pooled["setting"]) <= {"post_hsct_prophylaxis", "post_hsct_relapse"}
+
+
+@pytest.mark.parametrize(("page", "forests"), [("pages/outcomes.py", 1), ("pages/relapse.py", 2)])
+def test_pages_say_when_a_forest_shows_only_diamonds(big_parquet: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     page: str, forests: int) -> None:
+    monkeypatch.setenv("NK_TRIALS_PATH", str(big_parquet))
+    at = run_app(page=page)
+    notes = [c.value for c in at.caption if "too many to draw one by one" in c.value]
+    assert len(notes) == forests
+    forests_drawn = [rows for rows in chart_rows(at) if rows and "kind" in rows[0]]
+    assert len(forests_drawn) == forests
+    assert all({row["kind"] for row in rows if "kind" in row} == {"pooled", "overall"} for rows in forests_drawn)
