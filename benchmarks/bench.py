@@ -95,7 +95,7 @@ def measure_queries(dataset: str, runs: int) -> dict:
     slice_ = Slice(years=(2008, 2024), include_mixed=True)
     params = {**slice_.sql_params(), "group_by": "nk_source", "words": [], "limit": 2000,
               "events": "cr_count", "totals": "n_treated", "need_rate": True, "need_persistence": False,
-              "need_followup": False, "groups": [], "cohort_id": repo.cohorts(Slice(years=(2008, 2008)))["cohort_id"].iloc[0],
+              "need_followup": False, "groups": [], "cohort_id": repo.search_cohorts(Slice(), "", 1)[0]["cohort_id"].iloc[0],
               "nk_source_codes": [], "product_class_codes": [],
               "setting_codes": [], "publication_type_codes": [], "population_codes": [], "donor_type_codes": []}
     out = {}

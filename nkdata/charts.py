@@ -21,6 +21,10 @@ def source_scale() -> alt.Scale:
     return alt.Scale(domain=[voc.NK_SOURCES[c] for c in voc.NK_SOURCES], range=list(voc.NK_SOURCE_COLOURS.values()))
 
 
+# The point charts below keep only the columns they encode: up to MAX_POINTS rows go to the browser and
+# into the spec cache, and unused columns (notes, ids, counts not drawn) were most of their size.
+
+
 def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Add display-label columns next to the coded ones present in ``frame``."""
     out = frame.copy()
@@ -140,7 +144,9 @@ def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt
 
 def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.Chart:
     """Longest detection of infused cells per cohort (log scale), one row per product or source."""
-    data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))
+    data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))[[
+        "product", "NK source", "first_author", "year", "n_treated", "max_persistence_days", "persistence_method",
+        "persistence_note"]]
     y_field = "product:N" if by == "product" else "NK source:N"
     return alt.Chart(data).mark_circle(size=110, opacity=0.85).encode(
         x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection of infused cells (days, log scale)"),
@@ -156,8 +162,9 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.Chart:
 
 def persistence_vs_response(points: pd.DataFrame) -> alt.Chart:
     """Persistence (log x) against CR rate, point size = patients, colour = cytokine support."""
-    data = points.copy()
-    data["Cytokine support"] = data["cytokine_support"].fillna(voc.NOT_REPORTED_LABEL)
+    data = points[["max_persistence_days", "rate", "total", "first_author", "year", "product",
+                   "persistence_method"]].copy()
+    data["Cytokine support"] = points["cytokine_support"].fillna(voc.NOT_REPORTED_LABEL)
     return alt.Chart(data).mark_circle(opacity=0.8, stroke="#333", strokeWidth=0.5).encode(
         x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection (days, log scale)"),
         y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
@@ -173,7 +180,8 @@ def persistence_vs_response(points: pd.DataFrame) -> alt.Chart:
 
 def relapse_vs_followup(rates: pd.DataFrame) -> alt.Chart:
     """Relapse proportion against median follow-up; a short follow-up flatters relapse."""
-    data = with_labels(rates)
+    data = with_labels(rates)[["median_followup_months", "rate", "relapse_at_risk", "NK source", "first_author",
+                                "year", "product"]]
     return alt.Chart(data).mark_circle(opacity=0.85, stroke="#333", strokeWidth=0.5).encode(
         x=alt.X("median_followup_months:Q", title="Median follow-up (months)"),
         y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="Relapse proportion"),

@@ -1,0 +1,55 @@
+"""Chart builders checked without a browser: what data each chart carries and encodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pytest
+
+from nkdata import analysis, charts
+from nkdata.repository import TrialsRepository
+from nkdata.slices import Analysis, Slice
+
+
+def _fields(spec: Any) -> set[str]:
+    """Every field name a Vega-Lite spec encodes (channels, tooltips, layers)."""
+    found: set[str] = set()
+    if isinstance(spec, dict):
+        if isinstance(spec.get("field"), str):
+            found.add(spec["field"])
+        for key, value in spec.items():
+            if key not in ("datasets", "data"):
+                found |= _fields(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found |= _fields(item)
+    return found
+
+
+def _point_charts(repo: TrialsRepository) -> list[tuple[str, alt.Chart]]:
+    persistence = analysis.persistence_view(repo, Slice(), Analysis())
+    relapse = analysis.relapse_view(repo, Slice(), Analysis())
+    return [("strip by product", charts.persistence_strip(persistence.cohorts, by="product")),
+            ("strip by source", charts.persistence_strip(persistence.cohorts, by="nk_source")),
+            ("persistence vs CR", charts.persistence_vs_response(persistence.versus_cr)),
+            ("relapse vs follow-up", charts.relapse_vs_followup(relapse.with_followup))]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_point_charts_carry_exactly_the_columns_they_encode(repo: TrialsRepository, index: int) -> None:
+    name, chart = _point_charts(repo)[index]
+    spec = chart.to_dict()
+    columns = set(chart.data.columns)
+    assert len(chart.data) > 0, name
+    assert _fields(spec) <= columns, f"{name}: encodes a column it does not carry"
+    # the strip carries both row fields so switching rows needs no other data
+    unused = columns - _fields(spec) - {"product", "NK source"}
+    assert not unused, f"{name}: carries unused columns {unused}"
+
+
+def test_relapse_points_are_the_cohorts_with_follow_up(repo: TrialsRepository) -> None:
+    relapse = analysis.relapse_view(repo, Slice(), Analysis())
+    data = charts.relapse_vs_followup(relapse.with_followup).data
+    assert sorted(zip(data["first_author"], data["median_followup_months"], data["rate"], strict=True)) == [
+        ("Beta", 24, pytest.approx(2 / 6)), ("Delta", 12, pytest.approx(1 / 3))]
