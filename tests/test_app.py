@@ -103,6 +103,11 @@ def test_studies_table_and_card() -> None:
     assert table.set_index("Cohort").loc["alpha2010-rr", "DOI"] == "https://doi.org/10.1000/fixture.alpha"
     at.text_input(key="w_search").input("cord blood").run()
     assert list(at.dataframe[0].value["Cohort"]) == ["beta2015-cr"]
+    at.session_state["studies_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}  # select the row
+    at.run()
+    assert [s.value for s in at.subheader][0] == "Beta 2015: UCB NK"
+    card = at.dataframe[1].value.set_index("Field")
+    assert card.loc["cr_count", "Value"] == "Not reported" and card.loc["relapse_count", "Value"] == "2"
 
 
 def test_about_renders_the_dictionary() -> None:
