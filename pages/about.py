@@ -57,8 +57,9 @@ def render(ctx: PageContext) -> None:
 - **Subgroups**: each subgroup pooled alone (own $\tau^2$); the test for subgroup differences is $Q_{between}$ on the pooled
   subgroup estimates with $G-1$ df. A single-cohort group shows that cohort's own estimate and interval.
 - **Relapse** uses the same machinery with relapse count over patients at risk (in remission).
-- **Persistence**: per source median, quartiles and range of the longest detection; Spearman rank correlation with the CR
-  rate across cohorts (descriptive only).
+- **Persistence**: per source median, quartiles (linear interpolation) and range of the longest detection; Spearman rank
+  correlation with the CR rate across cohorts (tied values share their average rank; p from the t approximation, as
+  scipy's `spearmanr`; descriptive only).
 - Superseded reports never enter a pooled estimate (they are excluded by default; include them only to inspect them).
 """
     )
