@@ -43,10 +43,6 @@ def group_label(group: str, code: object) -> str:
     return voc.label(voc.GROUP_VOCABULARIES.get(group, {}), code)
 
 
-def _nan_if_null(value: object) -> float:
-    return math.nan if value is None or pd.isna(value) else float(value)
-
-
 def _reported(counts: pd.DataFrame) -> pd.DataFrame:
     """Rows of rate_counts with both counts reported (total > 0), as plain integers."""
     mask = counts["events"].notna() & counts["total"].notna() & (counts["total"] > 0)
@@ -134,17 +130,6 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
     return table
 
 
-@dataclass(frozen=True)
-class PersistenceAnalysis:
-    cohorts: pd.DataFrame  # cohorts reporting persistence (at most MAX_POINTS, largest first)
-    by_source: pd.DataFrame  # median / IQR / range per source, over all reporting cohorts
-    versus_cr: pd.DataFrame  # cohorts with both persistence and CR (at most MAX_POINTS)
-    correlation: stats.Correlation  # over all cohorts with both values
-    cohorts_in_slice: int
-    cohorts_reporting: int
-    points_truncated: bool
-
-
 def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
     """Headline numbers with the CR interval over the pooled evaluable patients."""
     events, total = int(summary["cr_events"] or 0), int(summary["cr_evaluable"] or 0)
@@ -199,6 +184,17 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
     return RelapseView(result, post, with_followup, reported, reported > len(with_followup))
 
 
+@dataclass(frozen=True)
+class PersistenceAnalysis:
+    cohorts: pd.DataFrame  # cohorts reporting persistence (at most MAX_POINTS, the largest)
+    by_source: pd.DataFrame  # median / IQR / range per source, over all reporting cohorts
+    versus_cr: pd.DataFrame  # cohorts with both persistence and CR (at most MAX_POINTS)
+    correlation: stats.Correlation  # over all cohorts with both values
+    cohorts_in_slice: int
+    cohorts_reporting: int
+    points_truncated: bool
+
+
 def persistence_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> PersistenceAnalysis | None:
     """Persistence per cohort and per source, and its rank correlation with the CR rate."""
     by_source = repo.persistence_by_group(slice_, "nk_source")
@@ -214,7 +210,7 @@ def persistence_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -
                                              need_persistence=True)
     versus_cr = stats.cohort_rates(rows, "events", "total", choices.ci).rename(columns={"events": "cr_count"})
     ranks = repo.persistence_rank_correlation(slice_, "cr_count", totals)
-    correlation = stats.rank_correlation(int(ranks["n"]), _nan_if_null(ranks["rho"]), int(ranks["distinct_x"]),
+    correlation = stats.rank_correlation(int(ranks["n"]), ranks["rho"], int(ranks["distinct_x"]),
                                          int(ranks["distinct_y"]))
     return PersistenceAnalysis(strip, by_source, versus_cr, correlation, in_slice, reporting,
                                reporting > len(strip) or both_reported > len(versus_cr))

@@ -46,6 +46,11 @@ def _words(text: str) -> list[str]:
     return [w for w in text.lower().split() if w][:20]
 
 
+def _split_count(rows: pd.DataFrame, column: str) -> tuple[pd.DataFrame, int]:
+    """A capped query repeats on every row how many rows qualified; keep the rows and that number once."""
+    return rows.drop(columns=[column]), int(rows[column].iloc[0]) if len(rows) else 0
+
+
 class TrialsRepository:
     """The dataset behind every page: named queries in, pandas frames out."""
 
@@ -120,9 +125,8 @@ class TrialsRepository:
     def search_cohorts(self, slice_: Slice, text: str, limit: int) -> tuple[pd.DataFrame, int]:
         """The Studies table's columns for the rows of the slice matching every word of ``text``
         (at most ``limit``), and how many match."""
-        rows = self.query("slice_cohorts_search", {**slice_.sql_params(), "words": _words(text), "limit": limit})
-        matches = int(rows["matches"].iloc[0]) if len(rows) else 0
-        return rows.drop(columns=["matches"]), matches
+        return _split_count(self.query("slice_cohorts_search",
+                                       {**slice_.sql_params(), "words": _words(text), "limit": limit}), "matches")
 
     def found_cohorts(self, slice_: Slice, text: str) -> pd.DataFrame:
         """Every column of every row the same search finds (for downloads)."""
@@ -146,11 +150,9 @@ class TrialsRepository:
                       need_rate: bool = True, need_persistence: bool = False, need_followup: bool = False,
                       groups: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int]:
         """The largest qualifying primary cohorts (at most ``limit``), and how many qualified."""
-        rows = self.query("cohort_points", {
+        return _split_count(self.query("cohort_points", {
             **_rate_params(slice_, group_by, events, totals), "limit": limit, "need_rate": need_rate,
-            "need_persistence": need_persistence, "need_followup": need_followup, "groups": list(groups)})
-        qualified = int(rows["qualified"].iloc[0]) if len(rows) else 0
-        return rows.drop(columns=["qualified"]), qualified
+            "need_persistence": need_persistence, "need_followup": need_followup, "groups": list(groups)}), "qualified")
 
     def persistence_by_group(self, slice_: Slice, group_by: str) -> pd.DataFrame:
         return self.query("persistence_by_group", _rate_params(slice_, group_by, "cr_count", "n_treated"))

@@ -194,12 +194,11 @@ def proportion_ci_arrays(k: np.ndarray, n: np.ndarray, method: str = "clopper-pe
 
 
 def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str = "clopper-pearson",
-                 level: float = 0.95, keep: list[str] | None = None) -> pd.DataFrame:
+                 level: float = 0.95) -> pd.DataFrame:
     """Cohorts with both counts reported, with rate and interval; others are left out here
-    (callers count them as "not reported"). ``keep`` limits the copied columns (memory on big slices)."""
+    (callers count them as "not reported")."""
     mask = cohorts[events].notna() & cohorts[totals].notna() & (cohorts[totals] > 0)
-    columns = list(dict.fromkeys([*(keep or cohorts.columns), events, totals]))
-    usable = cohorts.loc[mask, columns].copy()
+    usable = cohorts.loc[mask].copy()
     usable[events] = usable[events].astype(int)
     usable[totals] = usable[totals].astype(int)
     low, high = proportion_ci_arrays(usable[events].to_numpy(), usable[totals].to_numpy(), ci_method, level)
@@ -277,11 +276,12 @@ class Correlation:
     p: float
 
 
-def rank_correlation(n: int, rho: float, distinct_x: int, distinct_y: int) -> Correlation:
+def rank_correlation(n: int, rho: float | None, distinct_x: int, distinct_y: int) -> Correlation:
     """Spearman's rho with the two-sided t-approximation p-value of scipy.stats.spearmanr; NaN below
-    3 pairs or when either side does not vary. The ranking itself happens in SQL
-    (persistence_rank_correlation), so a large slice is never held here cohort by cohort."""
-    if n < 3 or distinct_x < 2 or distinct_y < 2 or rho is None or math.isnan(rho):
+    3 pairs or when either side does not vary (SQL's corr() then gives null or NaN). The ranking
+    itself happens in SQL (persistence_rank_correlation), so a large slice is never held here
+    cohort by cohort."""
+    if n < 3 or distinct_x < 2 or distinct_y < 2 or pd.isna(rho):
         return Correlation(n, math.nan, math.nan)
     rho = min(1.0, max(-1.0, float(rho)))
     df = n - 2

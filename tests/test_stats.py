@@ -23,24 +23,22 @@ TOTALS = [117, 35, 195, 136, 157, 139, 177, 39, 103, 122, 64, 58, 175, 180, 105,
 TOL = 1e-4
 
 
-def test_reml_reference() -> None:
+@pytest.mark.parametrize(("method", "logit", "se", "tau2", "pooled"), [
+    ("REML", -3.3018, 0.2378, 0.6629, (0.0355, 0.0226, 0.0554)),
+    ("DL", -3.3168, 0.2492, 0.7553, (0.0350, 0.0218, 0.0558)),
+])
+def test_pooling_reference(method: str, logit: float, se: float, tau2: float, pooled: tuple[float, ...]) -> None:
+    r = pool_proportions(EVENTS, TOTALS, method)
+    assert (r.logit, r.se, r.tau2) == pytest.approx((logit, se, tau2), abs=TOL)
+    assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx(pooled, abs=TOL)
+
+
+def test_reml_heterogeneity_reference() -> None:
     r = pool_proportions(EVENTS, TOTALS, "REML")
-    assert r.logit == pytest.approx(-3.3018, abs=TOL)
-    assert r.se == pytest.approx(0.2378, abs=TOL)
-    assert r.tau2 == pytest.approx(0.6629, abs=TOL)
-    assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx((0.0355, 0.0226, 0.0554), abs=TOL)
     assert r.q == pytest.approx(72.1659, abs=TOL) and r.q_df == 17
     assert r.k == 18 and r.n_corrected == 1 and r.n_total == sum(TOTALS)
     assert r.i2 == pytest.approx((72.1659 - 17) / 72.1659, abs=TOL)
     assert r.pi_low < r.ci_low < r.estimate < r.ci_high < r.pi_high
-
-
-def test_dl_reference() -> None:
-    r = pool_proportions(EVENTS, TOTALS, "DL")
-    assert r.logit == pytest.approx(-3.3168, abs=TOL)
-    assert r.se == pytest.approx(0.2492, abs=TOL)
-    assert r.tau2 == pytest.approx(0.7553, abs=TOL)
-    assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx((0.0350, 0.0218, 0.0558), abs=TOL)
 
 
 @pytest.mark.parametrize(("k", "n", "method", "expected"), [
@@ -149,6 +147,7 @@ def test_rank_correlation_p_value_equals_scipy() -> None:
 def test_rank_correlation_needs_three_pairs_and_variation() -> None:
     assert math.isnan(rank_correlation(2, 1.0, 2, 2).rho)
     assert math.isnan(rank_correlation(5, math.nan, 5, 1).p)
+    assert math.isnan(rank_correlation(5, None, 5, 5).rho)  # SQL corr() of constant ranks is null
     perfect = rank_correlation(4, 1.0, 4, 4)
     assert perfect.rho == 1.0 and perfect.p == 0.0
 
