@@ -55,6 +55,14 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def citation_line(row: pd.Series) -> str:
+    """The card's reference line in Markdown: title, journal when the row has one, and the page read."""
+    journal = row.get("journal")
+    parts = [f"*{row['title']}*", journal if isinstance(journal, str) and journal else None,
+             f"Read: [{row['source_section']}]({row['source_url']})"]
+    return ". ".join(p for p in parts if p)
+
+
 def cohort_card(row: pd.Series) -> pd.DataFrame:
     """Every field of one cohort with its value ("not reported" for null) and the curator's note."""
     notes = notes_from_json(row.get("field_notes"))

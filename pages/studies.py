@@ -33,11 +33,11 @@ def render(ctx: PageContext) -> None:
                        "Source read": link("Source read", display_text="page")},
     )
     rows = event.selection.rows if event is not None else []
-    row = cached(ctx.repo, TrialsRepository.cohort, found.iloc[rows[0]]["cohort_id"]) if rows and rows[0] < len(found) \
-        else None
+    selected = found.iloc[rows[0]]["cohort_id"] if rows and rows[0] < len(found) else None
+    row = cached(ctx.repo, TrialsRepository.cohort, selected) if selected else None
     if row is not None:
         st.subheader(f"{row['first_author']} {row['year']}: {row['product']}")
-        st.markdown(f"*{row['title']}*. {row['journal'] or ''}. Read: [{row['source_section']}]({row['source_url']})")
+        st.markdown(exports.citation_line(row))
         st.info(row["extraction_note"], icon=":material/edit_note:")
         st.dataframe(exports.cohort_card(row), hide_index=True, width="stretch")
 

@@ -54,3 +54,11 @@ def test_table_rows_are_narrow_and_downloads_and_card_are_whole(repo: TrialsRepo
     card = exports.cohort_card(repo.cohort("beta2015-cr"))
     assert card.set_index("Field").loc["cr_count", "Value"] == voc.NOT_REPORTED_LABEL
     assert repo.cohort("no-such-cohort") is None
+
+
+def test_citation_line_leaves_out_a_missing_journal(repo: TrialsRepository) -> None:
+    row = repo.cohort("beta2015-cr")
+    assert exports.citation_line(row).startswith(f"*{row['title']}*. {row['journal']}. Read: [")
+    row["journal"] = float("nan")  # how a null journal arrives from the Parquet
+    line = exports.citation_line(row)
+    assert "nan" not in line and line.startswith(f"*{row['title']}*. Read: [{row['source_section']}](")
