@@ -20,6 +20,7 @@ import yaml
 from nkdata.dictionary import ARROW_SCHEMA, FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS
 from nkdata.issues import DatasetError, Issue
 from nkdata.source import Record, load_folder, notes_from_json
+from nkdata.supersession import resolve
 from nkdata.validation import validate_records
 
 RELEASE_METADATA_KEY = b"nkdata.release"
@@ -49,7 +50,7 @@ def build(source_dir: Path, out_path: Path, release_path: Path | None = None) ->
     issues += validate_records(records)
     if issues:
         raise DatasetError(issues, hint="The previous Parquet was left untouched.")
-    table = records_to_table(records, load_release(release_path) if release_path else None)
+    table = records_to_table(resolve(records), load_release(release_path) if release_path else None)
     write_atomically(table, out_path)
     return table
 

@@ -13,7 +13,42 @@ import pyarrow as pa
 
 from nkdata import vocabulary as voc
 
-DType = Literal["string", "integer", "number", "boolean", "string_list"]
+DType = Literal["string", "integer", "number", "boolean", "string_list", "endpoint_list"]
+
+
+@dataclass(frozen=True)
+class SubField:
+    """One key of a time-to-event entry (an item of the ``survival`` list)."""
+
+    name: str
+    dtype: Literal["string", "integer", "number", "boolean"]
+    description: str
+    unit: str | None = None
+    allowed: tuple[str, ...] | None = None
+    required: bool = False
+    derived: bool = False  # set by the build, never written in the YAML
+
+
+# Time-to-event results as papers report them: a landmark rate (2-year OS 45%), a median, or both.
+SURVIVAL_FIELDS: tuple[SubField, ...] = (
+    SubField("endpoint", "string", "Which time-to-event endpoint.", allowed=tuple(voc.ENDPOINTS), required=True),
+    SubField("landmark_months", "number", "Time point of a landmark estimate (e.g. 24 for 2-year OS).", unit="months"),
+    SubField("estimate_pct", "number", "Kaplan-Meier or cumulative-incidence estimate at the landmark.", unit="%"),
+    SubField("ci_low_pct", "number", "Lower 95% confidence limit of the estimate, when given.", unit="%"),
+    SubField("ci_high_pct", "number", "Upper 95% confidence limit of the estimate, when given.", unit="%"),
+    SubField("n_analysed", "integer", "Patients in the analysis (number at risk at time 0).", unit="patients"),
+    SubField("median_months", "number", "Median time to the event, when that is what is reported.", unit="months"),
+    SubField("median_not_reached", "boolean", "True when the paper says the median was not reached."),
+    SubField("comparator_pct", "number", "The same estimate in the paper's control arm or matched controls.", unit="%"),
+    SubField("comparator_label", "string", "What the comparator is (e.g. 'matched controls without NK cells')."),
+    SubField("from_review", "boolean", "True when only a review's table gave this result."),
+    SubField("note", "string", "Where in the source it was read, in the curator's words.", required=True),
+    SubField("source_cohort", "string", "cohort_id of the report the entry was read in (set by the build).",
+             derived=True),
+)
+SURVIVAL_FIELDS_BY_NAME: dict[str, SubField] = {f.name: f for f in SURVIVAL_FIELDS}
+_SUBFIELD_ARROW = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+SURVIVAL_ARROW_TYPE = pa.list_(pa.struct([pa.field(f.name, _SUBFIELD_ARROW[f.dtype]) for f in SURVIVAL_FIELDS]))
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -21,6 +56,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "number": pa.float64(),
     "boolean": pa.bool_(),
     "string_list": pa.list_(pa.string()),
+    "endpoint_list": SURVIVAL_ARROW_TYPE,
 }
 
 
@@ -37,6 +73,11 @@ class Field:
     required: bool = False
     is_count: bool = False  # a count of patients: non-negative integer, needs a note
     needs_note: bool = False  # a reported number: must say where it came from
+    # Field-level supersession: fields of one group move together from an earlier report of the same
+    # patients into the newer one when the newer one reports none of them. ``same_n`` groups are counts
+    # over all treated patients, so they move only when both reports treated the same number.
+    inherit: str | None = None
+    same_n: bool = False
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -47,9 +88,15 @@ def _codes(vocabulary: dict[str, str]) -> tuple[str, ...]:
     return tuple(vocabulary)
 
 
-def _count(name: str, group: str, description: str, required: bool = False) -> Field:
+def _count(name: str, group: str, description: str, required: bool = False, inherit: str | None = None,
+           same_n: bool = False) -> Field:
     return Field(name, "integer", group, description, unit="patients", required=required,
-                 is_count=True, needs_note=True)
+                 is_count=True, needs_note=True, inherit=inherit, same_n=same_n)
+
+
+def _safety(name: str, description: str) -> Field:
+    """A safety count: patients with the event among those treated."""
+    return _count(name, "safety", description, inherit=name, same_n=True)
 
 
 FIELDS: tuple[Field, ...] = (
@@ -98,29 +145,62 @@ FIELDS: tuple[Field, ...] = (
           "True when the counts are AML patients only; false for a mixed-diagnosis cohort.", required=True),
     Field("diagnosis_mix", "string", "population", "Diagnoses in a mixed cohort, e.g. 'AML 10, MDS 6'."),
     _count("n_aml", "population", "AML patients within a mixed cohort, when stated."),
-    Field("median_age", "number", "population", "Median age of treated patients.", unit="years", needs_note=True),
+    Field("median_age", "number", "population", "Median age of treated patients.", unit="years", needs_note=True,
+          inherit="median_age", same_n=True),
     # outcomes
-    _count("n_treated", "outcomes", "Patients who received NK cells (AML only unless the cohort is mixed).",
-           required=True),
-    _count("n_evaluable", "outcomes", "Patients evaluable for response."),
-    _count("cr_count", "outcomes", "Patients in complete remission, including CRi/CRh/CRp as the paper counts."),
-    Field("cr_definition", "string", "outcomes", "Which responses cr_count includes, as the paper defines them."),
-    _count("orr_count", "outcomes", "Patients with any objective response (includes CR)."),
-    _count("mrd_neg_count", "outcomes", "Patients with measurable residual disease below detection."),
-    _count("relapse_count", "outcomes", "Patients who relapsed among those at risk."),
-    _count("relapse_at_risk", "outcomes", "Patients in remission and at risk of relapse: the relapse denominator."),
-    Field("median_followup_months", "number", "outcomes", "Median follow-up.", unit="months", needs_note=True),
-    Field("max_persistence_days", "number", "outcomes", "Longest time infused NK cells were detected.",
-          unit="days", needs_note=True),
-    Field("persistence_method", "string", "outcomes", "How infused cells were detected (chimerism, flow, qPCR...)."),
-    Field("persistence_note", "string", "outcomes", "Context for the persistence figure, in the curator's words."),
+    _count("n_treated", "outcomes", "Patients who received NK cells (AML only unless the cohort is mixed); null when "
+           "the publication does not say (the cohort then enters the evidence map but no total or pooled estimate)."),
+    _count("n_evaluable", "outcomes", "Patients evaluable for response.", inherit="response", same_n=True),
+    _count("cr_count", "outcomes", "Patients in complete remission, including CRi/CRh/CRp as the paper counts.",
+           inherit="response", same_n=True),
+    Field("cr_definition", "string", "outcomes", "Which responses cr_count includes, as the paper defines them.",
+          inherit="response", same_n=True),
+    _count("orr_count", "outcomes", "Patients with any objective response (includes CR).", inherit="response",
+           same_n=True),
+    _count("mrd_neg_count", "outcomes", "Patients with measurable residual disease below detection.",
+           inherit="response", same_n=True),
+    _count("relapse_count", "outcomes", "Patients who relapsed among those at risk.", inherit="relapse"),
+    _count("relapse_at_risk", "outcomes", "Patients in remission and at risk of relapse: the relapse denominator.",
+           inherit="relapse"),
+    Field("median_followup_months", "number", "outcomes", "Median follow-up.", unit="months", needs_note=True,
+          inherit="followup", same_n=True),
+    Field("survival", "endpoint_list", "outcomes",
+          "Time-to-event results: one entry per endpoint and landmark (OS, LFS, DFS, EFS, RFS, PFS, cumulative "
+          "incidence of relapse, NRM), each with its estimate, 95% CI, number analysed, median and comparator."),
+    # expansion and persistence of the infused cells
+    _count("expansion_count", "persistence", "Patients with detectable in vivo expansion or engraftment of the infused "
+           "cells, as the paper defines it.", inherit="expansion"),
+    _count("expansion_evaluated", "persistence", "Patients evaluated for expansion: the expansion denominator.",
+           inherit="expansion"),
+    Field("expansion_definition", "string", "persistence", "What counted as expansion (e.g. '>100 donor NK/uL at "
+          "day 14', 'donor chimerism detectable').", inherit="expansion"),
+    Field("peak_count", "number", "persistence", "Median (or single) peak count of infused cells in blood; unit in "
+          "peak_unit.", needs_note=True, inherit="expansion"),
+    Field("peak_unit", "string", "persistence", "Unit of peak_count (e.g. 'cells/uL', '% of lymphocytes').",
+          inherit="expansion"),
+    Field("peak_day", "number", "persistence", "Day after infusion of the peak (median when several).", unit="days",
+          needs_note=True, inherit="expansion"),
+    Field("median_persistence_days", "number", "persistence", "Median time infused cells were detected.",
+          unit="days", needs_note=True, inherit="persistence"),
+    Field("max_persistence_days", "number", "persistence", "Longest time infused NK cells were detected.",
+          unit="days", needs_note=True, inherit="persistence"),
+    Field("persistence_lower_bound", "boolean", "persistence", "True when max_persistence_days is a lower bound "
+          "(cells still detected at the last test, e.g. 'beyond day 60').", inherit="persistence"),
+    Field("persistence_method", "string", "persistence", "How infused cells were detected (chimerism, flow, qPCR...).",
+          inherit="persistence"),
+    Field("persistence_note", "string", "persistence", "Context for the persistence figure, in the curator's words.",
+          inherit="persistence"),
     # safety
-    _count("crs_any", "safety", "Patients with cytokine release syndrome of any grade."),
-    _count("crs_grade3plus", "safety", "Patients with CRS grade 3 or higher."),
-    _count("icans_any", "safety", "Patients with immune effector cell-associated neurotoxicity, any grade."),
-    _count("gvhd_any", "safety", "Patients with graft-versus-host disease of any grade."),
-    _count("gvhd_grade3plus", "safety", "Patients with GVHD grade 3 or higher."),
-    _count("treatment_related_deaths", "safety", "Deaths attributed to the treatment."),
+    _safety("crs_any", "Patients with cytokine release syndrome of any grade."),
+    _safety("crs_grade3plus", "Patients with CRS grade 3 or higher."),
+    _safety("icans_any", "Patients with immune effector cell-associated neurotoxicity, any grade."),
+    _safety("gvhd_any", "Patients with graft-versus-host disease of any kind or grade (acute or chronic)."),
+    _safety("gvhd_grade3plus", "Patients with acute GVHD grade 3 or higher."),
+    _safety("agvhd_any", "Patients with acute GVHD of any grade."),
+    _safety("agvhd_grade2plus", "Patients with acute GVHD grade 2 or higher."),
+    _safety("cgvhd_any", "Patients with chronic GVHD (any severity)."),
+    _safety("dlt_count", "Patients with a dose-limiting toxicity."),
+    _safety("treatment_related_deaths", "Deaths attributed to the treatment."),
     # provenance
     Field("source_url", "string", "provenance", "The page the numbers were read from.", required=True),
     Field("source_section", "string", "provenance",
@@ -133,6 +213,11 @@ FIELDS: tuple[Field, ...] = (
           "Fields whose value came only from a review's table rather than the primary paper."),
     Field("unverified", "string_list", "provenance",
           "Citation fields no page read confirmed (e.g. a first author not shown): verify before citing."),
+    Field("converted_from_percent", "string_list", "provenance",
+          "Count fields derived from a reported percentage (the only whole number that fits), not read as counts."),
+    Field("inherited_from", "string", "provenance",
+          "JSON object set by the build: for each value taken from an earlier report of the same patients (field-level "
+          "supersession), the cohort_id of that report."),
 )
 
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -145,7 +230,22 @@ COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.is_count)
 # serialises that mapping into the ``field_notes`` column.
 SOURCE_NOTES_KEY = "notes"
 SOURCE_ONLY_KEYS: frozenset[str] = frozenset({SOURCE_NOTES_KEY, "cohorts"})
-DERIVED_FIELDS: frozenset[str] = frozenset({"field_notes", "study_id"})
+DERIVED_FIELDS: frozenset[str] = frozenset({"field_notes", "study_id", "inherited_from"})
+LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.dtype in ("string_list", "endpoint_list"))
+SAFETY_GROUPS: tuple[tuple[str, str], ...] = (
+    ("crs_grade3plus", "crs_any"), ("gvhd_grade3plus", "agvhd_grade2plus"), ("agvhd_grade2plus", "agvhd_any"),
+    ("gvhd_grade3plus", "agvhd_any"), ("agvhd_any", "gvhd_any"), ("cgvhd_any", "gvhd_any"),
+    ("gvhd_grade3plus", "gvhd_any"),
+)  # (severe or narrower, broader): the first never exceeds the second
+
+
+def inherit_groups() -> dict[str, tuple[Field, ...]]:
+    """Fields that move together in field-level supersession, by group name."""
+    groups: dict[str, list[Field]] = {}
+    for f in FIELDS:
+        if f.inherit:
+            groups.setdefault(f.inherit, []).append(f)
+    return {name: tuple(fields) for name, fields in groups.items()}
 
 ARROW_SCHEMA: pa.Schema = pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in FIELDS])
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from nkdata.dictionary import FIELDS_BY_NAME, SOURCE_NOTES_KEY
+from nkdata.dictionary import DERIVED_FIELDS, FIELDS_BY_NAME, LIST_FIELDS, SOURCE_NOTES_KEY, SURVIVAL_FIELDS
 from nkdata.issues import Issue
 
 Record = dict[str, Any]
@@ -22,7 +22,7 @@ Record = dict[str, Any]
 # Keys a YAML file may hold besides the dictionary's columns.
 _STUDY_KEYS = {"cohorts", SOURCE_NOTES_KEY}
 _COHORT_KEYS = {SOURCE_NOTES_KEY}
-_NOT_IN_SOURCE = {"field_notes"}
+_NOT_IN_SOURCE = DERIVED_FIELDS - {"study_id"}
 
 
 class _StudyLoader(yaml.SafeLoader):
@@ -95,7 +95,10 @@ def load_study_file(path: Path) -> tuple[list[Record], list[Issue]]:
             if key not in FIELDS_BY_NAME and key not in _COHORT_KEYS or key in _NOT_IN_SOURCE | {"study_id"}:
                 issues.append(Issue(name, study_id, str(cohort_id), str(key), "unknown_field",
                                     f"{key!r} is not a cohort field of the data dictionary (typo?)"))
-        records.append(_merge(defaults, cohort, name))
+        record = _merge(defaults, cohort, name)
+        for message in record.pop("_source_issues"):
+            issues.append(Issue(name, study_id, str(cohort_id), "survival", "unknown_field", message))
+        records.append(record)
     return records, issues
 
 
@@ -109,13 +112,26 @@ def _merge(defaults: dict[str, Any], cohort: dict[str, Any], file_name: str) -> 
     record: Record = {name: None for name in FIELDS_BY_NAME}
     record.update({k: v for k, v in defaults.items() if k in FIELDS_BY_NAME})
     record.update({k: v for k, v in cohort.items() if k in FIELDS_BY_NAME})
-    for list_field in ("nct_ids", "from_review", "unverified"):
+    for list_field in LIST_FIELDS:
         if record[list_field] is None:
             record[list_field] = []
+    survival, derived_keys = _own_entries(record.get("survival"), record.get("cohort_id"))
+    record["survival"] = survival
     record["field_notes"] = notes_to_json(notes)
+    record["_source_issues"] = [f"survival entry sets {key!r}, which the build sets" for key in derived_keys]
     record["_file"] = file_name
     record["_notes"] = notes
     return record
+
+
+def _own_entries(entries: Any, cohort_id: Any) -> tuple[Any, list[str]]:
+    """Survival entries stamped with the cohort they were read in (what supersession carries along)."""
+    if not isinstance(entries, list):
+        return entries, []
+    derived = [f.name for f in SURVIVAL_FIELDS if f.derived]
+    found = sorted({k for e in entries if isinstance(e, dict) for k in derived if k in e})
+    stamped = [{**e, "source_cohort": cohort_id} if isinstance(e, dict) else e for e in entries]
+    return stamped, found
 
 
 def notes_to_json(notes: dict[str, Any]) -> str | None:

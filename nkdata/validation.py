@@ -11,9 +11,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from nkdata.dictionary import (
+    COUNT_FIELDS,
     FIELDS,
     FIELDS_BY_NAME,
     NOTED_FIELDS,
+    SAFETY_GROUPS,
+    SURVIVAL_FIELDS,
+    SURVIVAL_FIELDS_BY_NAME,
     YEAR_MAX,
     YEAR_MIN,
 )
@@ -39,7 +43,22 @@ RULES: dict[str, str] = {
     "count_le_evaluable": "cr_count, orr_count and mrd_neg_count <= n_evaluable (or n_treated when n_evaluable is null).",
     "cr_le_orr": "cr_count <= orr_count (a complete remission is a response).",
     "relapse_le_at_risk": "relapse_count <= relapse_at_risk <= n_treated.",
-    "safety_le_treated": "Patients with a safety event <= n_treated; grade >= 3 <= any grade.",
+    "safety_le_treated": "Patients with a safety event <= n_treated; a severe or narrower grade <= the broader one "
+                         "(grade >= 3 <= grade >= 2 <= any; acute or chronic <= any GVHD).",
+    "counts_need_n": "A cohort whose patient count is not reported (n_treated null) reports no other counts.",
+    "expansion_le_evaluated": "expansion_count <= expansion_evaluated <= n_treated.",
+    "persistence_order": "median_persistence_days <= max_persistence_days.",
+    "lower_bound_needs_duration": "persistence_lower_bound is set only together with max_persistence_days.",
+    "peak_needs_unit": "A peak_count states its peak_unit.",
+    "survival_entry": "Each survival entry is a mapping of known keys with the right types, a known endpoint and a note.",
+    "survival_has_result": "A survival entry gives a landmark with its estimate, a median, or 'median not reached'; "
+                           "a landmark and an estimate come together.",
+    "landmark_positive": "A landmark is after time 0 (landmark_months > 0).",
+    "percent_range": "Estimates, confidence limits and comparators are percentages between 0 and 100.",
+    "ci_contains_estimate": "ci_low_pct <= estimate_pct <= ci_high_pct.",
+    "survival_unique": "One entry per endpoint and landmark (or median) in a cohort.",
+    "analysed_le_treated": "n_analysed of a survival entry <= n_treated.",
+    "converted_names_count": "converted_from_percent names count fields that are reported.",
     "aml_le_treated": "n_aml <= n_treated; n_aml equals n_treated in an AML-only cohort when given.",
     "year_range": f"Publication year between {YEAR_MIN} and {YEAR_MAX}.",
     "doi_format": "A DOI looks like 10.<registrant>/<suffix>.",
@@ -86,6 +105,8 @@ def _type_ok(dtype: str, value: Any) -> bool:
         return isinstance(value, bool)
     if dtype == "string_list":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if dtype == "endpoint_list":
+        return isinstance(value, list)  # the entries are checked by check_survival
     raise ValueError(dtype)
 
 
@@ -131,14 +152,23 @@ def check_counts(record: Record) -> Iterable[tuple[str | None, str, str]]:
         yield "relapse_count", "relapse_le_at_risk", f"relapse_count ({relapses}) exceeds relapse_at_risk ({at_risk})"
     if at_risk is not None and treated is not None and at_risk > treated:
         yield "relapse_at_risk", "relapse_le_at_risk", f"relapse_at_risk ({at_risk}) exceeds n_treated ({treated})"
-    for name in ("crs_any", "crs_grade3plus", "icans_any", "gvhd_any", "gvhd_grade3plus", "treatment_related_deaths"):
-        value = _num(record, name)
-        if value is not None and treated is not None and value > treated:
-            yield name, "safety_le_treated", f"{name} ({value}) exceeds n_treated ({treated})"
-    for severe, anygrade in (("crs_grade3plus", "crs_any"), ("gvhd_grade3plus", "gvhd_any")):
-        s, a = _num(record, severe), _num(record, anygrade)
+    for field in FIELDS:
+        value = _num(record, field.name)
+        if field.group == "safety" and value is not None and treated is not None and value > treated:
+            yield field.name, "safety_le_treated", f"{field.name} ({value}) exceeds n_treated ({treated})"
+    for narrow, broad in SAFETY_GROUPS:
+        s, a = _num(record, narrow), _num(record, broad)
         if s is not None and a is not None and s > a:
-            yield severe, "safety_le_treated", f"{severe} ({s}) exceeds {anygrade} ({a})"
+            yield narrow, "safety_le_treated", f"{narrow} ({s}) exceeds {broad} ({a})"
+    if treated is None and record.get("n_treated") is None:
+        for name in COUNT_FIELDS:
+            if name != "n_treated" and record.get(name) is not None:
+                yield name, "counts_need_n", f"{name} is given but n_treated is not reported"
+    expanded, evaluated = _num(record, "expansion_count"), _num(record, "expansion_evaluated")
+    if expanded is not None and evaluated is not None and expanded > evaluated:
+        yield "expansion_count", "expansion_le_evaluated", f"expansion_count ({expanded}) exceeds expansion_evaluated ({evaluated})"
+    if evaluated is not None and treated is not None and evaluated > treated:
+        yield "expansion_evaluated", "expansion_le_evaluated", f"expansion_evaluated ({evaluated}) exceeds n_treated ({treated})"
     n_aml = _num(record, "n_aml")
     if n_aml is not None and treated is not None:
         if n_aml > treated:
@@ -201,7 +231,89 @@ def check_provenance(record: Record) -> Iterable[tuple[str | None, str, str]]:
         yield "car_target", "car_target_required", "a CAR-engineered product needs its car_target"
 
 
-RECORD_CHECKS: tuple[RuleCheck, ...] = (check_fields, check_counts, check_identifiers, check_provenance)
+def check_persistence(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """Durations in order, a lower bound only on a duration, a peak with its unit."""
+    median, longest = _num(record, "median_persistence_days"), _num(record, "max_persistence_days")
+    if median is not None and longest is not None and median > longest:
+        yield "median_persistence_days", "persistence_order", f"median ({median}) exceeds the longest detection ({longest})"
+    if record.get("persistence_lower_bound") is not None and longest is None:
+        yield "persistence_lower_bound", "lower_bound_needs_duration", "a lower-bound flag needs max_persistence_days"
+    if record.get("peak_count") is not None and not record.get("peak_unit"):
+        yield "peak_unit", "peak_needs_unit", "peak_count is given without its peak_unit"
+
+
+def _survival_entry_problems(entry: Any, treated: int | float | None) -> Iterable[tuple[str, str]]:
+    """(rule, message) for one item of the survival list."""
+    if not isinstance(entry, dict):
+        yield "survival_entry", f"{entry!r} is not a mapping"
+        return
+    for key, value in entry.items():
+        sub = SURVIVAL_FIELDS_BY_NAME.get(key)
+        if sub is None:
+            yield "survival_entry", f"unknown key {key!r}"
+        elif value is not None and not _type_ok(sub.dtype, value):
+            yield "survival_entry", f"{key} = {value!r} is not of type {sub.dtype}"
+    for sub in SURVIVAL_FIELDS:
+        if sub.required and not entry.get(sub.name):
+            yield "survival_entry", f"{sub.name} is required"
+    endpoint = entry.get("endpoint")
+    allowed = SURVIVAL_FIELDS_BY_NAME["endpoint"].allowed or ()
+    if isinstance(endpoint, str) and endpoint not in allowed:
+        yield "survival_entry", f"endpoint {endpoint!r} is not one of {', '.join(allowed)}"
+    landmark, estimate = _num(entry, "landmark_months"), _num(entry, "estimate_pct")
+    median, not_reached = _num(entry, "median_months"), entry.get("median_not_reached") is True
+    if (landmark is None) != (estimate is None):
+        yield "survival_has_result", "a landmark and its estimate must be given together"
+    elif landmark is None and median is None and not not_reached:
+        yield "survival_has_result", "give a landmark with its estimate, a median, or median_not_reached: true"
+    if landmark is not None and landmark <= 0:
+        yield "landmark_positive", f"landmark_months {landmark} is not after time 0"
+    if median is not None and median < 0:
+        yield "non_negative", f"median_months {median} is negative"
+    for name in ("estimate_pct", "ci_low_pct", "ci_high_pct", "comparator_pct"):
+        value = _num(entry, name)
+        if value is not None and not 0 <= value <= 100:
+            yield "percent_range", f"{name} {value} is not a percentage between 0 and 100"
+    low, high = _num(entry, "ci_low_pct"), _num(entry, "ci_high_pct")
+    if (low is None) != (high is None):
+        yield "ci_contains_estimate", "give both confidence limits or neither"
+    elif low is not None and high is not None and (low > high or estimate is not None and not low <= estimate <= high):
+        yield "ci_contains_estimate", f"the interval {low}-{high} does not contain the estimate {estimate}"
+    analysed = entry.get("n_analysed")
+    if _is_int(analysed) and (analysed < 0 or treated is not None and analysed > treated):
+        yield "analysed_le_treated", f"n_analysed {analysed} is negative or exceeds n_treated ({treated})"
+
+
+def check_survival(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """Every survival entry is well formed, and each endpoint/landmark appears once."""
+    entries = record.get("survival")
+    if not isinstance(entries, list):
+        return
+    treated = _num(record, "n_treated")
+    seen: set[tuple[Any, ...]] = set()
+    for index, entry in enumerate(entries, start=1):
+        label = f"survival[{index}]"
+        if isinstance(entry, dict):
+            label += f" ({entry.get('endpoint')}" + (f" at {entry['landmark_months']} months)"
+                                                     if entry.get("landmark_months") is not None else " median)")
+            key = (entry.get("endpoint"), entry.get("landmark_months"),
+                   entry.get("landmark_months") is None and entry.get("source_cohort"))
+            if key in seen:
+                yield "survival", "survival_unique", f"{label} repeats an endpoint and landmark of this cohort"
+            seen.add(key)
+        for rule, message in _survival_entry_problems(entry, treated):
+            yield "survival", rule, f"{label}: {message}"
+
+
+def check_conversions(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """A percentage-converted flag names a reported count."""
+    for name in record.get("converted_from_percent") or []:
+        if name not in COUNT_FIELDS or record.get(name) is None:
+            yield "converted_from_percent", "converted_names_count", f"{name!r} is not a reported count of this cohort"
+
+
+RECORD_CHECKS: tuple[RuleCheck, ...] = (check_fields, check_counts, check_identifiers, check_provenance,
+                                        check_persistence, check_survival, check_conversions)
 
 
 def validate_records(records: list[Record], check_notes: bool = True) -> list[Issue]:

@@ -54,6 +54,21 @@ SETTINGS: dict[str, str] = {
 
 POST_HSCT_SETTINGS: tuple[str, ...] = ("post_hsct_prophylaxis", "post_hsct_relapse")
 
+# Time-to-event endpoints (the ``endpoint`` of an entry of the ``survival`` list).
+ENDPOINTS: dict[str, str] = {
+    "os": "Overall survival",
+    "lfs": "Leukemia-free survival",
+    "dfs": "Disease-free survival",
+    "efs": "Event-free survival",
+    "rfs": "Relapse-free survival",
+    "pfs": "Progression-free survival",
+    "cir": "Cumulative incidence of relapse",
+    "nrm": "Non-relapse mortality",
+    "grfs": "GVHD-free relapse-free survival",
+}
+# Endpoints where a higher estimate is worse (incidences rather than survival).
+INCIDENCE_ENDPOINTS: tuple[str, ...] = ("cir", "nrm")
+
 POPULATIONS: dict[str, str] = {
     "adult": "Adult",
     "pediatric": "Pediatric",
@@ -93,7 +108,11 @@ SAFETY_FIELDS: dict[str, str] = {
     "crs_grade3plus": "CRS grade >= 3",
     "icans_any": "ICANS (any grade)",
     "gvhd_any": "GVHD (any grade)",
-    "gvhd_grade3plus": "GVHD grade >= 3",
+    "gvhd_grade3plus": "Acute GVHD grade >= 3",
+    "agvhd_any": "Acute GVHD (any grade)",
+    "agvhd_grade2plus": "Acute GVHD grade >= 2",
+    "cgvhd_any": "Chronic GVHD",
+    "dlt_count": "Dose-limiting toxicity",
     "treatment_related_deaths": "Treatment-related deaths",
 }
 
