@@ -19,7 +19,7 @@ import yaml
 
 from nkdata.dictionary import ARROW_SCHEMA, FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS
 from nkdata.issues import DatasetError, Issue
-from nkdata.source import Record, load_folder, notes_from_json
+from nkdata.source import Record, load_folder, load_study_file, notes_from_json
 from nkdata.supersession import resolve
 from nkdata.validation import validate_records
 
@@ -143,6 +143,9 @@ def validate_path(path: Path) -> list[Issue]:
     """Issues of a source folder (YAML) or a Parquet file."""
     if path.is_dir():
         records, issues = load_folder(path)
+        return sorted(issues + validate_records(records))
+    if path.suffix == ".yaml":  # one study file: its own rules (ids across files need the folder)
+        records, issues = load_study_file(path)
         return sorted(issues + validate_records(records))
     try:
         records = read_parquet_records(path)
