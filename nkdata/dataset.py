@@ -146,7 +146,7 @@ def validate_path(path: Path) -> list[Issue]:
         return sorted(issues + validate_records(records))
     if path.suffix == ".yaml":  # one study file: its own rules (ids across files need the folder)
         records, issues = load_study_file(path)
-        return sorted(issues + validate_records(records))
+        return sorted(issues + validate_records(records, whole_dataset=False))
     try:
         records = read_parquet_records(path)
     except DatasetError as exc:

@@ -316,8 +316,9 @@ RECORD_CHECKS: tuple[RuleCheck, ...] = (check_fields, check_counts, check_identi
                                         check_persistence, check_survival, check_conversions)
 
 
-def validate_records(records: list[Record], check_notes: bool = True) -> list[Issue]:
-    """Every issue in ``records``: per-record rules, then rules across records."""
+def validate_records(records: list[Record], check_notes: bool = True, whole_dataset: bool = True) -> list[Issue]:
+    """Every issue in ``records``: per-record rules, then rules across records (links to other files are
+    checked only when ``records`` is the whole dataset)."""
     issues: list[Issue] = []
     for record in records:
         for check in RECORD_CHECKS:
@@ -326,7 +327,8 @@ def validate_records(records: list[Record], check_notes: bool = True) -> list[Is
             for field, rule, message in check(record):
                 issues.append(_issue(record, field, rule, message))
     issues.extend(_check_unique_ids(records))
-    issues.extend(_check_superseded(records))
+    if whole_dataset:
+        issues.extend(_check_superseded(records))
     return sorted(issues)
 
 
