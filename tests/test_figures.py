@@ -15,8 +15,8 @@ import pytest
 from nkdata import charts, figures, stats
 
 LONG = [
-    "Nguyen-Villalobos-Hernández 2023 - FATE-NK100 off-the-shelf iPSC-derived NK cells with a high-affinity "
-    "non-cleavable CD16 and an IL-15 receptor fusion, after fludarabine & cyclophosphamide",
+    ("Nguyen-Villalobos-Hernández 2023 - FATE-NK100 off-the-shelf iPSC-derived NK cells with a high-affinity "
+     "non-cleavable CD16 and an IL-15 receptor fusion, after fludarabine & cyclophosphamide"),
     "Miller 2005 - Haploidentical IL-2 activated NK cells <after> Hi-Cy/Flu lymphodepletion in poor-prognosis AML",
     "Short 2010",
     "Björklund 2018 - Supercalifragilisticexpialidociouslylongproductnamewithoutanyspacesatall-v2 cells",
@@ -136,3 +136,13 @@ def test_any_chart_with_container_width_exports_at_a_fixed_width() -> None:
 def test_unknown_format_is_refused(figure) -> None:
     with pytest.raises(ValueError):
         figures.export_chart(figure, "jpeg")
+
+
+def test_diamonds_only_figure_for_a_large_slice() -> None:
+    """forest_rows without cohorts (too many to draw) still gives a figure with every pooled row."""
+    rows = _rows()
+    diamonds = rows[rows["kind"] != "cohort"]
+    marks, _ = figures.forest_layout(diamonds)
+    assert set(marks["kind"]) == {"pooled", "overall", "pi"}
+    svg = figures.export_chart(figures.forest_figure(diamonds, **CAPTION), "svg").decode()
+    assert "Overall (k=4, N=38)" in svg and "Pooled (k=3, N=31)" in svg
