@@ -8,8 +8,10 @@ the same numbers.
 Choices (stated again on the About & methods page):
 - per-cohort intervals: Clopper-Pearson (exact, default) or Wilson score;
 - pooling: logit transform, inverse-variance random effects, REML (default; the
-  default of R's metafor) or DerSimonian-Laird; 0.5 added to events and
-  non-events only in cohorts with 0 or all events;
+  default of R's metafor) or DerSimonian-Laird, or the fixed-effect (common-effect)
+  model "FE" (tau^2 = 0) to show beside them; 0.5 added to events and
+  non-events only in cohorts with 0 or all events. :func:`pool_logits` does the
+  pooling on any inverse-variance scale (logits here, log risk ratios in a test);
 - Q is Cochran's Q with fixed-effect weights; I^2 is the Q-based (Q - df) / Q,
   truncated at 0 (it differs from metafor's tau^2-based I^2 under REML);
 - prediction interval: mu +- z * sqrt(SE^2 + tau^2).
@@ -26,7 +28,7 @@ import pandas as pd
 from scipy import special
 
 CI_METHODS = ("clopper-pearson", "wilson")
-POOL_METHODS = ("REML", "DL")
+POOL_METHODS = ("REML", "DL", "FE")
 _REML_TOL = 1e-10
 _REML_MAX_ITER = 1000
 
@@ -114,10 +116,74 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, m: np.ndarray, start: float) -> flo
     return tau2
 
 
+@dataclass(frozen=True)
+class LogitPool:
+    """An inverse-variance pooled estimate on the analysis scale (logit, log RR, ...), before any back-transform.
+
+    ``i2`` is the Q-based (Q - df) / Q, truncated at 0 (NaN for one estimate)."""
+
+    k: int
+    method: str
+    mu: float
+    se: float
+    tau2: float
+    q: float
+    q_df: int
+    q_p: float
+    i2: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+
+
+def pool_logits(y: Sequence[float], v: Sequence[float], method: str = "REML", level: float = 0.95,
+                counts: Sequence[int] | None = None) -> LogitPool:
+    """Inverse-variance pooling of estimates ``y`` with sampling variances ``v``: REML, DL or FE (tau^2 = 0).
+
+    The proportion API sits on top of this; it takes yi/vi directly so it can be checked against
+    published metafor output for any effect measure. ``counts`` as in :func:`pool_proportions`."""
+    if method not in POOL_METHODS:
+        raise ValueError(f"unknown pooling method {method!r}; use one of {POOL_METHODS}")
+    y = np.asarray(y, dtype=float)
+    v = np.asarray(v, dtype=float)
+    m = np.ones_like(y) if counts is None else np.asarray(counts, dtype=float)
+    if y.shape != v.shape or y.shape != m.shape:
+        raise ValueError("estimates, variances and counts differ in length")
+    if len(y) == 0 or np.any(v <= 0) or np.any(m < 1) or not np.all(np.isfinite(y)):
+        raise ValueError("need at least one finite estimate, every variance > 0 and every count >= 1")
+    k = int(m.sum())
+    z = _z(level)
+    if k == 1:
+        se = math.sqrt(v[0])
+        mu = float(y[0])
+        return LogitPool(1, method, mu, se, 0.0, 0.0, 0, math.nan, math.nan,
+                         mu - z * se, mu + z * se, mu - z * se, mu + z * se)
+    tau2, q = _tau2_dl(y, v, m)
+    if method == "REML":
+        tau2 = _tau2_reml(y, v, m, tau2)
+    elif method == "FE":
+        tau2 = 0.0
+    w = m / (v + tau2)
+    mu = float(np.sum(w * y) / np.sum(w))
+    se = float(1.0 / math.sqrt(np.sum(w)))
+    df = k - 1
+    pi_half = z * math.sqrt(se**2 + tau2)
+    return LogitPool(k, method, mu, se, float(tau2), q, df, _chi2_sf(q, df),
+                     max(0.0, (q - df) / q) if q > 0 else 0.0,
+                     mu - z * se, mu + z * se, mu - pi_half, mu + pi_half)
+
+
+def logit_and_variance(events: Sequence[int], totals: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cohort logits and variances as pooled (0.5 added only to 0/n and n/n cohorts)."""
+    y, v, _ = _logit_and_variance(np.asarray(events, dtype=float), np.asarray(totals, dtype=float))
+    return y, v
+
+
 def pool_proportions(events: Sequence[int], totals: Sequence[int], method: str = "REML",
                      level: float = 0.95, single_ci: str = "clopper-pearson",
                      counts: Sequence[int] | None = None) -> PooledResult:
-    """Random-effects pooled proportion on the logit scale.
+    """Pooled proportion on the logit scale: random effects (REML, DL) or fixed effect (FE).
 
     ``counts`` says how many cohorts share each (events, total) pair: a large slice arrives
     from SQL as its distinct pairs, and every sum below is the same as over the cohorts one
@@ -145,19 +211,11 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], method: str =
         return PooledResult(n_corrected=n_corrected, estimate=float(e[0] / t[0]), ci_low=low, ci_high=high,
                             pi_low=low, pi_high=high, logit=float(y[0]), se=math.sqrt(v[0]), tau2=0.0,
                             q=0.0, q_df=0, **base)
-    tau2, q = _tau2_dl(y, v, m)
-    if method == "REML":
-        tau2 = _tau2_reml(y, v, m, tau2)
-    w = m / (v + tau2)
-    mu = float(np.sum(w * y) / np.sum(w))
-    se = float(1.0 / math.sqrt(np.sum(w)))
-    z = _z(level)
-    df = k - 1
-    pi_half = z * math.sqrt(se**2 + tau2)
+    p = pool_logits(y, v, method, level, m)
     return PooledResult(
-        n_corrected=n_corrected, estimate=_expit(mu), ci_low=_expit(mu - z * se), ci_high=_expit(mu + z * se),
-        pi_low=_expit(mu - pi_half), pi_high=_expit(mu + pi_half), logit=mu, se=se, tau2=tau2,
-        q=q, q_df=df, q_p=_chi2_sf(q, df), i2=max(0.0, (q - df) / q) if q > 0 else 0.0, **base,
+        n_corrected=n_corrected, estimate=_expit(p.mu), ci_low=_expit(p.ci_low), ci_high=_expit(p.ci_high),
+        pi_low=_expit(p.pi_low), pi_high=_expit(p.pi_high), logit=p.mu, se=p.se, tau2=p.tau2,
+        q=p.q, q_df=p.q_df, q_p=p.q_p, i2=p.i2, **base,
     )
 
 
@@ -236,10 +294,11 @@ def forest_rows(pooled: pd.DataFrame, overall: PooledResult, group: str, cohorts
                 events: str = "events", totals: str = "total") -> pd.DataFrame:
     """The rows of a forest plot in display order: each cohort of ``cohorts`` (rows of
     :func:`cohort_rates`, weighted within its subgroup by that subgroup's tau^2), a diamond per
-    subgroup of ``pooled`` (from :func:`pool_by_group`) and the ``overall`` diamond. Without
+    subgroup of ``pooled`` (from :func:`pool_by_group`) and the ``overall`` diamond, the diamonds
+    with their prediction interval (``pi_low``/``pi_high``, NaN on cohort rows). Without
     ``cohorts`` only the diamonds (for slices with too many cohorts to draw)."""
     columns = ["order", "kind", "group", "label", "estimate", "ci_low", "ci_high", "weight", "events", "total",
-               "cohort_id", "first_author", "year", "product"]
+               "cohort_id", "first_author", "year", "product", "pi_low", "pi_high"]
     if pooled.empty or overall.k == 0:
         return pd.DataFrame(columns=columns)
     if cohorts is None:
@@ -260,10 +319,12 @@ def forest_rows(pooled: pd.DataFrame, overall: PooledResult, group: str, cohorts
         out.append({"kind": "pooled", "group": g[group],
                     "label": f"Pooled: {g[group]} (k={g['k']}, N={g['n_total']})",
                     "estimate": g["estimate"], "ci_low": g["ci_low"], "ci_high": g["ci_high"], "weight": 1.0,
-                    "events": int(g["events_total"]), "total": int(g["n_total"])})
+                    "events": int(g["events_total"]), "total": int(g["n_total"]),
+                    "pi_low": g["pi_low"], "pi_high": g["pi_high"]})
     out.append({"kind": "overall", "group": "All", "label": f"Overall (k={overall.k}, N={overall.n_total})",
                 "estimate": overall.estimate, "ci_low": overall.ci_low, "ci_high": overall.ci_high, "weight": 1.0,
-                "events": overall.events_total, "total": overall.n_total})
+                "events": overall.events_total, "total": overall.n_total,
+                "pi_low": overall.pi_low, "pi_high": overall.pi_high})
     frame = pd.DataFrame(out, columns=[c for c in columns if c != "order"])
     frame.insert(0, "order", range(len(frame)))
     return frame

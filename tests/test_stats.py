@@ -88,7 +88,7 @@ def test_all_zero_and_all_full() -> None:
 
 
 def test_identical_studies_give_zero_tau2() -> None:
-    for method in ("REML", "DL"):
+    for method in ("REML", "DL", "FE"):
         r = pool_proportions([4, 4, 4, 4], [10, 10, 10, 10], method)
         assert r.tau2 == 0 and r.estimate == pytest.approx(0.4) and r.i2 == 0
 
@@ -152,7 +152,7 @@ def test_rank_correlation_needs_three_pairs_and_variation() -> None:
     assert perfect.rho == 1.0 and perfect.p == 0.0
 
 
-@pytest.mark.parametrize("method", ["REML", "DL"])
+@pytest.mark.parametrize("method", ["REML", "DL", "FE"])
 def test_pooling_with_counts_equals_pooling_every_cohort(method: str) -> None:
     """The slice arrives from SQL as distinct (events, total) rows with a count: same result as one by one."""
     rng = np.random.default_rng(7)
@@ -188,3 +188,68 @@ def test_forest_without_cohorts_keeps_the_same_diamonds() -> None:
     assert set(diamonds["kind"]) == {"pooled", "overall"}
     expected = full[full["kind"] != "cohort"][["label", "estimate", "ci_low", "ci_high"]].reset_index(drop=True)
     assert diamonds[["label", "estimate", "ci_low", "ci_high"]].equals(expected)
+
+
+# dat.bcg (Colditz et al. 1994, JAMA 271:698; metafor/metadat ``dat.bcg``): TB cases and non-cases among
+# vaccinated (tpos, tneg) and unvaccinated (cpos, cneg) in 13 BCG trials.
+BCG = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619), (33, 5036, 47, 5761),
+       (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892), (29, 7470, 45, 7232),
+       (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338), (27, 16886, 29, 17825)]
+
+
+def bcg_log_rr() -> tuple[np.ndarray, np.ndarray]:
+    """metafor ``escalc(measure="RR")``: log risk ratio and its large-sample variance."""
+    a, b, c, d = (np.array(col, dtype=float) for col in zip(*BCG, strict=True))
+    return np.log(a / (a + b)) - np.log(c / (c + d)), 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d)
+
+
+def test_fixed_effect_reference_dat_bcg() -> None:
+    """metafor ``rma(yi, vi, method="FE")`` on dat.bcg log RR, checked there against Stata ``metan ..., fixedi``:
+    wviechtb/metafor tests/testthat/test_misc_metan_vs_rma.uni_with_dat.bcg.r (values printed to 4 decimals)."""
+    from nkdata.stats import pool_logits
+    r = pool_logits(*bcg_log_rr(), method="FE")
+    assert (r.mu, r.ci_low, r.ci_high) == pytest.approx((-0.4303, -0.5097, -0.3509), abs=1e-4)
+    assert r.mu / r.se == pytest.approx(-10.6247, abs=1e-4)
+    assert r.q == pytest.approx(152.2330, abs=1e-4) and r.q_df == 12 and r.tau2 == 0
+    assert (r.pi_low, r.pi_high) == (r.ci_low, r.ci_high)  # no heterogeneity in the model: PI = CI
+    assert [math.exp(x) for x in (r.mu, r.ci_low, r.ci_high)] == pytest.approx([0.6503, 0.6007, 0.7040], abs=1e-4)
+
+
+def test_dl_reference_dat_bcg() -> None:
+    """metafor ``rma(yi, vi, method="DL")`` vs Stata ``metan ..., randomi`` (same file as above). Under DL the
+    tau^2-based I^2 of metafor equals the Q-based one shown here, so 92.1173% applies."""
+    from nkdata.stats import pool_logits
+    r = pool_logits(*bcg_log_rr(), method="DL")
+    assert (r.mu, r.ci_low, r.ci_high) == pytest.approx((-0.7141, -1.0644, -0.3638), abs=1e-4)
+    assert (r.mu / r.se, r.tau2, 100 * r.i2) == pytest.approx((-3.9952, 0.3088, 92.1173), abs=1e-4)
+
+
+def test_reml_reference_dat_bcg() -> None:
+    """metafor ``rma(yi, vi)`` (REML) on dat.bcg log RR: tau2 and QE stored to full precision in
+    wviechtb/metafor tests/testthat/test_misc_influence.r (the ``influence()`` reference object)."""
+    from nkdata.stats import pool_logits
+    r = pool_logits(*bcg_log_rr(), method="REML")
+    assert r.tau2 == pytest.approx(0.313243325980895, abs=1e-7)
+    assert r.q == pytest.approx(152.233008082373, abs=1e-7)
+
+
+def test_fixed_effect_proportions_are_the_inverse_variance_mean() -> None:
+    """FE through the proportion API: the plain 1/v-weighted mean of the logits, whatever the heterogeneity."""
+    from nkdata.stats import logit_and_variance
+    y, v = logit_and_variance(EVENTS, TOTALS)
+    fe = pool_proportions(EVENTS, TOTALS, "FE")
+    assert fe.tau2 == 0 and fe.logit == pytest.approx(np.sum(y / v) / np.sum(1 / v), rel=1e-12)
+    assert fe.se == pytest.approx(np.sum(1 / v) ** -0.5, rel=1e-12)
+    assert (fe.q, fe.i2) == pytest.approx((72.1659, (72.1659 - 17) / 72.1659), abs=TOL)  # Q does not depend on the model
+    reml = pool_proportions(EVENTS, TOTALS, "REML")
+    assert fe.ci_high - fe.ci_low < reml.ci_high - reml.ci_low  # heterogeneous data: FE is (too) narrow
+    assert (fe.pi_low, fe.pi_high) == (fe.ci_low, fe.ci_high)
+
+
+def test_forest_rows_carry_prediction_intervals() -> None:
+    rows = _forest(_rates())
+    diamonds = rows[rows["kind"] != "cohort"]
+    assert diamonds["pi_low"].notna().all() and (diamonds["pi_low"] <= diamonds["ci_low"] + 1e-12).all()
+    assert rows.loc[rows["kind"] == "cohort", "pi_low"].isna().all()
+    overall = pool_proportions([2, 5, 0, 3, 4, 1], [8, 10, 6, 3, 9, 4])
+    assert rows.iloc[-1]["pi_high"] == pytest.approx(overall.pi_high)
