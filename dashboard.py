@@ -1,51 +1,90 @@
 """Entry point: page set-up, the dataset, the shared sidebar filters, navigation, and the URL.
 
-Run with `streamlit run dashboard.py`. Everything shared by the pages happens
-here, before `pg.run()`; the URL is rewritten after the page has run, so page
-controls (pooling, intervals, denominator) are part of the link as well.
+Run with `streamlit run dashboard.py`. Pages are functions ``render(repo, view)``
+registered with ``st.Page(callable, url_path=...)``; everything shared happens here,
+before the page runs, and the URL is rewritten after it, so page controls are part
+of the link as well.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 import streamlit as st
 
-from nkapp import context, filters, state
-from nkdata.issues import DatasetError
+from nkapp import components, context, filters, state
 
-st.set_page_config(page_title="NK-AML Evidence Dashboard", page_icon=":material/biotech:", layout="wide")
 
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/outcomes.py", title="Outcomes", icon=":material/monitoring:", url_path="outcomes"),
-    st.Page("pages/persistence.py", title="Persistence", icon=":material/timeline:", url_path="persistence"),
-    st.Page("pages/relapse.py", title="Relapse", icon=":material/replay:", url_path="relapse"),
-    st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:", url_path="safety"),
-    st.Page("pages/studies.py", title="Studies", icon=":material/table:", url_path="studies"),
-    st.Page("pages/about.py", title="About & methods", icon=":material/info:", url_path="about"),
-]
+@dataclass(frozen=True)
+class PageSpec:
+    module: str  # pages/<module>.py, which defines render(repo, view)
+    title: str
+    icon: str
+    url_path: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "Overview", ":material/dashboard:", "overview"),
+    PageSpec("outcomes", "Remission", ":material/monitoring:", "outcomes"),
+    PageSpec("survival", "Survival & relapse", ":material/show_chart:", "survival"),
+    PageSpec("persistence", "Expansion & persistence", ":material/timeline:", "persistence"),
+    PageSpec("relapse", "Relapse counts", ":material/replay:", "relapse"),
+    PageSpec("safety", "Safety", ":material/health_and_safety:", "safety"),
+    PageSpec("evidence", "Summary of findings", ":material/fact_check:", "evidence"),
+    PageSpec("studies", "Studies", ":material/table:", "studies"),
+    PageSpec("pipeline", "Registered trials", ":material/science:", "pipeline"),
+    PageSpec("about", "About & methods", ":material/info:", "about"),
+)
+DEFAULT_PAGE = "overview"
+
+
+def _page_runner(spec: PageSpec, holder: dict) -> Callable[[], None]:
+    """The callable Streamlit runs for a page: its render(repo, view) with this run's dataset and view."""
+    def run() -> None:
+        module = importlib.import_module(f"pages.{spec.module}")
+        context.guarded(module.render, holder["repo"], state.current_view())
+    run.__name__ = f"page_{spec.module}"
+    return run
+
+
+def _unknown_path(known: set[str]) -> str | None:
+    """The requested page name when the URL names no page of the app (Streamlit then shows the default)."""
+    try:
+        path = urlsplit(st.context.url or "").path
+    except Exception:  # noqa: BLE001 - no browser context (AppTest)
+        return None
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last if path.strip("/") and last not in known else None
 
 
 def main() -> None:
-    navigation = st.navigation(PAGES)
+    st.set_page_config(page_title="NK-AML Evidence Dashboard", page_icon=":material/biotech:", layout="wide")
+    holder: dict = {}
+    navigation = st.navigation([
+        st.Page(_page_runner(p, holder), title=p.title, icon=p.icon, url_path=p.url_path,
+                default=p.module == DEFAULT_PAGE) for p in PAGES])
     try:
-        repo = context.open_repository()
+        holder["repo"] = repo = context.open_repository()
         vocab, products_by_source, _ = context.dataset_facts(repo)
-    except DatasetError as error:
+        state.initial_view(vocab, repo.has_cohort)
+        filters.sidebar_filters(repo, vocab, products_by_source)
+    except context.SERVING_ERRORS as error:
         st.title("NK-AML Evidence Dashboard")
-        context.show_dataset_error(error)
+        context.show_dataset_error(context.as_dataset_error(error))
         return
-    filters.sidebar_filters(repo, vocab, products_by_source)
-    notices = state.pop_notices()
-    if notices:
-        st.warning("**Some parts of the link could not be used and were ignored:**\n\n"
-                   + "\n".join(f"- {n}" for n in notices), icon=":material/link_off:")
-    context.set_page_context(context.PageContext(repo, state.current_view()))
+    missing = _unknown_path({p.url_path for p in PAGES})
+    if missing:
+        st.warning(f"Page not found: '{missing[:40]}'. Showing the Overview instead.", icon=":material/search_off:")
+    components.link_notices(state.pop_notices())
+    share_slot = st.container()  # filled after the page ran, so the link carries the page's own controls
     navigation.run()
+    with share_slot:
+        components.share_box(vocab.year_bounds)
     state.sync_url(vocab.year_bounds)
-    with st.sidebar:
-        st.markdown("### Share this view")
-        st.code(state.share_link(vocab.year_bounds), language=None, wrap_lines=True)
-        st.caption("The link reproduces this page with its filters and analysis choices.")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import pandas as pd
 import streamlit as st
 
+from nkapp import state
 from nkapp.cache import show_chart
 from nkdata import charts
 from nkdata import vocabulary as voc
 from nkdata.analysis import MAX_FOREST_COHORTS, RateAnalysis
-from nkdata.slices import CI_METHODS, DENOMINATORS, POOL_METHODS, Analysis
-from nkapp import state
+from nkdata.slices import (
+    CI_METHODS,
+    DENOMINATORS,
+    EXCLUSIONS,
+    LANDMARKS,
+    MODELS,
+    PERSISTENCE_ROWS,
+    POOL_METHODS,
+    Analysis,
+)
 
 
 def empty_state(what: str = "cohorts") -> None:
@@ -34,42 +44,69 @@ def pct(value: float | None, digits: int = 0) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+_CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
+    # name -> (label, options, help)
+    "denom": ("CR denominator", DENOMINATORS, "Evaluable: patients assessed for response. Treated: all who got NK cells."),
+    "pool": ("Between-cohort variance", POOL_METHODS, "Estimator of tau² for random-effects pooling."),
+    "model": ("Model", MODELS, "Random effects (default) allow true rates to differ between cohorts; fixed effect "
+                               "assumes one common rate and is shown only for comparison."),
+    "ci": ("Interval per cohort", CI_METHODS, "Exact (Clopper-Pearson) or Wilson score 95% intervals."),
+    "rows": ("Rows", PERSISTENCE_ROWS, "One row per product or per NK source."),
+    "endpoint": ("Endpoint", voc.ENDPOINTS, "Time-to-event endpoint as the papers define it."),
+    "landmark": ("Landmark", LANDMARKS, "Time point of the landmark estimate."),
+}
+
+
 def analysis_controls(show: tuple[str, ...] = ("group", "denom", "pool", "ci"),
                       groups: dict[str, str] | None = None) -> Analysis:
     """Analysis choices as widgets; their values belong to the shareable link."""
     current = state.current_view().analysis
     group_options = groups or voc.GROUPINGS
-    state.seed("w_group", current.group if current.group in group_options else next(iter(group_options)))
-    state.seed("w_denom", current.denom)
-    state.seed("w_pool", current.pool)
-    state.seed("w_ci", current.ci)
+    values = asdict(current)
+    if "group" in show:
+        state.seed("w_group", current.group if current.group in group_options else next(iter(group_options)))
+    for name in show:
+        if name in _CHOICES:
+            state.seed(f"w_{name}", getattr(current, name))
+    state.seed("w_overall", current.overall)
+    state.seed("w_exclude", list(current.exclude))
     columns = st.columns(len(show))
-    values = {"group": current.group, "denom": current.denom, "pool": current.pool, "ci": current.ci}
-    widgets = {
-        "group": lambda: st.selectbox("Group by", list(group_options), key="w_group", format_func=group_options.get),
-        "denom": lambda: st.radio("CR denominator", list(DENOMINATORS), key="w_denom", format_func=DENOMINATORS.get,
-                                  horizontal=True, help="Evaluable: patients assessed for response. Treated: all who got NK cells."),
-        "pool": lambda: st.selectbox("Pooling", list(POOL_METHODS), key="w_pool", format_func=POOL_METHODS.get),
-        "ci": lambda: st.selectbox("Interval per cohort", list(CI_METHODS), key="w_ci", format_func=CI_METHODS.get),
-    }
     for column, name in zip(columns, show, strict=True):
         with column:
-            values[name] = widgets[name]()
+            if name == "group":
+                values[name] = st.selectbox("Group by", list(group_options), key="w_group",
+                                            format_func=group_options.get)
+            elif name == "overall":
+                values[name] = st.toggle("Pool across groups too", key="w_overall",
+                                         help="An overall estimate across the groups (e.g. across disease "
+                                              "settings) mixes populations that differ; shown with a warning.")
+            elif name == "exclude":
+                values[name] = tuple(st.multiselect("Leave out (sensitivity)", list(EXCLUSIONS), key="w_exclude",
+                                                    format_func=EXCLUSIONS.get, placeholder="Nothing left out"))
+            else:
+                label, options, help_text = _CHOICES[name]
+                values[name] = st.selectbox(label, list(options), key=f"w_{name}", format_func=options.get,
+                                            help=help_text)
     analysis = Analysis(**values)
-    state.store_analysis(analysis)
+    state.update_view(analysis=analysis)
     return analysis
 
 
+def link_notices(notices: list[str]) -> None:
+    """What the link asked for that could not be used: one short warning, never a wall of text."""
+    if notices:
+        st.warning("**Parts of the link were ignored:**\n\n" + "\n".join(f"- {n}" for n in notices[:6]),
+                   icon=":material/link_off:")
+
+
+def share_box(year_bounds: tuple[int, int]) -> None:
+    """A Share button at the top of every page: the link that reproduces this view, with a copy button."""
+    with st.popover("Share this view", icon=":material/share:"):
+        st.code(state.share_link(year_bounds), language=None, wrap_lines=True)
+        st.caption("The link reproduces this page with its filters, analysis choices, search and open cohort card.")
+
+
 _PERCENT_COLUMNS = ("Pooled %", "CI low %", "CI high %", "PI low %", "PI high %", "I² %")
-
-
-def not_reported_text(table: pd.DataFrame, columns: list[str], digits: int = 1) -> pd.DataFrame:
-    """Numbers as text with "not reported" where the value is missing, so a blank never reads as zero."""
-    out = table.copy()
-    for column in columns:
-        out[column] = [voc.NOT_REPORTED_LABEL.lower() if pd.isna(v) else f"{v:.{digits}f}".rstrip("0").rstrip(".")
-                       for v in out[column]]
-    return out
 
 
 def pooled_dataframe(table: pd.DataFrame) -> None:

@@ -1,94 +1,78 @@
-"""The dataset and the current view, shared by the entry script and every page.
+"""The dataset for this process: opened once per content, facts cached, failures shown as one panel.
 
-The repository is cached per process (one DuckDB connection, a cursor per
-query); it is keyed on the file's path and modification time so a rebuilt
-dataset is picked up without a restart.
+Every failure to read the data while serving (a damaged, unreadable or deleted file,
+a DuckDB or Arrow error) becomes the same readable panel for the visitor, without a
+traceback or a server path; the operator's log keeps the detail. The repository is
+cached per DatasetIdentity, so a repaired file is picked up on the next view.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import duckdb
+import pyarrow as pa
 import streamlit as st
 
-from nkdata.issues import DatasetError
+from nkdata.issues import DatasetError, Issue
 from nkdata.paths import TRIALS_PATH_ENV, trials_path
-from nkdata.repository import TrialsRepository
-from nkdata.slices import Slice, View, Vocabulary
+from nkdata.repository import DatasetIdentity, TrialsRepository
+from nkdata.slices import Vocabulary
 
-CONTEXT_KEY = "_nk_context"
+LOG = logging.getLogger("nkapp")
+SERVING_ERRORS: tuple[type[BaseException], ...] = (DatasetError, duckdb.Error, pa.ArrowException, OSError)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _open_repository(path: str, mtime_ns: int) -> TrialsRepository:
-    return TrialsRepository(Path(path))
+def _open_repository(identity: DatasetIdentity) -> TrialsRepository:
+    return TrialsRepository(Path(identity.path))
 
 
 def open_repository() -> TrialsRepository:
-    """The repository for the configured dataset; raises DatasetError if it cannot be used."""
-    path = trials_path()
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        mtime = -1
-    return _open_repository(str(path), mtime)
+    """The repository for the configured dataset's current content; raises DatasetError if it cannot be used."""
+    return _open_repository(DatasetIdentity.of(trials_path()))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _vocabulary(_repo: TrialsRepository, path: str, mtime_ns: int) -> tuple[Vocabulary, dict[str, list[str]], dict]:
+def _facts(identity: DatasetIdentity, _repo: TrialsRepository) -> tuple[Vocabulary, dict[str, list[str]], dict]:
     return _repo.vocabulary(), _repo.products_by_source(), _repo.overview()
 
 
 def dataset_facts(repo: TrialsRepository) -> tuple[Vocabulary, dict[str, list[str]], dict]:
-    """Codes a link may use, products per source, and the dataset's size: fixed per file, so cached."""
-    try:
-        mtime = repo.path.stat().st_mtime_ns
-    except OSError:
-        mtime = -1
-    return _vocabulary(repo, str(repo.path), mtime)
+    """Codes a link may use, products per source, and the dataset's size: fixed per content, so cached."""
+    return _facts(repo.identity, repo)
+
+
+def as_dataset_error(error: BaseException) -> DatasetError:
+    """Any serving failure as a DatasetError (the detail goes to the operator's log, not to the page)."""
+    if isinstance(error, DatasetError):
+        return error
+    LOG.error("dataset failure while serving: %r", error)
+    return DatasetError([Issue(trials_path().name, None, None, None, "dataset_readable",
+                               f"the data could not be read ({error.__class__.__name__})")],
+                        hint="The file may have been replaced or damaged while the app was running.")
 
 
 def show_dataset_error(error: DatasetError) -> None:
-    """One readable panel instead of a traceback: what is wrong, and how to fix it."""
-    path = trials_path()
-    lines = [f"**The dataset cannot be used.** File: `{path}`", ""]
-    for issue in error.issues[:12]:
-        lines.append(f"- {issue}")
-    if len(error.issues) > 12:
-        lines.append(f"- ... and {len(error.issues) - 12} more")
+    """One readable panel instead of a traceback: what is wrong and how to fix it, without server paths."""
+    lines = ["**The dataset cannot be used right now.**", ""]
+    for issue in error.issues[:8]:
+        lines.append(f"- {str(issue).replace(issue.file, Path(issue.file).name, 1)}")
+    if len(error.issues) > 8:
+        lines.append(f"- ... and {len(error.issues) - 8} more")
     lines += ["", "**How to fix it:** " + (error.hint or "correct the file and reload the page.") +
-              f" Check it with `python -m nkdata validate {path}`. To use the bundled data, unset "
-              f"`{TRIALS_PATH_ENV}` or rebuild it with `python -m nkdata build`."]
+              " An operator can check it with `python -m nkdata validate`, rebuild the bundled data with "
+              f"`python -m nkdata build`, or point `{TRIALS_PATH_ENV}` at a good file. The page recovers by itself "
+              "once the file is good again."]
     st.error("\n".join(lines), icon=":material/error:")
 
 
-@dataclass(frozen=True)
-class PageContext:
-    repo: TrialsRepository
-    view: View
-
-    @property
-    def slice(self) -> Slice:
-        return self.view.slice
-
-
-def set_page_context(context: PageContext) -> None:
-    st.session_state[CONTEXT_KEY] = context
-
-
-def page_context() -> PageContext:
-    """What the entry script prepared for this run.
-
-    With a ``pages/`` folder beside the entry script, Streamlit starts in its legacy
-    folder mode until the first ``st.navigation`` call: on a fresh server, the first
-    visitor of a shared link to a page (and every AppTest run) would get the page
-    script alone, without the entry script's filters and context. Switching the mode
-    off and rerunning sends the same request through ``dashboard.py``.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory or CONTEXT_KEY not in st.session_state:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-    return st.session_state[CONTEXT_KEY]
+def guarded(render: Callable[..., None], *args: Any) -> None:
+    """Run a page; a data failure while it runs shows the panel (and is retried on the next view)."""
+    try:
+        render(*args)
+    except SERVING_ERRORS as error:
+        show_dataset_error(as_dataset_error(error))

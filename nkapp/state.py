@@ -9,12 +9,14 @@ them, and the URL is rewritten from it at the end of every run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from nkdata.slices import Analysis, Slice, View, Vocabulary, parse_query_params, to_query_params
+from nkdata.slices import View, Vocabulary, parse_query_params, to_query_params
 
 VIEW_KEY = "_nk_view"
 NOTICES_KEY = "_nk_notices"
@@ -24,10 +26,10 @@ def current_query_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def initial_view(vocab: Vocabulary) -> View:
+def initial_view(vocab: Vocabulary, cohort_exists: Callable[[str], bool]) -> View:
     """The view of this session: parsed from the link on the first run, then kept in state."""
     if VIEW_KEY not in st.session_state:
-        view, notices = parse_query_params(current_query_params(), vocab)
+        view, notices = parse_query_params(current_query_params(), vocab, cohort_exists)
         st.session_state[VIEW_KEY] = view
         st.session_state[NOTICES_KEY] = notices
     return st.session_state[VIEW_KEY]
@@ -44,20 +46,15 @@ def seed(key: str, value: object) -> None:
         st.session_state[key] = value
 
 
-def store_slice(slice_: Slice) -> View:
-    view = replace(st.session_state[VIEW_KEY], slice=slice_)
-    st.session_state[VIEW_KEY] = view
-    return view
-
-
-def store_analysis(analysis: Analysis) -> View:
-    view = replace(st.session_state[VIEW_KEY], analysis=analysis)
+def update_view(**changes: Any) -> View:
+    """Store a new view with ``changes`` (slice, analysis, cohort, query)."""
+    view = replace(st.session_state.get(VIEW_KEY, View()), **changes)
     st.session_state[VIEW_KEY] = view
     return view
 
 
 def current_view() -> View:
-    return st.session_state[VIEW_KEY]
+    return st.session_state.get(VIEW_KEY, View())
 
 
 def sync_url(year_bounds: tuple[int, int]) -> None:
@@ -67,9 +64,9 @@ def sync_url(year_bounds: tuple[int, int]) -> None:
         st.query_params.from_dict(desired)
 
 
-def share_link(year_bounds: tuple[int, int]) -> str:
+def share_link(year_bounds: tuple[int, int], view: View | None = None) -> str:
     """The full link of this page and view, for copying."""
-    query = urlencode(to_query_params(current_view(), year_bounds), doseq=True)
+    query = urlencode(to_query_params(view or current_view(), year_bounds), doseq=True)
     try:
         url = st.context.url or ""
     except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)

@@ -80,6 +80,9 @@ def _type_compatible(dtype: str, arrow_type: pa.DataType) -> bool:
         return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
     if dtype == "boolean":
         return pa.types.is_boolean(arrow_type)
+    if dtype == "endpoint_list":
+        return (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)) and (
+            pa.types.is_struct(arrow_type.value_type) or pa.types.is_null(arrow_type.value_type))
     if dtype == "string_list":
         return (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)) and (
             pa.types.is_string(arrow_type.value_type) or pa.types.is_large_string(arrow_type.value_type)

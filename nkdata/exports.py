@@ -12,8 +12,7 @@ from typing import Any
 import pandas as pd
 
 from nkdata import vocabulary as voc
-from nkdata.dictionary import FIELDS
-from nkdata.source import notes_from_json
+from nkdata.presentation import as_list
 
 _RIS_TYPES = {"journal_article": "JOUR", "conference_abstract": "ABST", "case_report": "JOUR", "preprint": "UNPB",
               "company_report": "RPRT"}
@@ -21,20 +20,10 @@ _BIB_TYPES = {"journal_article": "article", "case_report": "article", "conferenc
               "preprint": "misc", "company_report": "misc"}
 
 
-def _as_list(value: Any) -> list[str]:
-    """A list column's value as a list: null (None, NA, NaN) is an empty list."""
-    if value is None or isinstance(value, str):
-        return [] if value is None else [value]
-    try:
-        return [str(v) for v in value]
-    except TypeError:  # pandas NA / NaN for a column the file did not have
-        return []
-
-
 def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
     """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links."""
     def first_nct(value: Any) -> str | None:
-        ids = _as_list(value)
+        ids = [str(v) for v in as_list(value)]
         return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else None
 
     return pd.DataFrame({
@@ -61,30 +50,6 @@ def citation_line(row: pd.Series) -> str:
     parts = [f"*{row['title']}*", journal if isinstance(journal, str) and journal else None,
              f"Read: [{row['source_section']}]({row['source_url']})"]
     return ". ".join(p for p in parts if p)
-
-
-def cohort_card(row: pd.Series) -> pd.DataFrame:
-    """Every field of one cohort with its value ("not reported" for null) and the curator's note."""
-    notes = notes_from_json(row.get("field_notes"))
-    from_review = set(_as_list(row.get("from_review")))
-    unverified = set(_as_list(row.get("unverified")))
-    rows = []
-    for field in FIELDS:
-        if field.name in ("field_notes", "from_review", "unverified"):
-            continue
-        value = row.get(field.name)
-        if field.dtype == "string_list":
-            items = _as_list(value)
-            shown = ", ".join(items) if items else voc.NOT_REPORTED_LABEL
-        else:
-            shown = voc.NOT_REPORTED_LABEL if value is None or pd.isna(value) else str(value)
-        note = notes.get(field.name, "")
-        if field.name in from_review:
-            note = f"[from a review table] {note}".strip()
-        if field.name in unverified:
-            note = f"[not confirmed on a page read: verify] {note}".strip()
-        rows.append({"Field": field.name, "Group": field.group, "Value": shown, "Where it came from": note})
-    return pd.DataFrame(rows)
 
 
 def _references(cohorts: pd.DataFrame) -> list[dict[str, Any]]:

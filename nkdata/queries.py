@@ -1,4 +1,9 @@
-"""Loading the named SQL queries of ``queries.sql``."""
+"""Loading the named SQL queries of ``queries.sql``.
+
+A few queries hold placeholders (``{slice_where}``, ``{slice_flags}``, ``{funnel_steps}``,
+``{coded_values}``) that are filled from the filter table and the data dictionary: code
+constants, never user input, which stays in bound parameters.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,63 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from nkdata.dictionary import FIELDS
+from nkdata.filterspec import FILTERS, FILTERS_BY_FIELD, sql_conditions
+
 QUERIES_FILE = Path(__file__).with_name("queries.sql")
 _NAME_RE = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _coded_values_sql() -> str:
+    """One SELECT per coded or required field of the dictionary, as (field, value, cohort_id) rows."""
+    parts = []
+    for f in FIELDS:
+        if (f.allowed or f.required) and f.dtype in ("string", "integer", "boolean") and _IDENT_RE.match(f.name):
+            parts.append(f"SELECT '{f.name}' AS field, CAST({f.name} AS VARCHAR) AS value, cohort_id FROM trials")
+    return "\nUNION ALL ".join(parts)
+
+
+def _filter_options_sql() -> str:
+    parts = []
+    for f in FILTERS:
+        parent = FILTERS_BY_FIELD[f.parent].column if f.parent else "NULL"
+        parts.append(f"SELECT '{f.field}' AS field, {f.sql_value()} AS code, {parent} AS parent, count(*) AS cohorts "
+                     f"FROM trials WHERE {f.column} IS NOT NULL{' OR true' if f.null_code else ''} GROUP BY ALL")
+    return "\nUNION ALL ".join(parts)
+
+
+def _facet_counts_sql(conditions: list[str]) -> str:
+    """Per filter: its values' counts under every other condition of the slice (years and toggles included)."""
+    parts = []
+    for index, f in enumerate(FILTERS, start=1):  # condition 0 is the years
+        others = " AND ".join(c for i, c in enumerate(conditions) if i != index)
+        parts.append(f"SELECT '{f.field}' AS field, {f.sql_value()} AS code, count(*) AS cohorts, "
+                     f"coalesce(sum(n_treated), 0)::BIGINT AS patients "
+                     f"FROM (SELECT $slice AS s), trials WHERE {others} GROUP BY ALL")
+    return "\nUNION ALL ".join(parts)
+
+
+def templates() -> dict[str, str]:
+    """The placeholder values: generated from the filter table and the data dictionary."""
+    conditions = sql_conditions()
+    return {
+        "{slice_where}": "\n  AND ".join(conditions),
+        "{slice_flags}": "[" + ",\n    ".join(conditions) + "]",
+        "{funnel_steps}": str(len(conditions)),
+        "{coded_values}": _coded_values_sql(),
+        "{filter_options}": _filter_options_sql(),
+        "{facet_counts}": _facet_counts_sql(conditions),
+    }
 
 
 @lru_cache(maxsize=1)
 def load_queries(path: Path = QUERIES_FILE) -> dict[str, str]:
-    """name -> SQL text, in file order."""
+    """name -> SQL text with placeholders filled, in file order."""
     text = path.read_text(encoding="utf-8")
+    for placeholder, value in templates().items():
+        text = text.replace(placeholder, value)
     matches = list(_NAME_RE.finditer(text))
     queries: dict[str, str] = {}
     for i, match in enumerate(matches):

@@ -4,41 +4,20 @@
 -- Slice parameters: empty lists mean "no filter on this field".
 
 -- name: setup_slice_macro
--- The one definition of the slice: a flag per sidebar filter, in sidebar order. `slice` keeps the rows
--- that pass every flag; `filter_funnel` counts what each filter leaves.
-CREATE OR REPLACE MACRO slice_flags(year_min, year_max, sources, product_classes, products, car_targets,
-                                    settings, populations, donors, pubtypes, include_mixed, include_superseded) AS TABLE
-SELECT *,
-    year BETWEEN year_min AND year_max                                              AS f01_years,
-    (len(sources) = 0 OR list_contains(sources, nk_source))                         AS f02_source,
-    (len(product_classes) = 0 OR list_contains(product_classes, product_class))     AS f03_product_class,
-    (len(products) = 0 OR list_contains(products, product))                         AS f04_product,
-    (len(car_targets) = 0 OR list_contains(car_targets, coalesce(car_target, 'none'))) AS f05_car_target,
-    (len(settings) = 0 OR list_contains(settings, setting))                         AS f06_setting,
-    (len(populations) = 0 OR list_contains(populations, population))                AS f07_population,
-    (len(donors) = 0 OR list_contains(donors, donor_type))                          AS f08_donor,
-    (len(pubtypes) = 0 OR list_contains(pubtypes, publication_type))                AS f09_pubtype,
-    (include_mixed OR aml_only)                                                     AS f10_mixed,
-    (include_superseded OR superseded_by IS NULL)                                   AS f11_superseded
-FROM trials;
+-- The one definition of the slice, over one STRUCT parameter `s` (bound as $slice; see Slice.sql_params).
+-- Its conditions are generated from the filter table nkdata/filterspec.py (constants of the code, never user
+-- input): `slice` keeps rows meeting all of them; `slice_flags` gives them as a list, one per funnel step.
+CREATE OR REPLACE MACRO slice(s) AS TABLE
+SELECT * FROM trials WHERE {slice_where};
 
-CREATE OR REPLACE MACRO slice(year_min, year_max, sources, product_classes, products, car_targets,
-                              settings, populations, donors, pubtypes, include_mixed, include_superseded) AS TABLE
-SELECT * EXCLUDE (f01_years, f02_source, f03_product_class, f04_product, f05_car_target, f06_setting,
-                  f07_population, f08_donor, f09_pubtype, f10_mixed, f11_superseded)
-FROM slice_flags(year_min, year_max, sources, product_classes, products, car_targets,
-                 settings, populations, donors, pubtypes, include_mixed, include_superseded)
-WHERE f01_years AND f02_source AND f03_product_class AND f04_product AND f05_car_target AND f06_setting
-  AND f07_population AND f08_donor AND f09_pubtype AND f10_mixed AND f11_superseded;
+CREATE OR REPLACE MACRO slice_flags(s) AS TABLE
+SELECT n_treated, {slice_flags} AS passes FROM trials;
 
 -- The cohorts of the slice whose citation, product, country or notes contain every word of `words`
 -- (lowercase; an empty list matches all).
-CREATE OR REPLACE MACRO search_hits(year_min, year_max, sources, product_classes, products, car_targets,
-                                    settings, populations, donors, pubtypes, include_mixed, include_superseded,
-                                    words) AS TABLE
+CREATE OR REPLACE MACRO search_hits(s, words) AS TABLE
 SELECT *
-FROM slice(year_min, year_max, sources, product_classes, products, car_targets,
-           settings, populations, donors, pubtypes, include_mixed, include_superseded)
+FROM slice(s)
 WHERE len(words) = 0  -- no search: the text columns are not even read
    OR list_bool_and(list_transform(words, lambda w: contains(
           lower(concat_ws(' ', first_author, title, journal, product, country, cohort_id, extraction_note, car_target)),
@@ -52,25 +31,20 @@ CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_
 -- The primary cohorts of the slice (superseded reports never enter an analysis) with three chosen
 -- columns under fixed names: grp (nk_source, product_class, product or setting), events (cr_count or
 -- relapse_count) and total (n_treated, n_evaluable or relapse_at_risk).
-CREATE OR REPLACE MACRO rate_inputs(year_min, year_max, sources, product_classes, products, car_targets,
-                                    settings, populations, donors, pubtypes, include_mixed, include_superseded,
-                                    group_by, events, totals) AS TABLE
+CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals) AS TABLE
 SELECT
     group_value(group_by, nk_source, product_class, product, setting)                           AS grp,
     CASE events WHEN 'cr_count' THEN cr_count WHEN 'relapse_count' THEN relapse_count END           AS events,
     CASE totals WHEN 'n_treated' THEN n_treated WHEN 'n_evaluable' THEN n_evaluable
                 WHEN 'relapse_at_risk' THEN relapse_at_risk END                                     AS total,
     *
-FROM slice(year_min, year_max, sources, product_classes, products, car_targets,
-           settings, populations, donors, pubtypes, include_mixed, include_superseded)
+FROM slice(s)
 WHERE superseded_by IS NULL;
 
 -- name: slice_cohorts
 -- Every column of the cohorts in the slice, in reading order.
 SELECT *
-FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+FROM slice($slice)
 ORDER BY year, first_author, cohort_id;
 
 -- name: slice_cohorts_search
@@ -81,9 +55,7 @@ ORDER BY year, first_author, cohort_id;
 WITH found AS NOT MATERIALIZED (
     SELECT cohort_id, study_id, superseded_by, first_author, year, product, nk_source, setting, publication_type,
            n_treated, n_evaluable, cr_count, doi, pmid, nct_ids, source_url
-    FROM search_hits($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $words::VARCHAR[])
+    FROM search_hits($slice, $words::VARCHAR[])
 )
 -- The count is a second pass, not count(*) OVER (): a window would hold every matching row in memory.
 SELECT *, (SELECT count(*) FROM found) AS matches
@@ -94,9 +66,7 @@ LIMIT $limit;
 -- name: slice_cohorts_found
 -- Every column of every cohort the Studies search finds, in reading order (the downloads).
 SELECT *
-FROM search_hits($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $words::VARCHAR[])
+FROM search_hits($slice, $words::VARCHAR[])
 ORDER BY year, first_author, cohort_id;
 
 -- name: cohort_record
@@ -108,9 +78,7 @@ SELECT * FROM trials WHERE cohort_id = $cohort_id;
 -- how many cohorts share each row. Pooling needs nothing else, so a million cohorts arrive as a few
 -- thousand rows. Rows with a null events or total are the cohorts that did not report: counted, never pooled.
 SELECT grp, events, total, count(*) AS cohorts
-FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+FROM rate_inputs($slice, $group_by, $events, $totals)
 GROUP BY ALL
 ORDER BY grp NULLS LAST, events NULLS LAST, total NULLS LAST;
 
@@ -120,9 +88,7 @@ ORDER BY grp NULLS LAST, events NULLS LAST, total NULLS LAST;
 -- ranks, as scipy.stats.spearmanr). Ranked here, over distinct values, so no per-cohort row leaves DuckDB.
 WITH pairs AS NOT MATERIALIZED (
     SELECT max_persistence_days::DOUBLE AS x, events::DOUBLE / total AS y
-    FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+    FROM rate_inputs($slice, $group_by, $events, $totals)
     WHERE max_persistence_days IS NOT NULL AND events IS NOT NULL AND total > 0
 ),
 x_ranks AS (
@@ -145,9 +111,7 @@ FROM pairs JOIN x_ranks USING (x) JOIN y_ranks USING (y);
 WITH qualified AS NOT MATERIALIZED (
     SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, cytokine_support, n_treated,
            max_persistence_days, persistence_method, persistence_note, median_followup_months, grp, events, total
-    FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+    FROM rate_inputs($slice, $group_by, $events, $totals)
     WHERE (NOT $need_rate OR (events IS NOT NULL AND total > 0))
       AND (NOT $need_persistence OR max_persistence_days IS NOT NULL)
       AND (NOT $need_followup OR median_followup_months IS NOT NULL)
@@ -173,9 +137,7 @@ SELECT grp AS "group",
        quantile_cont(max_persistence_days, 0.75)::DOUBLE        AS q3,
        min(max_persistence_days)::DOUBLE                        AS min,
        max(max_persistence_days)::DOUBLE                        AS max
-FROM rate_inputs($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                 $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                 $pubtypes::VARCHAR[], $include_mixed, $include_superseded, $group_by, $events, $totals)
+FROM rate_inputs($slice, $group_by, $events, $totals)
 GROUP BY grp
 ORDER BY grp;
 
@@ -191,25 +153,19 @@ SELECT
     count(*) FILTER (WHERE cr_count IS NULL OR n_evaluable IS NULL)       AS cohorts_cr_not_reported,
     min(year)                                                             AS year_first,
     max(year)                                                             AS year_last
-FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-           $pubtypes::VARCHAR[], $include_mixed, $include_superseded);
+FROM slice($slice);
 
 -- name: cohorts_per_year_by_source
 -- Cohorts and patients per publication year and NK source.
 SELECT year, nk_source, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients
-FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+FROM slice($slice)
 GROUP BY year, nk_source
 ORDER BY year, nk_source;
 
 -- name: source_by_setting
 -- The source x setting matrix: cohorts and patients in each cell.
 SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients
-FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-           $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-           $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+FROM slice($slice)
 GROUP BY nk_source, setting
 ORDER BY nk_source, setting;
 
@@ -218,9 +174,7 @@ ORDER BY nk_source, setting;
 -- treated and over evaluable, and how many cohorts did not report CR.
 WITH s AS (
     SELECT group_value($group_by, nk_source, product_class, product, setting) AS grp, *
-    FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-               $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-               $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+    FROM slice($slice)
 )
 SELECT
     grp                                                                   AS "group",
@@ -239,9 +193,7 @@ ORDER BY patients_treated DESC, grp;
 -- For each NK source and safety outcome: patients with the event, patients in cohorts that reported it,
 -- and cohorts/patients where it was not reported (null), kept apart from reported zeros.
 WITH s AS (
-    SELECT * FROM slice($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                        $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                        $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
+    SELECT * FROM slice($slice)
 ),
 long AS (
     SELECT nk_source, n_treated, UNNEST([
@@ -268,47 +220,25 @@ GROUP BY nk_source, outcome
 ORDER BY nk_source, outcome;
 
 -- name: filter_funnel
--- Cohorts and patients left after each sidebar filter, applied in sidebar order, in one pass.
-WITH flags AS (
-    SELECT n_treated,
-        f01_years AS p1,
-        p1 AND f02_source AS p2,
-        p2 AND f03_product_class AS p3,
-        p3 AND f04_product AS p4,
-        p4 AND f05_car_target AS p5,
-        p5 AND f06_setting AS p6,
-        p6 AND f07_population AS p7,
-        p7 AND f08_donor AS p8,
-        p8 AND f09_pubtype AS p9,
-        p9 AND f10_mixed AS p10,
-        p10 AND f11_superseded AS p11
-    FROM slice_flags($year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[], $products::VARCHAR[],
-                     $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[], $donors::VARCHAR[],
-                     $pubtypes::VARCHAR[], $include_mixed, $include_superseded)
-)
-SELECT step, count(*) FILTER (WHERE pass) AS cohorts, coalesce(sum(n_treated) FILTER (WHERE pass), 0)::BIGINT AS patients
-FROM (
-    SELECT n_treated, UNNEST([
-        {'step': 1, 'pass': p1}, {'step': 2, 'pass': p2}, {'step': 3, 'pass': p3}, {'step': 4, 'pass': p4},
-        {'step': 5, 'pass': p5}, {'step': 6, 'pass': p6}, {'step': 7, 'pass': p7}, {'step': 8, 'pass': p8},
-        {'step': 9, 'pass': p9}, {'step': 10, 'pass': p10}, {'step': 11, 'pass': p11}
-    ], recursive := true)
-    FROM flags
-) AS steps
+-- Cohorts and patients left after each funnel step (years, each filter, each toggle, in sidebar order), in one
+-- pass: step k keeps the rows passing the first k conditions.
+SELECT step, count(*) FILTER (WHERE list_bool_and(passes[1:step])) AS cohorts,
+       coalesce(sum(n_treated) FILTER (WHERE list_bool_and(passes[1:step])), 0)::BIGINT AS patients
+FROM slice_flags($slice), range(1, {funnel_steps} + 1) AS steps(step)
 GROUP BY step
 ORDER BY step;
 
 -- name: filter_options
--- Distinct values present in the dataset for each filterable field, with cohort counts.
-SELECT 'nk_source' AS field, nk_source AS code, NULL AS parent, count(*) AS cohorts FROM trials GROUP BY nk_source
-UNION ALL SELECT 'product_class', product_class, NULL, count(*) FROM trials GROUP BY product_class
-UNION ALL SELECT 'product', product, nk_source, count(*) FROM trials GROUP BY product, nk_source
-UNION ALL SELECT 'car_target', coalesce(car_target, 'none'), NULL, count(*) FROM trials GROUP BY coalesce(car_target, 'none')
-UNION ALL SELECT 'setting', setting, NULL, count(*) FROM trials GROUP BY setting
-UNION ALL SELECT 'population', population, NULL, count(*) FROM trials WHERE population IS NOT NULL GROUP BY population
-UNION ALL SELECT 'donor_type', donor_type, NULL, count(*) FROM trials WHERE donor_type IS NOT NULL GROUP BY donor_type
-UNION ALL SELECT 'publication_type', publication_type, NULL, count(*) FROM trials GROUP BY publication_type
+-- Distinct values present in the dataset for each filter (by its Slice field), with the value of its parent
+-- filter's column (products by NK source) and cohort counts. Generated from the filter table.
+{filter_options}
 ORDER BY field, code, parent;
+
+-- name: facet_counts
+-- For each filter option: the cohorts (and patients) the slice would hold with that option chosen alone for its
+-- filter and every other choice kept (the counts beside the sidebar's options). Generated from the filter table.
+{facet_counts}
+ORDER BY field, code;
 
 -- name: dataset_overview
 -- Size and span of the whole dataset, for the About page and the year slider.
@@ -318,33 +248,10 @@ SELECT count(DISTINCT study_id) AS publications, count(*) AS cohorts,
        min(year) AS year_min, max(year) AS year_max
 FROM trials;
 
--- name: invalid_codes
--- Rows whose coded fields fall outside the dictionary's codes (checked when a dataset is opened), in one
--- pass over the file: a scan per field held several copies of the columns in memory at 10^6 rows.
-WITH checks AS (
-    SELECT cohort_id, [
-        {'field': 'nk_source', 'value': nk_source,
-         'bad': nk_source IS NULL OR NOT list_contains($nk_source_codes::VARCHAR[], nk_source)},
-        {'field': 'product_class', 'value': product_class,
-         'bad': product_class IS NULL OR NOT list_contains($product_class_codes::VARCHAR[], product_class)},
-        {'field': 'setting', 'value': setting,
-         'bad': setting IS NULL OR NOT list_contains($setting_codes::VARCHAR[], setting)},
-        {'field': 'publication_type', 'value': publication_type,
-         'bad': publication_type IS NULL OR NOT list_contains($publication_type_codes::VARCHAR[], publication_type)},
-        {'field': 'population', 'value': population,
-         'bad': population IS NOT NULL AND NOT list_contains($population_codes::VARCHAR[], population)},
-        {'field': 'donor_type', 'value': donor_type,
-         'bad': donor_type IS NOT NULL AND NOT list_contains($donor_type_codes::VARCHAR[], donor_type)},
-        {'field': 'year', 'value': CAST(year AS VARCHAR), 'bad': year IS NULL},
-        {'field': 'n_treated', 'value': CAST(n_treated AS VARCHAR), 'bad': n_treated IS NULL OR n_treated < 0},
-        {'field': 'aml_only', 'value': CAST(aml_only AS VARCHAR), 'bad': aml_only IS NULL}
-    ] AS fields
-    FROM trials
-),
-failed AS (
-    SELECT cohort_id, UNNEST(list_filter(fields, lambda f: f.bad)) AS f FROM checks
-)
-SELECT cohort_id, f.field AS field, f.value AS value
-FROM failed
-ORDER BY cohort_id, field
-LIMIT 50;
+-- name: coded_values
+-- Each coded or required field's distinct values with one example cohort and a count (checked against the data
+-- dictionary when a dataset is opened). The inner query is generated from the dictionary: one SELECT per field.
+SELECT field, value, min(cohort_id) AS example, count(*) AS cohorts
+FROM ({coded_values}) AS v
+GROUP BY field, value
+ORDER BY field, value;

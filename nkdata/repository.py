@@ -8,6 +8,7 @@ fails once, with a DatasetError that says what is wrong, instead of in a chart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from nkdata import vocabulary as voc
 from nkdata.dataset import open_parquet_schema, release_of, schema_issues
-from nkdata.dictionary import FIELDS, FIELDS_BY_NAME
+from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, SURVIVAL_FIELDS, Field
 from nkdata.issues import DatasetError, Issue
 from nkdata.queries import load_queries, parameter_names
 from nkdata.slices import Slice, Vocabulary
@@ -25,6 +25,13 @@ from nkdata.slices import Slice, Vocabulary
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 _DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
                  "string_list": "VARCHAR[]"}
+
+
+def _duckdb_type(f: Field) -> str:
+    if f.dtype == "endpoint_list":
+        subtypes = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+        return "STRUCT(" + ", ".join(f'"{s.name}" {subtypes[s.dtype]}' for s in SURVIVAL_FIELDS) + ")[]"
+    return _DUCKDB_TYPES[f.dtype]
 
 
 GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting")
@@ -51,19 +58,45 @@ def _split_count(rows: pd.DataFrame, column: str) -> tuple[pd.DataFrame, int]:
     return rows.drop(columns=[column]), int(rows[column].iloc[0]) if len(rows) else 0
 
 
-class TrialsRepository:
-    """The dataset behind every page: named queries in, pandas frames out."""
+@dataclass(frozen=True)
+class DatasetIdentity:
+    """What a cache keys on: changes whenever the file's content may have (a replaced file keeps its mtime
+    under `cp -p` or `rsync -t`, but gets a new ctime or inode)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    path: str
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> DatasetIdentity:
+        try:
+            st = path.stat()
+        except OSError:
+            return cls(str(path), -1, -1, -1, -1)
+        return cls(str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+class TrialsRepository:
+    """The dataset behind every page: named queries in, pandas frames out.
+
+    Reads a Parquet file (``path``) or, for tests and stubs, an Arrow table held in memory (``table``)."""
+
+    def __init__(self, path: Path | None = None, *, table: pa.Table | None = None) -> None:
+        if (path is None) == (table is None):
+            raise ValueError("give a path or a table")
+        self.path = Path(path) if path is not None else Path("<memory>")
+        self.identity = DatasetIdentity.of(self.path) if path is not None else DatasetIdentity(
+            f"<memory:{id(table)}>", table.nbytes, 0, 0, id(table))
         self._queries = load_queries()
-        schema = open_parquet_schema(self.path)
+        schema = open_parquet_schema(self.path) if table is None else table.schema
         problems = schema_issues(schema, str(self.path))
         if problems:
             raise DatasetError(problems, hint="The file does not follow the data dictionary.")
         self._con = duckdb.connect()
         try:
-            self._create_view(set(schema.names))
+            self._create_view(set(schema.names), table)
             self._con.execute("SELECT count(*) FROM trials").fetchall()
         except duckdb.Error as exc:
             self._con.close()
@@ -72,32 +105,43 @@ class TrialsRepository:
                                hint="Rebuild it with `python -m nkdata build`.") from exc
         self._con.execute(self._queries["setup_slice_macro"])
         self._check_codes()
-        self.release: dict[str, Any] = release_of(self.path)
+        self.release: dict[str, Any] = release_of(self.path) if table is None else {}
 
-    def _create_view(self, present: set[str]) -> None:
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]]) -> TrialsRepository:
+        """A repository over cohort records held in memory (missing fields are null): the stub of page tests."""
+        from nkdata.dataset import records_to_table
+
+        full = [{f.name: r.get(f.name, [] if f.dtype.endswith("list") else None) for f in FIELDS} for r in records]
+        return cls(table=records_to_table(full))
+
+    def _create_view(self, present: set[str], table: pa.Table | None) -> None:
         """`trials` is a view over the file: DuckDB reads only the columns and row groups a query
         needs, so a million-row dataset is not copied into memory. Optional columns a user's file
         lacks read as null ('not reported'). The path is the operator's setting, not user input;
         a view cannot take a bound parameter, so it is written as a quoted SQL string literal."""
-        missing = "".join(f', CAST(NULL AS {_DUCKDB_TYPES[f.dtype]}) AS "{f.name}"'
+        missing = "".join(f', CAST(NULL AS {_duckdb_type(f)}) AS "{f.name}"'
                           for f in FIELDS if f.name not in present)  # names and types from the dictionary
-        literal = "'" + str(self.path).replace("'", "''") + "'"
-        self._con.execute(f"CREATE VIEW trials AS SELECT *{missing} FROM read_parquet({literal})")
+        if table is not None:
+            self._con.register("trials_table", table)
+            source = "trials_table"
+        else:
+            source = "read_parquet('" + str(self.path).replace("'", "''") + "')"
+        self._con.execute(f"CREATE VIEW trials AS SELECT *{missing} FROM {source}")
 
     def _check_codes(self) -> None:
-        bad = self.query("invalid_codes", {
-            "nk_source_codes": list(voc.NK_SOURCES), "product_class_codes": list(voc.PRODUCT_CLASSES),
-            "setting_codes": list(voc.SETTINGS), "publication_type_codes": list(voc.PUBLICATION_TYPES),
-            "population_codes": list(voc.POPULATIONS), "donor_type_codes": list(voc.DONOR_TYPES),
-        })
-        if not bad.empty:
-            issues = []
-            for row in bad.itertuples(index=False):
-                allowed = FIELDS_BY_NAME[row.field].allowed
-                rule = "allowed_values" if allowed and row.value is not None else "required"
-                detail = (f"{row.value!r} is not one of {', '.join(allowed)}" if rule == "allowed_values"
-                          else f"{row.field} is missing or invalid ({row.value!r})")
-                issues.append(Issue(str(self.path), None, row.cohort_id, row.field, rule, detail))
+        """Coded fields hold the dictionary's codes and required fields are present, or a DatasetError."""
+        issues = []
+        for row in self.query("coded_values").itertuples(index=False):
+            f = FIELDS_BY_NAME[row.field]
+            missing = not isinstance(row.value, str)  # null arrives as NaN in a pandas string column
+            if missing and f.required:
+                issues.append(Issue(str(self.path), None, row.example, row.field, "required",
+                                    f"{row.field} is missing in {row.cohorts} cohort(s)"))
+            elif not missing and f.allowed and row.value not in f.allowed:
+                issues.append(Issue(str(self.path), None, row.example, row.field, "allowed_values",
+                                    f"{row.value!r} is not one of {', '.join(f.allowed)} ({row.cohorts} cohort(s))"))
+        if issues:
             raise DatasetError(issues, hint="Use the dataset's codes (see About & methods).")
 
     def close(self) -> None:
@@ -189,13 +233,17 @@ class TrialsRepository:
         overview = self.overview()
         year_min = int(overview["year_min"]) if pd.notna(overview["year_min"]) else 2005
         year_max = int(overview["year_max"]) if pd.notna(overview["year_max"]) else year_min
-        return Vocabulary(
-            products=frozenset(options.loc[options["field"] == "product", "code"].dropna()),
-            car_targets=frozenset(options.loc[options["field"] == "car_target", "code"].dropna()),
-            year_bounds=(year_min, year_max),
-        )
+        codes = {name: frozenset(group["code"].dropna()) for name, group in options.groupby("field")}
+        return Vocabulary(data_codes=codes, year_bounds=(year_min, year_max))
 
     def products_by_source(self) -> dict[str, list[str]]:
         options = self.filter_options()
-        products = options[options["field"] == "product"]
+        products = options[options["field"] == "products"]
         return {src: sorted(group["code"].dropna().unique()) for src, group in products.groupby("parent")}
+
+    def facet_counts(self, slice_: Slice) -> pd.DataFrame:
+        """Cohorts and patients each filter option would leave, every other choice kept."""
+        return self.query("facet_counts", slice_.sql_params())
+
+    def has_cohort(self, cohort_id: str) -> bool:
+        return not self.query("cohort_record", {"cohort_id": cohort_id}).empty

@@ -1,55 +1,60 @@
-"""What the user is looking at: the slice of cohorts and the analysis choices, and the URL contract.
+"""What the user is looking at: the slice of cohorts, the analysis choices, and the URL contract.
 
 A shared link must reproduce a view exactly, and a mangled link must never
 break the app. So parsing is a pure function from query parameters to a
-``View`` plus plain-language notices for anything ignored, and the inverse
-writes only what differs from the defaults, using the dataset's codes.
+``View`` plus a few plain-language notices (bounded: a link with a thousand bad
+keys gives one short notice), and the inverse writes only what differs from the
+defaults, using the dataset's codes. The filters come from ``filterspec.FILTERS``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 from typing import Any
 
 from nkdata import vocabulary as voc
+from nkdata.filterspec import FILTERS, FILTERS_BY_KEY, TOGGLES, YEARS_KEY
 
 MAX_VALUES_PER_KEY = 40
 MAX_VALUE_LENGTH = 120
 NOTICE_VALUE_CHARS = 40
+MAX_NOTICE_EXAMPLES = 3
+MAX_SEARCH_CHARS = 200
 
 POOL_METHODS: dict[str, str] = {"REML": "REML", "DL": "DerSimonian-Laird"}
 CI_METHODS: dict[str, str] = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 DENOMINATORS: dict[str, str] = {"treated": "Treated patients", "evaluable": "Evaluable patients"}
+PERSISTENCE_ROWS: dict[str, str] = {"product": "Product", "nk_source": "NK source"}
+MODELS: dict[str, str] = {"random": "Random effects", "fixed": "Fixed effect"}
+EXCLUSIONS: dict[str, str] = {
+    "review": "Numbers only a review gave",
+    "converted": "Counts converted from percentages",
+    "grey": "Conference abstracts and company reports",
+}
+LANDMARKS: dict[str, str] = {"6": "6 months", "12": "12 months", "24": "24 months", "36": "36 months"}
 
 
-@dataclass(frozen=True)
-class Slice:
-    """The sidebar filters. Empty tuples mean "all"; ``years`` None means the whole span."""
+def _slice_class() -> type:
+    """The Slice dataclass, one field per filter of the spec table, plus years and the toggles."""
+    spec = [("years", "tuple[int, int] | None", field(default=None))]
+    spec += [(f.field, "tuple[str, ...]", field(default=())) for f in FILTERS]
+    spec += [(t.field, "bool", field(default=t.default)) for t in TOGGLES]
 
-    years: tuple[int, int] | None = None
-    sources: tuple[str, ...] = ()
-    product_classes: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-    car_targets: tuple[str, ...] = ()
-    settings: tuple[str, ...] = ()
-    populations: tuple[str, ...] = ()
-    donors: tuple[str, ...] = ()
-    pubtypes: tuple[str, ...] = ()
-    include_mixed: bool = True
-    include_superseded: bool = False
-
-    def sql_params(self) -> dict[str, Any]:
-        """Bound parameters of the slice macro in ``queries.sql``."""
+    def sql_params(self: Any) -> dict[str, Any]:
+        """The slice as the one bound STRUCT parameter ``$slice`` of ``queries.sql``."""
         year_min, year_max = self.years if self.years else (0, 9999)
-        return {
-            "year_min": year_min, "year_max": year_max,
-            "sources": list(self.sources), "product_classes": list(self.product_classes),
-            "products": list(self.products), "car_targets": list(self.car_targets),
-            "settings": list(self.settings), "populations": list(self.populations),
-            "donors": list(self.donors), "pubtypes": list(self.pubtypes),
-            "include_mixed": self.include_mixed, "include_superseded": self.include_superseded,
-        }
+        value: dict[str, Any] = {"year_min": year_min, "year_max": year_max}
+        value.update({f.field: list(getattr(self, f.field)) for f in FILTERS})
+        value.update({t.field: bool(getattr(self, t.field)) for t in TOGGLES})
+        return {"slice": value}
+
+    return make_dataclass("Slice", spec, frozen=True, namespace={
+        "__doc__": "The sidebar filters. Empty tuples mean 'all'; years None means the whole span.",
+        "__module__": __name__, "sql_params": sql_params})
+
+
+Slice = _slice_class()
 
 
 @dataclass(frozen=True)
@@ -59,43 +64,52 @@ class Analysis:
     pool: str = "REML"
     ci: str = "clopper-pearson"
     denom: str = "treated"  # intention to treat; most papers report CR over treated patients
-    group: str = "nk_source"
+    group: str = "setting"  # pooling across disease settings misleads, so settings are the default strata
+    model: str = "random"
+    overall: bool = False  # an across-groups pooled estimate only when asked for
+    exclude: tuple[str, ...] = ()
+    rows: str = "product"
+    endpoint: str = "os"
+    landmark: str = "24"
 
 
 @dataclass(frozen=True)
 class View:
-    slice: Slice = field(default_factory=Slice)
+    slice: Any = field(default_factory=Slice)
     analysis: Analysis = field(default_factory=Analysis)
+    cohort: str | None = None  # the cohort whose card is open
+    query: str = ""  # the Studies search
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Codes a link may use: fixed ones from the vocabulary, data-driven ones from the dataset."""
+    """Codes a link may use: fixed ones from the vocabulary, data-driven ones (by filter field) from the dataset."""
 
-    products: frozenset[str]
-    car_targets: frozenset[str]
+    data_codes: Mapping[str, frozenset[str]]
     year_bounds: tuple[int, int]
 
+    def allowed(self, filter_field: str) -> frozenset[str]:
+        spec = next(f for f in FILTERS if f.field == filter_field)
+        codes = frozenset(spec.codes) if spec.codes is not None else self.data_codes.get(filter_field, frozenset())
+        return codes | ({spec.null_code} if spec.null_code else frozenset())
 
-# URL key -> (Slice attribute, allowed-codes getter)
-_MULTI_KEYS: dict[str, tuple[str, Any]] = {
-    "source": ("sources", lambda v: voc.NK_SOURCES),
-    "product_class": ("product_classes", lambda v: voc.PRODUCT_CLASSES),
-    "product": ("products", lambda v: v.products),
-    "car_target": ("car_targets", lambda v: v.car_targets),
-    "setting": ("settings", lambda v: voc.SETTINGS),
-    "population": ("populations", lambda v: voc.POPULATIONS),
-    "donor": ("donors", lambda v: voc.DONOR_TYPES),
-    "pubtype": ("pubtypes", lambda v: voc.PUBLICATION_TYPES),
+
+# Analysis keys: link key -> (Analysis attribute, allowed codes, several values allowed)
+_ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str], bool]] = {
+    "pool": ("pool", POOL_METHODS, False),
+    "ci": ("ci", CI_METHODS, False),
+    "denom": ("denom", DENOMINATORS, False),
+    "group": ("group", voc.GROUPINGS, False),
+    "model": ("model", MODELS, False),
+    "exclude": ("exclude", EXCLUSIONS, True),
+    "rows": ("rows", PERSISTENCE_ROWS, False),
+    "endpoint": ("endpoint", voc.ENDPOINTS, False),
+    "landmark": ("landmark", LANDMARKS, False),
 }
-_BOOL_KEYS: dict[str, str] = {"mixed": "include_mixed", "superseded": "include_superseded"}
-_ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str]]] = {
-    "pool": ("pool", POOL_METHODS),
-    "ci": ("ci", CI_METHODS),
-    "denom": ("denom", DENOMINATORS),
-    "group": ("group", voc.GROUPINGS),
-}
-URL_KEYS: tuple[str, ...] = ("years", *_MULTI_KEYS, *_BOOL_KEYS, *_ANALYSIS_KEYS)
+_ANALYSIS_BOOLS: dict[str, str] = {"overall": "overall"}
+_TOGGLE_KEYS: dict[str, str] = {t.key: t.field for t in TOGGLES}
+VIEW_KEYS: tuple[str, ...] = ("cohort", "q")
+URL_KEYS: tuple[str, ...] = (YEARS_KEY, *FILTERS_BY_KEY, *_TOGGLE_KEYS, *_ANALYSIS_KEYS, *_ANALYSIS_BOOLS, *VIEW_KEYS)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -106,79 +120,124 @@ def _show(value: str) -> str:
     return repr(text)
 
 
-def parse_query_params(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary) -> tuple[View, list[str]]:
-    """The view a link asks for, and one notice per thing that had to be ignored or adjusted."""
+def _examples(values: Sequence[str]) -> str:
+    shown = ", ".join(_show(v) for v in values[:MAX_NOTICE_EXAMPLES])
+    return shown + (f" and {len(values) - MAX_NOTICE_EXAMPLES} more" if len(values) > MAX_NOTICE_EXAMPLES else "")
+
+
+def _bool(values: list[str]) -> bool | None:
+    value = values[-1].strip().lower() if values else ""
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
+def parse_query_params(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary,
+                       cohort_exists: Callable[[str], bool] = lambda _: False) -> tuple[View, list[str]]:
+    """The view a link asks for, and at most one notice per parameter (plus one for all unknown keys)."""
     notices: list[str] = []
     slice_values: dict[str, Any] = {}
-    analysis_values: dict[str, str] = {}
+    analysis_values: dict[str, Any] = {}
+    view_values: dict[str, Any] = {}
+    unknown = sorted(k for k in params if k not in URL_KEYS)
+    if unknown:
+        notices.append(f"Ignored {len(unknown)} unknown link parameter(s): {_examples(unknown)}.")
 
-    for key in sorted(params):
+    for key in (k for k in URL_KEYS if k in params):
         raw = params[key]
         values = [raw] if isinstance(raw, str) else list(raw)
-        if key not in URL_KEYS:
-            notices.append(f"Ignored unknown link parameter {_show(key)}.")
-            continue
+        problems: list[str] = []
         if len(values) > MAX_VALUES_PER_KEY:
-            notices.append(f"Ignored {len(values) - MAX_VALUES_PER_KEY} extra values of '{key}' (at most {MAX_VALUES_PER_KEY}).")
+            problems.append(f"{len(values) - MAX_VALUES_PER_KEY} values beyond the first {MAX_VALUES_PER_KEY}")
             values = values[:MAX_VALUES_PER_KEY]
-        too_long = [v for v in values if len(v) > MAX_VALUE_LENGTH]
+        limit = MAX_SEARCH_CHARS if key == "q" else MAX_VALUE_LENGTH
+        too_long = [v for v in values if len(v) > limit]
         if too_long:
-            notices.append(f"Ignored {len(too_long)} over-long value(s) of '{key}'.")
-            values = [v for v in values if len(v) <= MAX_VALUE_LENGTH]
+            problems.append(f"{len(too_long)} over-long value(s)")
+            values = [v for v in values if len(v) <= limit]
+        note = (_parse_one(key, values, vocab, cohort_exists, slice_values, analysis_values, view_values)
+                if values or not too_long else None)
+        if note:
+            problems.append(note)
+        if problems:
+            notices.append(f"Ignored part of '{key}': " + "; ".join(problems) + ".")
 
-        if key == "years":
-            years, note = _parse_years(values, vocab.year_bounds)
-            if note:
-                notices.append(note)
-            if years is not None:
-                slice_values["years"] = years
-        elif key in _MULTI_KEYS:
-            attribute, allowed_of = _MULTI_KEYS[key]
-            allowed = allowed_of(vocab)
-            kept: list[str] = []
-            for value in values:
-                if value == "":
-                    continue
-                if value in allowed:
-                    if value not in kept:
-                        kept.append(value)
-                else:
-                    notices.append(f"Ignored {key}={_show(value)}: not a known code.")
-            if kept:
-                slice_values[attribute] = tuple(kept)
-        elif key in _BOOL_KEYS:
-            value = values[-1].strip().lower() if values else ""
-            if value in _TRUE or value in _FALSE:
-                slice_values[_BOOL_KEYS[key]] = value in _TRUE
-            else:
-                notices.append(f"Ignored {key}={_show(value)}: use 1 or 0.")
-        else:
-            attribute, allowed = _ANALYSIS_KEYS[key]
-            value = values[-1] if values else ""
-            if value in allowed:
-                analysis_values[attribute] = value
-            else:
-                notices.append(f"Ignored {key}={_show(value)}: choose one of {', '.join(allowed)}.")
+    view = View(Slice(**slice_values), Analysis(**analysis_values), **view_values)
+    return view, notices
 
-    return View(Slice(**slice_values), Analysis(**analysis_values)), notices
+
+def _parse_one(key: str, values: list[str], vocab: Vocabulary, cohort_exists: Callable[[str], bool],
+               slice_values: dict[str, Any],
+               analysis_values: dict[str, Any], view_values: dict[str, Any]) -> str | None:
+    """Store what ``key`` contributes; return what had to be ignored or adjusted, if anything."""
+    if key == YEARS_KEY:
+        years, note = _parse_years(values, vocab.year_bounds)
+        if years is not None:
+            slice_values["years"] = years
+        return note
+    if key in FILTERS_BY_KEY:
+        spec = FILTERS_BY_KEY[key]
+        kept, bad = _known(values, vocab.allowed(spec.field))
+        if kept:
+            slice_values[spec.field] = tuple(kept)
+        return f"not known codes: {_examples(bad)}" if bad else None
+    if key in _TOGGLE_KEYS or key in _ANALYSIS_BOOLS:
+        value = _bool(values)
+        if value is None:
+            return f"{_show(values[-1] if values else '')} is not 1 or 0"
+        (slice_values if key in _TOGGLE_KEYS else analysis_values)[
+            _TOGGLE_KEYS.get(key) or _ANALYSIS_BOOLS[key]] = value
+        return None
+    if key in _ANALYSIS_KEYS:
+        attribute, allowed, several = _ANALYSIS_KEYS[key]
+        if several:
+            kept, bad = _known(values, frozenset(allowed))
+            analysis_values[attribute] = tuple(kept)
+            return f"not known codes: {_examples(bad)}" if bad else None
+        value = values[-1] if values else ""
+        if value in allowed:
+            analysis_values[attribute] = value
+            return None
+        return f"{_show(value)} is not one of {', '.join(allowed)}"
+    if key == "cohort":
+        value = values[-1] if values else ""
+        if len(value) <= MAX_VALUE_LENGTH and cohort_exists(value):
+            view_values["cohort"] = value
+            return None
+        return f"no cohort {_show(value)} in this dataset"
+    if key == "q":
+        view_values["query"] = " ".join((values[-1] if values else "").split())
+    return None
+
+
+def _known(values: list[str], allowed: frozenset[str]) -> tuple[list[str], list[str]]:
+    kept: list[str] = []
+    bad: list[str] = []
+    for value in values:
+        if value == "":
+            continue
+        if value in allowed:
+            if value not in kept:
+                kept.append(value)
+        elif value not in bad:
+            bad.append(value)
+    return kept, bad
 
 
 def _parse_years(values: list[str], bounds: tuple[int, int]) -> tuple[tuple[int, int] | None, str | None]:
     if len(values) != 2:
-        return None, f"Ignored 'years': give exactly two years, e.g. years={bounds[0]}&years={bounds[1]}."
+        return None, f"give exactly two years, e.g. years={bounds[0]}&years={bounds[1]}"
     try:
         low, high = (int(v.strip()) for v in values)
     except ValueError:
-        return None, "Ignored 'years': the values are not whole numbers."
+        return None, "the values are not whole numbers"
     note = None
     if low > high:
         low, high = high, low
-        note = f"The years in the link were reversed; showing {low}-{high}."
+        note = f"the years were reversed; showing {low}-{high}"
     clamped = (max(low, bounds[0]), min(high, bounds[1]))
     if clamped[0] > clamped[1]:
-        return None, f"Ignored 'years' {low}-{high}: the dataset spans {bounds[0]}-{bounds[1]}."
+        return None, f"{low}-{high} is outside the dataset's span {bounds[0]}-{bounds[1]}"
     if clamped != (low, high):
-        note = f"Years {low}-{high} narrowed to the dataset's span {clamped[0]}-{clamped[1]}."
+        note = f"{low}-{high} narrowed to the dataset's span {clamped[0]}-{clamped[1]}"
     return clamped, note
 
 
@@ -187,26 +246,37 @@ def to_query_params(view: View, year_bounds: tuple[int, int]) -> dict[str, list[
     out: dict[str, list[str]] = {}
     s = view.slice
     if s.years is not None and tuple(s.years) != tuple(year_bounds):
-        out["years"] = [str(s.years[0]), str(s.years[1])]
-    for key, (attribute, _) in _MULTI_KEYS.items():
-        values = getattr(s, attribute)
+        out[YEARS_KEY] = [str(s.years[0]), str(s.years[1])]
+    for spec in FILTERS:
+        values = getattr(s, spec.field)
         if values:
-            out[key] = list(values)
-    defaults = Slice()
-    for key, attribute in _BOOL_KEYS.items():
-        if getattr(s, attribute) != getattr(defaults, attribute):
-            out[key] = ["1" if getattr(s, attribute) else "0"]
-    default_analysis = Analysis()
-    for key, (attribute, _) in _ANALYSIS_KEYS.items():
+            out[spec.key] = list(values)
+    for toggle in TOGGLES:
+        if getattr(s, toggle.field) != toggle.default:
+            out[toggle.key] = ["1" if getattr(s, toggle.field) else "0"]
+    defaults = Analysis()
+    for key, (attribute, _, several) in _ANALYSIS_KEYS.items():
         value = getattr(view.analysis, attribute)
-        if value != getattr(default_analysis, attribute):
-            out[key] = [value]
+        if value != getattr(defaults, attribute):
+            out[key] = list(value) if several else [value]
+    for key, attribute in _ANALYSIS_BOOLS.items():
+        if getattr(view.analysis, attribute) != getattr(defaults, attribute):
+            out[key] = ["1" if getattr(view.analysis, attribute) else "0"]
+    if view.cohort:
+        out["cohort"] = [view.cohort]
+    if view.query:
+        out["q"] = [view.query]
     return out
 
 
-def narrow_products(slice_: Slice, products_by_source: Mapping[str, Sequence[str]]) -> Slice:
+def narrow_products(slice_: Any, products_by_source: Mapping[str, Sequence[str]]) -> Any:
     """Drop chosen products whose source is no longer selected (the product list narrows with sources)."""
     if not slice_.sources or not slice_.products:
         return slice_
     allowed = {p for src in slice_.sources for p in products_by_source.get(src, ())}
     return replace(slice_, products=tuple(p for p in slice_.products if p in allowed))
+
+
+def slice_field_names() -> tuple[str, ...]:
+    """Every attribute of Slice, in order (for code that walks a slice generically)."""
+    return tuple(f.name for f in fields(Slice))

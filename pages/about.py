@@ -5,23 +5,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from nkapp.context import PageContext, dataset_facts, page_context
+from nkapp.context import dataset_facts
 from nkdata.dictionary import FIELDS
 from nkdata.paths import REPO_ROOT
+from nkdata.repository import TrialsRepository
+from nkdata.slices import View
 from nkdata.validation import RULES
 
 
-def render(ctx: PageContext) -> None:
+def render(repo: TrialsRepository, view: View) -> None:
     st.title("About & methods")
-    _, _, overview = dataset_facts(ctx.repo)
-    release = ctx.repo.release
+    _, _, overview = dataset_facts(repo)
+    release = repo.release
     st.markdown(
         f"**Data version {release.get('version', 'unversioned (user-supplied file)')}**"
         f"{', released ' + str(release['date']) if release.get('date') else ''}: "
         f"{int(overview['publications'])} publications, {int(overview['cohorts'])} cohorts "
         f"({int(overview['primary_cohorts'])} primary, the rest superseded), "
         f"{int(overview['patients_treated'])} patients counted across all reports, published "
-        f"{int(overview['year_min'])}-{int(overview['year_max'])}. File: `{ctx.repo.path.name}`. "
+        f"{int(overview['year_min'])}-{int(overview['year_max'])}. File: `{repo.path.name}`. "
         f"Data licence: {release.get('licence', 'see data/LICENSE.md')}; code: MIT."
     )
     st.header("What is included")
@@ -85,4 +87,7 @@ def render(ctx: PageContext) -> None:
     )
 
 
-render(page_context())
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()

@@ -6,16 +6,16 @@ import streamlit as st
 
 from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, count_caption, empty_state, forest, pct, pooled_dataframe
-from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
-from nkdata.slices import DENOMINATORS
+from nkdata.repository import TrialsRepository
+from nkdata.slices import DENOMINATORS, View
 
 
-def render(ctx: PageContext) -> None:
+def render(repo: TrialsRepository, view: View) -> None:
     st.title("Outcomes: complete remission")
     choices = analysis_controls()
-    view = cached(ctx.repo, analysis.outcomes_view, ctx.slice, choices)
+    view = cached(repo, analysis.outcomes_view, view.slice, choices)
     if view is None:
         empty_state()
         return
@@ -65,4 +65,7 @@ def render(ctx: PageContext) -> None:
                           by_setting.cohorts_in_slice)
 
 
-render(page_context())
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()

@@ -6,15 +6,15 @@ import streamlit as st
 
 from nkapp.cache import cached, show_chart
 from nkapp.components import empty_state, pct
-from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
 from nkdata.repository import TrialsRepository
+from nkdata.slices import View
 
 
-def render(ctx: PageContext) -> None:
+def render(repo: TrialsRepository, view: View) -> None:
     st.title("Adoptive NK-cell therapy in AML: the evidence")
     st.caption("Every number is traceable to its publication (see Studies). Filters in the sidebar apply to every page.")
-    k = analysis.kpis(cached(ctx.repo, TrialsRepository.summary, ctx.slice), ctx.view.analysis.ci)
+    k = analysis.kpis(cached(repo, TrialsRepository.summary, view.slice), view.analysis.ci)
     if k["cohorts"] == 0:
         empty_state()
         return
@@ -25,14 +25,14 @@ def render(ctx: PageContext) -> None:
     c4.metric("CR among evaluable", pct(k["cr_rate"]),
               help="Crude total over cohorts reporting both CR and evaluable patients; see Outcomes for pooled estimates.")
     st.caption(f"CR among evaluable: {k['cr_events']} of {k['cr_evaluable']} patients "
-               f"(95% CI {pct(k['cr_ci_low'])}-{pct(k['cr_ci_high'])}, {ctx.view.analysis.ci}); "
+               f"(95% CI {pct(k['cr_ci_low'])}-{pct(k['cr_ci_high'])}, {view.analysis.ci}); "
                f"{k['cohorts_cr_not_reported']} cohort(s) did not report CR or evaluable patients and are not counted.")
 
     st.subheader("Cohorts per publication year")
-    show_chart(charts.cohorts_per_year, cached(ctx.repo, TrialsRepository.cohorts_per_year, ctx.slice))
+    show_chart(charts.cohorts_per_year, cached(repo, TrialsRepository.cohorts_per_year, view.slice))
     st.caption("Cohorts (treated arms) by year of publication, coloured by NK source.")
     st.subheader("NK source by setting")
-    show_chart(charts.source_setting_matrix, cached(ctx.repo, TrialsRepository.source_by_setting, ctx.slice))
+    show_chart(charts.source_setting_matrix, cached(repo, TrialsRepository.source_by_setting, view.slice))
     st.caption("Cohorts in each cell, patients treated in brackets.")
 
     st.subheader("What these data can and cannot say")
@@ -49,4 +49,7 @@ def render(ctx: PageContext) -> None:
     )
 
 
-render(page_context())
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()

@@ -5,15 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, empty_state, not_reported_text
-from nkapp.context import PageContext, page_context
+from nkapp.components import analysis_controls, empty_state
 from nkdata import analysis, charts
+from nkdata.presentation import not_reported_text
+from nkdata.repository import TrialsRepository
+from nkdata.slices import View
 
 
-def render(ctx: PageContext) -> None:
+def render(repo: TrialsRepository, view: View) -> None:
     st.title("Persistence of infused NK cells")
     choices = analysis_controls(show=("denom", "ci"))
-    result = cached(ctx.repo, analysis.persistence_view, ctx.slice, choices)
+    result = cached(repo, analysis.persistence_view, view.slice, choices)
     if result is None:
         empty_state()
         return
@@ -47,4 +49,7 @@ def render(ctx: PageContext) -> None:
                "studies says nothing about individual patients.")
 
 
-render(page_context())
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()

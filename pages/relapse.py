@@ -6,16 +6,17 @@ import streamlit as st
 
 from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, count_caption, empty_state, forest, pct, pooled_dataframe
-from nkapp.context import PageContext, page_context
 from nkdata import analysis, charts
+from nkdata.repository import TrialsRepository
+from nkdata.slices import View
 
 RELAPSE_GROUPS = {"nk_source": "NK source", "setting": "Setting", "product_class": "Product class"}
 
 
-def render(ctx: PageContext) -> None:
+def render(repo: TrialsRepository, view: View) -> None:
     st.title("Relapse")
     choices = analysis_controls(show=("group", "pool", "ci"), groups=RELAPSE_GROUPS)
-    view = cached(ctx.repo, analysis.relapse_view, ctx.slice, choices)
+    view = cached(repo, analysis.relapse_view, view.slice, choices)
     if view is None:
         empty_state()
         return
@@ -52,4 +53,7 @@ def render(ctx: PageContext) -> None:
         count_caption("The two post-HSCT settings side by side, each pooled alone.", post_result.cohorts_shown,
                       post_result.patients_shown, post_result.cohorts_not_reported, post_result.cohorts_in_slice)
 
-render(page_context())
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()

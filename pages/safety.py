@@ -6,15 +6,15 @@ import streamlit as st
 
 from nkapp.cache import cached, show_chart
 from nkapp.components import empty_state
-from nkapp.context import PageContext, page_context
 from nkdata import charts
 from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
+from nkdata.slices import View
 
 
-def render(ctx: PageContext) -> None:
+def render(repo: TrialsRepository, view: View) -> None:
     st.title("Safety")
-    safety = cached(ctx.repo, TrialsRepository.safety_by_source, ctx.slice)
+    safety = cached(repo, TrialsRepository.safety_by_source, view.slice)
     if safety.empty:
         empty_state()
         return
@@ -34,4 +34,7 @@ def render(ctx: PageContext) -> None:
                             "cohorts_not_reported": "Cohorts not reporting"}), hide_index=True, width="stretch")
 
 
-render(page_context())
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()

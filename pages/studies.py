@@ -6,17 +6,17 @@ import streamlit as st
 
 from nkapp.cache import cached
 from nkapp.components import empty_state
-from nkapp.context import PageContext, page_context
-from nkdata import exports
+from nkdata import exports, presentation
 from nkdata.repository import TrialsRepository
+from nkdata.slices import View
 
 MAX_TABLE_ROWS = 2000  # what a table can usefully show; downloads hold every matching row
 
 
-def render(ctx: PageContext) -> None:
+def render(repo: TrialsRepository, view: View) -> None:
     st.title("Studies")
     text = st.text_input("Search author, title, product, journal or notes", key="w_search")
-    found, matches = cached(ctx.repo, TrialsRepository.search_cohorts, ctx.slice, text, MAX_TABLE_ROWS)
+    found, matches = cached(repo, TrialsRepository.search_cohorts, view.slice, text, MAX_TABLE_ROWS)
     if matches == 0:
         empty_state("cohorts" if not text else f"cohorts matching '{text}'")
         return
@@ -34,21 +34,21 @@ def render(ctx: PageContext) -> None:
     )
     rows = event.selection.rows if event is not None else []
     selected = found.iloc[rows[0]]["cohort_id"] if rows and rows[0] < len(found) else None
-    row = cached(ctx.repo, TrialsRepository.cohort, selected) if selected else None
+    row = cached(repo, TrialsRepository.cohort, selected) if selected else None
     if row is not None:
         st.subheader(f"{row['first_author']} {row['year']}: {row['product']}")
         st.markdown(exports.citation_line(row))
         st.info(row["extraction_note"], icon=":material/edit_note:")
-        st.dataframe(exports.cohort_card(row), hide_index=True, width="stretch")
+        st.dataframe(presentation.cohort_card(row), hide_index=True, width="stretch")
 
     def matching_rows():  # noqa: ANN202 - built only when a download is clicked
-        return ctx.repo.found_cohorts(ctx.slice, text)
+        return repo.found_cohorts(view.slice, text)
 
     st.subheader("Downloads")
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Filtered rows (CSV)", lambda: matching_rows().to_csv(index=False), "nk_aml_slice.csv",
                        "text/csv")
-    c2.download_button("Whole dataset (Parquet)", ctx.repo.path.read_bytes, "trials.parquet",
+    c2.download_button("Whole dataset (Parquet)", repo.path.read_bytes, "trials.parquet",
                        "application/vnd.apache.parquet")
     c3.download_button("References (BibTeX)", lambda: exports.to_bibtex(matching_rows()), "nk_aml_slice.bib",
                        "application/x-bibtex")
@@ -56,4 +56,7 @@ def render(ctx: PageContext) -> None:
                        "application/x-research-info-systems")
 
 
-render(page_context())
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()

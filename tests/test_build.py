@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -72,3 +73,22 @@ def test_cli_build_writes_file(tmp_path: Path) -> None:
     out = tmp_path / "t.parquet"
     assert main(["build", "--source", str(FIXTURE_STUDIES), "--out", str(out)]) == 0
     assert pq.read_table(out).num_rows == 6
+
+
+def test_field_level_supersession_carries_only_what_the_newer_report_lacks(fixture_parquet: Path) -> None:
+    """gamma2021-rr (interim, 5 patients) is superseded by gamma2022-high (4 patients): its relapse pair,
+    persistence and 6-month OS move into the newer row with their source; its CRS count does not (the
+    reports treated different numbers), nor does its 12-month OS (the newer report has that landmark)."""
+    rows = {r["cohort_id"]: r for r in pq.read_table(fixture_parquet).to_pylist()}
+    high = rows["gamma2022-high"]
+    assert (high["relapse_count"], high["relapse_at_risk"]) == (1, 2)
+    assert high["max_persistence_days"] == 14 and high["persistence_lower_bound"] is True
+    assert high["crs_any"] == 2 and high["cr_count"] == 2
+    assert json.loads(high["inherited_from"]) == {
+        "max_persistence_days": "gamma2021-rr", "persistence_lower_bound": "gamma2021-rr",
+        "relapse_at_risk": "gamma2021-rr", "relapse_count": "gamma2021-rr", "survival": "gamma2021-rr"}
+    os = {(e["landmark_months"], e["source_cohort"]): e["estimate_pct"] for e in high["survival"]}
+    assert os == {(12.0, "gamma2022-high"): 25.0, (6.0, "gamma2021-rr"): 60.0}
+    assert json.loads(high["field_notes"])["relapse_count"].startswith("[from gamma2021-rr]")
+    assert rows["gamma2021-rr"]["inherited_from"] is None and len(rows["gamma2021-rr"]["survival"]) == 2
+    assert rows["gamma2022-low"]["inherited_from"] is None  # not a later report of those patients

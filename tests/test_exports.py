@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nkdata import exports
+from nkdata import exports, presentation
 from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice
@@ -12,12 +12,12 @@ from nkdata.slices import Slice
 
 def test_cohort_card_has_value_and_note(repo: TrialsRepository) -> None:
     rows = repo.cohorts(Slice()).set_index("cohort_id", drop=False)
-    card = exports.cohort_card(rows.loc["alpha2010-rr"]).set_index("Field")
+    card = presentation.cohort_card(rows.loc["alpha2010-rr"]).set_index("Field")
     assert card.loc["crs_any", "Value"] == "0" and card.loc["crs_any", "Where it came from"] == "fixture"
-    assert card.loc["relapse_count", "Value"] == "Not reported"
+    assert card.loc["relapse_count", "Value"] == "not reported"
     assert card.loc["nct_ids", "Value"] == "NCT00000001"
-    beta = exports.cohort_card(rows.loc["beta2015-cr"]).set_index("Field")
-    assert beta.loc["cr_count", "Value"] == "Not reported" and beta.loc["nct_ids", "Value"] == "Not reported"
+    beta = presentation.cohort_card(rows.loc["beta2015-cr"]).set_index("Field")
+    assert beta.loc["cr_count", "Value"] == "not reported" and beta.loc["nct_ids", "Value"] == "not reported"
     assert beta.loc["first_author", "Where it came from"].startswith("[not confirmed on a page read")
 
 
@@ -51,8 +51,8 @@ def test_table_rows_are_narrow_and_downloads_and_card_are_whole(repo: TrialsRepo
     exports.link_table(found)  # ...but has every column the table shows
     whole = repo.found_cohorts(Slice(), "cord")
     assert list(whole["cohort_id"]) == ["beta2015-cr"] and {"title", "field_notes", "extraction_note"} <= set(whole.columns)
-    card = exports.cohort_card(repo.cohort("beta2015-cr"))
-    assert card.set_index("Field").loc["cr_count", "Value"] == voc.NOT_REPORTED_LABEL
+    card = presentation.cohort_card(repo.cohort("beta2015-cr"))
+    assert card.set_index("Field").loc["cr_count", "Value"] == presentation.NOT_REPORTED
     assert repo.cohort("no-such-cohort") is None
 
 

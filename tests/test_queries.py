@@ -85,7 +85,7 @@ def test_nulls_survive_queries(repo: TrialsRepository) -> None:
 def test_vocabulary_from_data(repo: TrialsRepository) -> None:
     v = repo.vocabulary()
     assert v.year_bounds == (2010, 2022)
-    assert "CD33" in v.car_targets and "none" in v.car_targets
+    assert v.allowed("car_targets") == {"CD33", "none"}
     assert repo.products_by_source()["peripheral_blood"] == ["CIML NK", "Haplo NK + IL-2"]
 
 
@@ -102,7 +102,8 @@ def test_rate_counts_collapse_primary_cohorts(repo: TrialsRepository) -> None:
     assert rows == {("cell_line", 0, 3): 1, ("cell_line", 2, 4): 1, ("peripheral_blood", 2, 10): 1,
                     ("peripheral_blood", 3, 6): 1, ("umbilical_cord_blood", None, 6): 1}
     pairs = repo.persistence_rank_correlation(Slice(), "cr_count", "n_treated")
-    assert (pairs["n"], pairs["distinct_x"], pairs["distinct_y"]) == (2, 2, 2)  # alpha (14 d, 2/10), delta (60 d, 3/6)
+    # alpha (14 d, 2/10), delta (60 d, 3/6), gamma2022-high (14 d inherited from gamma2021-rr, 2/4)
+    assert (pairs["n"], pairs["distinct_x"], pairs["distinct_y"]) == (3, 2, 2)
 
 
 def test_cohort_points_keep_the_largest_and_count_all(repo: TrialsRepository) -> None:
@@ -114,7 +115,9 @@ def test_cohort_points_keep_the_largest_and_count_all(repo: TrialsRepository) ->
     assert with_followup == 1 and followup["cohort_id"].tolist() == ["delta2018-post"]
     strip, reporting = repo.cohort_points(Slice(), "nk_source", "cr_count", "n_treated", limit=10, need_rate=False,
                                           need_persistence=True)
-    assert reporting == 3 and set(strip["cohort_id"]) == {"alpha2010-rr", "beta2015-cr", "delta2018-post"}
+    # gamma2022-high reports persistence through the interim report it supersedes (field-level supersession)
+    assert reporting == 4 and set(strip["cohort_id"]) == {"alpha2010-rr", "beta2015-cr", "delta2018-post",
+                                                          "gamma2022-high"}
 
 
 def test_persistence_quantiles_match_pandas(repo: TrialsRepository) -> None:
@@ -124,7 +127,7 @@ def test_persistence_quantiles_match_pandas(repo: TrialsRepository) -> None:
     assert [pb["q1"], pb["median"], pb["q3"]] == expected == [25.5, 37.0, 48.5]
     assert (pb["cohorts_reported"], pb["min"], pb["max"]) == (2, 14, 60)
     cell_line = table.loc["cell_line"]
-    assert (cell_line["cohorts_reported"], cell_line["cohorts_not_reported"]) == (0, 2) and pd.isna(cell_line["median"])
+    assert (cell_line["cohorts_reported"], cell_line["cohorts_not_reported"], cell_line["median"]) == (1, 1, 14)
 
 
 def test_rate_columns_are_checked(repo: TrialsRepository) -> None:

@@ -1,0 +1,174 @@
+"""How values read on a page: integers as integers, "not reported" only where a value could exist, "—" where
+a field does not apply, and the cohort card with every number's provenance. No Streamlit, so it is tested
+directly and every page formats the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from nkdata import vocabulary as voc
+from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, SURVIVAL_FIELDS
+from nkdata.source import notes_from_json
+
+NOT_REPORTED = voc.NOT_REPORTED_LABEL.lower()
+NOT_APPLICABLE = "—"
+_HIDDEN = frozenset({"field_notes", "from_review", "unverified", "converted_from_percent", "inherited_from",
+                     "survival"})
+_CODED: dict[str, dict[str, str]] = {
+    "nk_source": voc.NK_SOURCES, "product_class": voc.PRODUCT_CLASSES, "setting": voc.SETTINGS,
+    "population": voc.POPULATIONS, "donor_type": voc.DONOR_TYPES, "publication_type": voc.PUBLICATION_TYPES,
+    "design": voc.DESIGNS, "phase": voc.PHASES,
+}
+
+
+def is_missing(value: Any) -> bool:
+    """None, pandas NA and NaN are all 'no value'."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays
+        return False
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list column's value as a list: null is an empty list."""
+    if is_missing(value):
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        return []
+
+
+def number(value: Any, digits: int = 1) -> str:
+    """A number as text: whole numbers without a decimal point, others with at most ``digits`` decimals."""
+    if is_missing(value):
+        return NOT_REPORTED
+    x = float(value)
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}".replace(",", " ") if abs(x) >= 10_000 else str(int(x))
+    return f"{x:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def applies(name: str, row: pd.Series | dict) -> bool:
+    """False where a field cannot have a value for this cohort (a CAR target without a CAR...)."""
+    get = row.get
+    if name == "car_target":
+        return get("product_class") == "car_engineered" or not is_missing(get("car_target"))
+    if name in ("diagnosis_mix", "n_aml"):
+        aml_only = get("aml_only")
+        return is_missing(aml_only) or not bool(aml_only)
+    if name in ("persistence_lower_bound", "persistence_method", "persistence_note"):
+        return not (is_missing(get("max_persistence_days")) and is_missing(get("median_persistence_days"))
+                    and is_missing(get(name)))
+    if name in ("peak_unit", "peak_day"):
+        return not is_missing(get("peak_count")) or not is_missing(get(name))
+    if name == "superseded_by":
+        return not is_missing(get("superseded_by"))
+    return True
+
+
+def format_value(name: str, value: Any, row: pd.Series | dict | None = None) -> str:
+    """One field's value for display."""
+    if row is not None and not applies(name, row):
+        return NOT_APPLICABLE
+    field = FIELDS_BY_NAME.get(name)
+    if field is not None and field.dtype == "string_list":
+        items = [str(v) for v in as_list(value)]
+        return ", ".join(items) if items else NOT_REPORTED
+    if is_missing(value):
+        return NOT_REPORTED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name in _CODED:
+        return voc.label(_CODED[name], str(value))
+    if isinstance(value, (int, float)):
+        return number(value)
+    return str(value)
+
+
+def not_reported_text(table: pd.DataFrame, columns: list[str], digits: int = 1) -> pd.DataFrame:
+    """Numbers as text with "not reported" where the value is missing, so a blank never reads as zero."""
+    out = table.copy()
+    for column in columns:
+        out[column] = [number(v, digits) for v in out[column]]
+    return out
+
+
+def inherited_sources(row: pd.Series | dict) -> dict[str, str]:
+    """field -> cohort_id of the earlier report a value was carried over from (field-level supersession)."""
+    raw = row.get("inherited_from")
+    if not isinstance(raw, str) or not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def survival_text(entry: dict[str, Any]) -> str:
+    """One time-to-event result in words: '2-year (24 mo) OS 45% (95% CI 30-60), n = 20'."""
+    endpoint = voc.ENDPOINTS.get(entry.get("endpoint") or "", str(entry.get("endpoint")))
+    parts = []
+    if not is_missing(entry.get("landmark_months")):
+        text = f"{endpoint} at {number(entry['landmark_months'])} months: {number(entry.get('estimate_pct'))}%"
+        if not is_missing(entry.get("ci_low_pct")):
+            text += f" (95% CI {number(entry['ci_low_pct'])}-{number(entry['ci_high_pct'])}%)"
+        parts.append(text)
+    if not is_missing(entry.get("median_months")):
+        parts.append(f"median {endpoint} {number(entry['median_months'])} months")
+    elif entry.get("median_not_reached") is True:
+        parts.append(f"median {endpoint} not reached")
+    if not is_missing(entry.get("n_analysed")):
+        parts.append(f"n = {number(entry['n_analysed'])}")
+    if not is_missing(entry.get("comparator_pct")):
+        parts.append(f"vs {number(entry['comparator_pct'])}% in {entry.get('comparator_label') or 'the comparator'}")
+    return "; ".join(parts)
+
+
+def _flags(name: str, row: pd.Series | dict, inherited: dict[str, str]) -> str:
+    tags = []
+    if name in {str(v) for v in as_list(row.get("from_review"))}:
+        tags.append("from a review table")
+    if name in {str(v) for v in as_list(row.get("converted_from_percent"))}:
+        tags.append("converted from a percentage")
+    if name in {str(v) for v in as_list(row.get("unverified"))}:
+        tags.append("not confirmed on a page read: verify")
+    if name in inherited:
+        tags.append(f"from the earlier report {inherited[name]}")
+    return "".join(f"[{t}] " for t in tags)
+
+
+def cohort_card(row: pd.Series | dict) -> pd.DataFrame:
+    """Every field of one cohort (time-to-event entries one per row) with its value and where it came from."""
+    notes = notes_from_json(row.get("field_notes"))
+    inherited = inherited_sources(row)
+    rows = []
+    for field in FIELDS:
+        if field.name in _HIDDEN:
+            continue
+        rows.append({"Group": field.group, "Field": field.name,
+                     "Value": format_value(field.name, row.get(field.name), row),
+                     "Where it came from": (_flags(field.name, row, inherited) + str(notes.get(field.name, ""))).strip()})
+    own = row.get("cohort_id")
+    for entry in as_list(row.get("survival")):
+        entry = dict(entry)
+        source = entry.get("source_cohort")
+        tags = "[from a review table] " if entry.get("from_review") is True else ""
+        if isinstance(source, str) and source != own:
+            tags += f"[from the earlier report {source}] "
+        rows.append({"Group": "survival", "Field": entry.get("endpoint") or "",
+                     "Value": survival_text(entry), "Where it came from": (tags + str(entry.get("note") or "")).strip()})
+    return pd.DataFrame(rows)
+
+
+SURVIVAL_COLUMNS: tuple[str, ...] = tuple(f.name for f in SURVIVAL_FIELDS)
