@@ -80,7 +80,10 @@ def main() -> None:
         st.warning(f"Page not found: '{missing[:40]}'. Showing the Overview instead.", icon=":material/search_off:")
     components.link_notices(state.pop_notices())
     share_slot = st.container()  # filled after the page ran, so the link carries the page's own controls
+    card_slot = st.container()  # the open cohort's card, above the page (a click in the page may open it)
     navigation.run()
+    with card_slot:
+        context.guarded(components.cohort_panel, repo)
     with share_slot:
         components.share_box(vocab.year_bounds)
     state.sync_url(vocab.year_bounds)

@@ -9,10 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from nkapp import state
-from nkapp.cache import show_chart
-from nkdata import charts
+from nkapp.cache import cached, show_chart
+from nkdata import charts, exports, figures, presentation
 from nkdata import vocabulary as voc
 from nkdata.analysis import MAX_FOREST_COHORTS, RateAnalysis
+from nkdata.charts import COHORT_SELECTION
+from nkdata.repository import TrialsRepository
 from nkdata.slices import (
     CI_METHODS,
     DENOMINATORS,
@@ -116,9 +118,103 @@ def pooled_dataframe(table: pd.DataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 
 
-def forest(result: RateAnalysis, value_title: str, reference: float | None = None) -> None:
-    """A forest plot, saying so when the slice has too many cohorts to draw one by one."""
-    show_chart(charts.forest_plot, result.forest, value_title=value_title, reference=reference)
+def forest(result: RateAnalysis, value_title: str, reference: float | None = None, key: str = "forest") -> None:
+    """A forest plot (click a cohort to open its card), saying so when the slice has too many cohorts to draw."""
+    event = show_chart(charts.forest_plot, result.forest, key=key, value_title=value_title, reference=reference)
+    open_cohort_from(event)
     if result.forest_truncated:
         st.caption(f"{result.cohorts_shown} cohorts are too many to draw one by one (more than "
                    f"{MAX_FOREST_COHORTS}): only the pooled estimates are shown.")
+
+
+def _release(repo: TrialsRepository) -> dict:
+    return getattr(repo, "release", {}) or {}
+
+
+def view_downloads(repo: TrialsRepository, frame: pd.DataFrame, view_name: str, year_bounds: tuple[int, int],
+                   key: str) -> None:
+    """CSV and JSON of the rows a view shows, named by view, data version and link; built before the click,
+    so two quick clicks never race for a deferred file."""
+    if frame.empty:
+        return
+    version = str(_release(repo).get("version", "user-file"))
+    link = state.share_link(year_bounds)
+    table = presentation.export_frame(frame)
+    left, right = st.columns(2)
+    left.download_button("Rows (CSV)", table.to_csv(index=False).encode("utf-8"),
+                         presentation.download_name(view_name, version, link, "csv"), "text/csv", key=f"{key}_csv",
+                         icon=":material/download:")
+    right.download_button("Rows (JSON)", table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
+                          presentation.download_name(view_name, version, link, "json"), "application/json",
+                          key=f"{key}_json", icon=":material/download:")
+
+
+def figure_downloads(repo: TrialsRepository, result: RateAnalysis, title: str, value_title: str,
+                     year_bounds: tuple[int, int], key: str, note: str = "") -> None:
+    """The forest as a paper-ready figure (full labels, n/N and % [95% CI] columns, title, filters, data version,
+    source) in SVG, PDF and PNG, made on request."""
+    if result.forest.empty:
+        return
+    view = state.current_view()
+    version = str(_release(repo).get("version", "user-file"))
+    link = state.share_link(year_bounds)
+    if not st.toggle("Prepare the figure for a paper or slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
+        return
+    figure = cached_figure(result.forest, title, presentation.describe_slice(view.slice, year_bounds)
+                           + (f". {note}" if note else ""), version, f"NK-AML Evidence Dashboard, {link}", value_title)
+    columns = st.columns(3)
+    for column, (fmt, mime) in zip(columns, figures.EXPORT_FORMATS.items(), strict=True):
+        column.download_button(f"Figure ({fmt.upper()})", figure[fmt], presentation.download_name(
+            key, version, link, fmt), mime, key=f"{key}_{fmt}")
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing the figure...")
+def cached_figure(rows: pd.DataFrame, title: str, filters: str, version: str, source: str,
+                  value_title: str) -> dict[str, bytes]:
+    chart = figures.forest_figure(rows, title=title, filter_summary=filters, data_version=f"data version {version}",
+                                  source=source, value_title=value_title)
+    return {fmt: figures.export_chart(chart, fmt) for fmt in figures.EXPORT_FORMATS}
+
+
+def picked_cohort(event: object) -> str | None:
+    """The cohort a click on a chart selected, if any."""
+    selection = getattr(event, "selection", None) or {}
+    points = selection.get(COHORT_SELECTION) if hasattr(selection, "get") else None
+    for point in points or []:
+        cohort = point.get("cohort_id") if hasattr(point, "get") else None
+        if cohort:
+            return str(cohort)
+    return None
+
+
+def open_cohort_from(event: object) -> None:
+    """Open the clicked cohort's card (its id goes into the view and so into the link)."""
+    cohort = picked_cohort(event)
+    if cohort and cohort != state.current_view().cohort:
+        state.update_view(cohort=cohort)
+        st.rerun()
+
+
+def cohort_panel(repo: TrialsRepository) -> None:
+    """The card of the cohort the view has open: each number with where it was read, without horizontal scroll."""
+    cohort_id = state.current_view().cohort
+    if not cohort_id:
+        return
+    row = cached(repo, TrialsRepository.cohort, cohort_id)
+    if row is None:
+        return
+    with st.expander(f"Where the numbers came from: {row['first_author']} {row['year']}, {row['product']}",
+                     expanded=True, icon=":material/menu_book:"):
+        st.markdown(exports.citation_line(row) + "  \n" + " · ".join(exports.identifier_links(row)))
+        st.info(row["extraction_note"], icon=":material/edit_note:")
+        card = presentation.cohort_card(row)
+        reported = card[~card["Value"].isin([presentation.NOT_REPORTED, presentation.NOT_APPLICABLE])]
+        st.markdown("\n".join(f"- **{field}**: {value}" + (f" — *{where}*" if where else "")
+                               for field, value, where in zip(reported["Field"], reported["Value"],
+                                                              reported["Where it came from"], strict=True)))
+        missing = card.loc[card["Value"] == presentation.NOT_REPORTED, "Field"]
+        if len(missing):
+            st.caption("Not reported: " + ", ".join(missing))
+        if st.button("Close the card", key="close_card", icon=":material/close:"):
+            state.update_view(cohort=None)
+            st.rerun()

@@ -14,14 +14,16 @@ dataset therefore costs about what the bundled one does.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from nkdata import stats
+from nkdata import sensitivity, stats
 from nkdata import vocabulary as voc
-from nkdata.slices import Analysis, Slice
+from nkdata.dictionary import GREY_PUBLICATION_TYPES
+from nkdata.presentation import as_list
+from nkdata.slices import EXCLUSIONS, Analysis, Slice
 
 if TYPE_CHECKING:
     from nkdata.repository import TrialsRepository
@@ -44,18 +46,24 @@ def group_label(group: str, code: object) -> str:
 
 
 def _reported(counts: pd.DataFrame) -> pd.DataFrame:
-    """Rows of rate_counts with both counts reported (total > 0), as plain integers."""
-    mask = counts["events"].notna() & counts["total"].notna() & (counts["total"] > 0)
+    """Rows of rate_counts with both counts reported (total > 0) and not left out by a sensitivity choice."""
+    mask = counts["events"].notna() & counts["total"].notna() & (counts["total"] > 0) & ~counts["excluded"]
     return counts[mask].astype({"events": int, "total": int, "cohorts": int})
+
+
+def pool_method(choices: Analysis) -> str:
+    """The pooling the view asks for: fixed effect, or random effects with its tau² estimator."""
+    return "FE" if choices.model == "fixed" else choices.pool
 
 
 @dataclass(frozen=True)
 class RateAnalysis:
-    """Proportions pooled per group and overall, the subgroup test, and the forest rows.
+    """Proportions pooled per group (and across groups), the subgroup test, the forest rows and sensitivity.
 
     ``cohorts`` holds the reporting cohorts with their intervals when there are at most
     MAX_FOREST_COHORTS of them (empty otherwise: ``forest_truncated``); the counts cover
-    every cohort of the slice."""
+    every cohort of the slice. A group with one cohort shows that cohort, never a pooled
+    diamond; the across-groups diamond is drawn only when the view asks for it."""
 
     events: str
     totals: str
@@ -70,40 +78,122 @@ class RateAnalysis:
     forest_truncated: bool
     cohorts_shown: int
     patients_shown: int
+    cohorts_excluded: int = 0
+    model_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    leave_one_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flags: dict[str, tuple[sensitivity.Flag, ...]] = field(default_factory=dict)
+    show_overall: bool = False
+
+
+def _cohort_flags(row: pd.Series, events: str, totals: str) -> str:
+    """Why a number may deserve a second look: review-sourced, converted, abstract, carried from an earlier report."""
+    tags = []
+    if {events, totals} & set(as_list(row.get("from_review"))):
+        tags.append("from a review table")
+    if {events, totals} & set(as_list(row.get("converted_from_percent"))):
+        tags.append("converted from %")
+    if row.get("publication_type") in GREY_PUBLICATION_TYPES:
+        tags.append(voc.PUBLICATION_TYPES[row["publication_type"]].lower())
+    inherited = row.get("inherited_from")
+    if isinstance(inherited, str) and (f'"{events}"' in inherited or f'"{totals}"' in inherited):
+        tags.append("from an earlier report")
+    return "; ".join(tags)
+
+
+def _model_comparison(reported: pd.DataFrame, choices: Analysis, level: float) -> pd.DataFrame:
+    """Random effects and fixed effect side by side, per group and across groups."""
+    rows = []
+    parts = [(g, part) for g, part in reported.groupby("grp", sort=True)] + [("All", reported)]
+    for name, part in parts:
+        if part.empty:
+            continue
+        args = (part["events"].tolist(), part["total"].tolist())
+        random = stats.pool_proportions(*args, choices.pool, level, choices.ci, part["cohorts"].tolist())
+        fixed = stats.pool_proportions(*args, "FE", level, choices.ci, part["cohorts"].tolist())
+        rows.append({"grp": name, "k": random.k, "n_total": random.n_total,
+                     "random": random.estimate, "random_low": random.ci_low, "random_high": random.ci_high,
+                     "fixed": fixed.estimate, "fixed_low": fixed.ci_low, "fixed_high": fixed.ci_high})
+    return pd.DataFrame(rows)
+
+
+def _leave_one_out(cohorts: pd.DataFrame, method: str, level: float, ci: str, overall: bool) -> pd.DataFrame:
+    """Leave-one-out within each group of at least 3 cohorts (and across groups when shown)."""
+    parts = [(g, part) for g, part in cohorts.groupby("grp", sort=True)]
+    if overall:
+        parts.append(("All", cohorts))
+    frames = []
+    for name, part in parts:
+        if len(part) < 3:
+            continue
+        labels = [f"{a} {y} - {p}" for a, y, p in zip(part["first_author"], part["year"], part["product"], strict=True)]
+        loo = sensitivity.leave_one_out(part["events"].tolist(), part["total"].tolist(), labels, method, level, ci)
+        loo.insert(0, "grp", name)
+        loo.insert(1, "cohort_id", part["cohort_id"].tolist())
+        frames.append(loo)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def rate_analysis(repo: TrialsRepository, slice_: Slice, events: str, totals: str, group: str,
                   analysis: Analysis, groups: tuple[str, ...] = (), level: float = 0.95) -> RateAnalysis:
-    """Pooled estimates per group and overall, the subgroup test and the forest rows, over the
-    primary cohorts of the slice (only groups ``groups``, when given)."""
-    counts = repo.rate_counts(slice_, group, events, totals)
+    """Pooled estimates per group (and overall), the subgroup test, the forest rows and the sensitivity
+    analyses, over the primary cohorts of the slice (only groups ``groups``, when given)."""
+    counts = repo.rate_counts(slice_, group, events, totals, analysis.exclude)
     if groups:
         counts = counts[counts["grp"].isin(groups)]
     reported = _reported(counts)
-    pooled, test = stats.pool_by_group(reported, "grp", "events", "total", analysis.pool, level, analysis.ci,
+    method = pool_method(analysis)
+    pooled, test = stats.pool_by_group(reported, "grp", "events", "total", method, level, analysis.ci,
                                        counts="cohorts")
-    overall = stats.pool_proportions(reported["events"], reported["total"], analysis.pool, level, analysis.ci,
+    overall = stats.pool_proportions(reported["events"], reported["total"], method, level, analysis.ci,
                                      reported["cohorts"])
     shown = int(reported["cohorts"].sum())
     truncated = shown > MAX_FOREST_COHORTS
     cohorts = pd.DataFrame(columns=["cohort_id", "first_author", "year", "product", "grp", "events", "total"])
     if shown and not truncated:
-        rows, _ = repo.cohort_points(slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups)
+        rows, _ = repo.cohort_points(slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups,
+                                     exclude=analysis.exclude)
         cohorts = stats.cohort_rates(rows, "events", "total", analysis.ci, level)
+    show_overall = analysis.overall and len(pooled) > 1
     forest = stats.forest_rows(pooled, overall, "grp", cohorts)
+    single = set(pooled.loc[pooled["k"] == 1, "grp"]) if not pooled.empty else set()
+    keep = ~((forest["kind"] == "pooled") & forest["group"].isin(single))
+    if not show_overall:
+        keep &= forest["kind"] != "overall"
+    forest = forest[keep].reset_index(drop=True)
+    forest["order"] = range(len(forest))
     forest.insert(2, "group_label", ["All" if g == "All" and kind == "overall" else group_label(group, g)
                                      for g, kind in zip(forest["group"], forest["kind"], strict=True)])
+    extras = cohorts.set_index("cohort_id") if not cohorts.empty else pd.DataFrame()
+    forest["setting"] = [voc.label(voc.SETTINGS, extras.at[c, "setting"]) if isinstance(c, str) and c in extras.index
+                         else "" for c in forest["cohort_id"]]
+    forest["cr_definition"] = [extras.at[c, "cr_definition"] if isinstance(c, str) and c in extras.index
+                               and isinstance(extras.at[c, "cr_definition"], str) else "" for c in forest["cohort_id"]]
+    forest["flags"] = [_cohort_flags(extras.loc[c], events, totals) if isinstance(c, str) and c in extras.index
+                       else "" for c in forest["cohort_id"]]
+    flags = {}
     if not pooled.empty:
+        grey = counts[counts["events"].notna() & ~counts["excluded"]]
+        for g in pooled["grp"]:
+            part = grey[grey["grp"] == g]
+            types = ["conference_abstract" if bool(x) else "journal_article"
+                     for x, n in zip(part["grey"], part["cohorts"], strict=True) for _ in range(int(n))]
+            result = stats.PooledResult(**{k: v for k, v in pooled[pooled["grp"] == g].iloc[0].items()
+                                           if k in stats.PooledResult.__dataclass_fields__})
+            flags[g] = tuple(sensitivity.confidence_flags(result, types))
         pooled = pooled.rename(columns={"grp": group})
         pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
     in_slice = int(counts["cohorts"].sum())
+    excluded = int(counts.loc[counts["excluded"], "cohorts"].sum())
+    loo = _leave_one_out(cohorts, method, level, analysis.ci, show_overall) if not cohorts.empty else pd.DataFrame()
     return RateAnalysis(events, totals, group, cohorts, forest, pooled, overall, test,
-                        cohorts_in_slice=in_slice, cohorts_not_reported=in_slice - shown,
-                        forest_truncated=truncated, cohorts_shown=shown, patients_shown=overall.n_total)
+                        cohorts_in_slice=in_slice, cohorts_not_reported=in_slice - shown - excluded,
+                        forest_truncated=truncated, cohorts_shown=shown, patients_shown=overall.n_total,
+                        cohorts_excluded=excluded, model_comparison=_model_comparison(reported, analysis, level),
+                        leave_one_out=loo, flags=flags, show_overall=show_overall)
 
 
 def cr_analysis(repo: TrialsRepository, slice_: Slice, analysis: Analysis) -> RateAnalysis:
-    """Complete remission over evaluable or treated patients, as the view asks."""
+    """Complete remission over evaluable or treated patients, grouped as the view asks."""
     return rate_analysis(repo, slice_, "cr_count", CR_DENOMINATORS[analysis.denom], analysis.group, analysis)
 
 
@@ -114,32 +204,58 @@ def relapse_analysis(repo: TrialsRepository, slice_: Slice, analysis: Analysis, 
 
 
 def pooled_table(result: RateAnalysis) -> pd.DataFrame:
-    """The pooled numbers per group as a readable table (proportions as percentages)."""
+    """The pooled numbers per group as a readable table (proportions as percentages); a single-cohort
+    group shows that cohort's own rate and interval, with no tau², I² or prediction interval."""
     if result.pooled.empty:
         return pd.DataFrame()
     p = result.pooled
+    multi = p["k"] > 1
     table = pd.DataFrame({
         "Group": p["label"], "Cohorts (k)": p["k"], "Patients (N)": p["n_total"], "Events": p["events_total"],
-        "Pooled %": 100 * p["estimate"], "CI low %": 100 * p["ci_low"], "CI high %": 100 * p["ci_high"],
-        "PI low %": [100 * v if k > 1 else math.nan for v, k in zip(p["pi_low"], p["k"], strict=True)],
-        "PI high %": [100 * v if k > 1 else math.nan for v, k in zip(p["pi_high"], p["k"], strict=True)],
-        "tau²": [v if k > 1 else math.nan for v, k in zip(p["tau2"], p["k"], strict=True)],
-        "I² %": [100 * v if k > 1 else math.nan for v, k in zip(p["i2"], p["k"], strict=True)],
+        "Estimate %": 100 * p["estimate"], "CI low %": 100 * p["ci_low"], "CI high %": 100 * p["ci_high"],
+        "PI low %": (100 * p["pi_low"]).where(multi), "PI high %": (100 * p["pi_high"]).where(multi),
+        "tau²": p["tau2"].where(multi), "I² %": (100 * p["i2"]).where(multi),
         "0/all-event cohorts (+0.5)": p["n_corrected"],
+        "Confidence flags": ["; ".join(f.text for f in result.flags.get(g, ()) if f.code != "single_arm")
+                             for g in p[result.group]],
     })
     return table
 
 
-def kpis(summary: dict, ci_method: str) -> dict[str, float | int | None]:
-    """Headline numbers with the CR interval over the pooled evaluable patients."""
-    events, total = int(summary["cr_events"] or 0), int(summary["cr_evaluable"] or 0)
-    low, high = stats.proportion_ci(events, total, ci_method) if total > 0 else (math.nan, math.nan)
-    return {
-        "publications": int(summary["publications"] or 0), "cohorts": int(summary["cohorts"] or 0),
-        "patients_treated": int(summary["patients_treated"] or 0), "cr_events": events, "cr_evaluable": total,
-        "cr_rate": events / total if total else None, "cr_ci_low": low, "cr_ci_high": high,
-        "cohorts_cr_not_reported": int(summary["cohorts_cr_not_reported"] or 0),
-    }
+def model_table(result: RateAnalysis) -> pd.DataFrame:
+    """Random effects and fixed effect side by side (percentages)."""
+    m = result.model_comparison
+    if m.empty:
+        return m
+    if not result.show_overall:
+        m = m[m["grp"] != "All"]
+    return pd.DataFrame({
+        "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in m["grp"]],
+        "k": m["k"], "N": m["n_total"],
+        "Random effects %": [f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
+                             for e, lo, hi in zip(m["random"], m["random_low"], m["random_high"], strict=True)],
+        "Fixed effect %": [f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
+                           for e, lo, hi in zip(m["fixed"], m["fixed_low"], m["fixed_high"], strict=True)],
+    })
+
+
+def leave_one_out_table(result: RateAnalysis) -> pd.DataFrame:
+    """Pooled estimate with each cohort left out, per group; ``Influential`` marks |rstudent| > 1.96."""
+    loo = result.leave_one_out
+    if loo.empty:
+        return loo
+    return pd.DataFrame({
+        "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in loo["grp"]],
+        "Left out": loo["label"], "cohort_id": loo["cohort_id"],
+        "Estimate without it %": 100 * loo["estimate"], "CI low %": 100 * loo["ci_low"],
+        "CI high %": 100 * loo["ci_high"], "Change (points)": 100 * loo["change"],
+        "Influential": loo["outlier"].map({True: "yes", False: ""}),
+    })
+
+
+def exclusion_note(choices: Analysis) -> str:
+    """The sensitivity choices in words, for captions and exported figures."""
+    return ("Left out: " + ", ".join(EXCLUSIONS[e].lower() for e in choices.exclude) + ".") if choices.exclude else ""
 
 
 # Page-level analyses: one call per page from (repository, slice, choices), so the app can cache a
@@ -214,3 +330,105 @@ def persistence_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -
                                          int(ranks["distinct_y"]))
     return PersistenceAnalysis(strip, by_source, versus_cr, correlation, in_slice, reporting,
                                reporting > len(strip) or both_reported > len(versus_cr))
+
+
+def setting_headline(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> RateAnalysis:
+    """CR pooled per disease setting with the view's choices: the Overview headline and the default
+    Remission view are this same analysis, so the two pages can never disagree."""
+    return cr_analysis(repo, slice_, replace(choices, group="setting"))
+
+
+@dataclass(frozen=True)
+class SurvivalView:
+    entries: pd.DataFrame  # every time-to-event entry of the slice's primary cohorts
+    at_landmark: pd.DataFrame  # entries of the chosen endpoint at the chosen landmark, with labels
+    medians: pd.DataFrame  # median-only entries of the chosen endpoint
+    cohorts_in_slice: int
+    cohorts_reporting: int  # cohorts with any time-to-event entry
+
+
+def survival_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> SurvivalView:
+    """Landmark survival and relapse incidence as reported: per cohort, never pooled (the papers give
+    Kaplan-Meier or cumulative-incidence estimates whose standard errors they rarely report)."""
+    entries = repo.survival_entries(slice_)
+    summary = repo.summary(slice_)
+    chosen = entries[entries["endpoint"] == choices.endpoint]
+    at = chosen[chosen["landmark_months"] == float(choices.landmark)].copy()
+    at["label"] = [f"{a} {y} - {p}" for a, y, p in zip(at["first_author"], at["year"], at["product"], strict=True)]
+    at["setting_label"] = [voc.label(voc.SETTINGS, c) for c in at["setting"]]
+    medians = chosen[chosen["landmark_months"].isna()]
+    return SurvivalView(entries, at, medians, int(summary["cohorts"] or 0),
+                        int(entries["cohort_id"].nunique()) if not entries.empty else 0)
+
+
+@dataclass(frozen=True)
+class ExpansionView:
+    expansion: RateAnalysis  # patients with in vivo expansion over patients evaluated, pooled per group
+    durations: pd.DataFrame  # cohorts reporting a detection time (at most MAX_POINTS), lower bounds flagged
+    durations_reporting: int
+    by_source: pd.DataFrame
+
+
+def expansion_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> ExpansionView:
+    group = choices.group if choices.group in ("nk_source", "product_class", "setting") else "nk_source"
+    expansion = rate_analysis(repo, slice_, "expansion_count", "expansion_evaluated", group, choices)
+    durations, reporting = repo.cohort_points(slice_, "nk_source", "expansion_count", "expansion_evaluated",
+                                              limit=MAX_POINTS, need_rate=False, need_persistence=True)
+    by_source = repo.persistence_by_group(slice_, "nk_source").rename(columns={"group": "nk_source"})
+    by_source.insert(1, "label", [group_label("nk_source", c) for c in by_source["nk_source"]])
+    return ExpansionView(expansion, durations, reporting, by_source)
+
+
+# Outcomes of the summary of findings: (label, events column, denominator column). Proportions are pooled;
+# time-to-event landmarks are summarised (range of reported estimates), never pooled.
+SOF_RATES: tuple[tuple[str, str, str], ...] = (
+    ("Complete remission (of treated)", "cr_count", "n_treated"),
+    ("MRD negativity (of treated)", "mrd_neg_count", "n_treated"),
+    ("Relapse (of patients at risk)", "relapse_count", "relapse_at_risk"),
+    ("In vivo expansion (of evaluated)", "expansion_count", "expansion_evaluated"),
+    ("CRS, any grade", "crs_any", "n_treated"),
+    ("ICANS, any grade", "icans_any", "n_treated"),
+    ("GVHD, any", "gvhd_any", "n_treated"),
+    ("Acute GVHD grade >= 3", "gvhd_grade3plus", "n_treated"),
+    ("Treatment-related death", "treatment_related_deaths", "n_treated"),
+)
+SOF_LANDMARKS: tuple[tuple[str, str, float], ...] = (
+    ("Overall survival at 12 months", "os", 12.0), ("Overall survival at 24 months", "os", 24.0),
+    ("Cumulative incidence of relapse at 12 months", "cir", 12.0),
+    ("Cumulative incidence of relapse at 24 months", "cir", 24.0),
+)
+
+
+def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> pd.DataFrame:
+    """One row per outcome and disease setting: k, N, pooled estimate with CI and prediction interval, I²,
+    and the plain flags that lower confidence. The numbers are the same rate_analysis the outcome pages use."""
+    rows = []
+    for label, events, totals in SOF_RATES:
+        result = rate_analysis(repo, slice_, events, totals, "setting", replace(choices, overall=False))
+        for _, p in result.pooled.iterrows():
+            flags = result.flags.get(p["setting"], ())
+            rows.append({"Outcome": label, "Setting": p["label"], "k": int(p["k"]), "N": int(p["n_total"]),
+                         "Estimate %": 100 * p["estimate"], "Low %": 100 * p["ci_low"],
+                         "High %": 100 * p["ci_high"],
+                         "PI low %": 100 * p["pi_low"] if p["k"] > 1 else math.nan,
+                         "PI high %": 100 * p["pi_high"] if p["k"] > 1 else math.nan,
+                         "I² %": 100 * p["i2"] if p["k"] > 1 else math.nan,
+                         "How": ("random-effects pooled, 95% CI" if choices.model == "random" else
+                                 "fixed-effect pooled, 95% CI") if p["k"] > 1 else "single cohort, 95% CI",
+                         "Confidence flags": "; ".join(f.text for f in flags)})
+    entries = repo.survival_entries(slice_)
+    for label, endpoint, months in SOF_LANDMARKS:
+        chosen = entries[(entries["endpoint"] == endpoint) & (entries["landmark_months"] == months)]
+        for setting, part in chosen.groupby("setting", sort=True):
+            k = len(part)
+            rows.append({"Outcome": label, "Setting": voc.label(voc.SETTINGS, setting), "k": k,
+                         "N": int(part["n_analysed"].fillna(part["n_treated"]).sum()),
+                         "Estimate %": float(part["estimate_pct"].median()),
+                         "Low %": float(part["estimate_pct"].min()), "High %": float(part["estimate_pct"].max()),
+                         "PI low %": math.nan, "PI high %": math.nan, "I² %": math.nan,
+                         "How": "median and range of the reported estimates (not pooled)",
+                         "Confidence flags": "; ".join(t for t in (
+                             f"Only {k} cohort{'s' if k != 1 else ''} (fewer than 3)" if k < 3 else "",
+                             "Single-arm cohorts only: no comparator") if t)})
+    return pd.DataFrame(rows, columns=["Outcome", "Setting", "k", "N", "Estimate %", "Low %", "High %",
+                                       "PI low %", "PI high %", "I² %", "How", "Confidence flags"])

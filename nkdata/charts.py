@@ -88,43 +88,94 @@ def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
     ).properties(height=alt.Step(ROW_STEP + 4), width=WIDTH)
 
 
-def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = None) -> alt.Chart:
-    """Forest plot: cohort squares sized by weight with CI lines, diamonds for pooled estimates."""
+COHORT_SELECTION = "cohort_pick"  # the point selection a page reads to open a cohort's card
+
+
+def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = None) -> alt.LayerChart:
+    """Forest plot that reads at any width: each row's label sits above its interval (a phone shows the
+    intervals, not only labels), squares sized by weight, diamonds for pooled estimates. Clicking a
+    cohort selects it (``COHORT_SELECTION``), so the page can open its card."""
     data = rows.copy()
     data["Group"] = data["group_label"] if "group_label" in data.columns else data["group"].astype(str)
-    display = [lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
-               for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"], strict=True)]
-    seen: dict[str, int] = {}
-    for i, text in enumerate(display):  # identical labels would share one row: number the repeats
-        seen[text] = seen.get(text, 0) + 1
-        if seen[text] > 1:
-            display[i] = f"{text} #{seen[text]}"
-    data["display"] = display
-    order = list(data.sort_values("order")["display"])
-    y = alt.Y("display:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    data["display"] = [lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
+                       for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"],
+                                                  strict=True)]
+    for column in ("setting", "cr_definition", "flags", "cohort_id"):
+        if column not in data.columns:
+            data[column] = ""
+    data["cohort_id"] = data["cohort_id"].fillna("")
+    data["row"] = data["order"]
+    data["ci_text"] = [f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})" for e, lo, hi in
+                       zip(data["estimate"], data["ci_low"], data["ci_high"], strict=True)]
+    data = data[["row", "kind", "Group", "display", "estimate", "ci_low", "ci_high", "weight", "events", "total",
+                 "cohort_id", "setting", "cr_definition", "flags", "ci_text"]]
+    y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.1))
     x_scale = alt.Scale(domain=[0, 1])
-    tooltip = [alt.Tooltip("display:N", title="Row"), alt.Tooltip("estimate:Q", title=value_title, format=".1%"),
-               alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
-               alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%"),
+    tooltip = [alt.Tooltip("display:N", title="Row"), alt.Tooltip("ci_text:N", title=f"{value_title} (95% CI)"),
                alt.Tooltip("events:Q", title="Events"), alt.Tooltip("total:Q", title="n"),
-               alt.Tooltip("weight:Q", title="Weight in group", format=".0%")]
+               alt.Tooltip("weight:Q", title="Weight in group", format=".0%"),
+               alt.Tooltip("setting:N", title="Setting"), alt.Tooltip("cr_definition:N", title="Definition"),
+               alt.Tooltip("flags:N", title="Caution")]
+    pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
     base = alt.Chart(data).encode(y=y)
-    by_source = set(data["group"]) - {"All"} <= set(voc.NK_SOURCES)
+    by_source = set(data["Group"]) - {"All"} <= set(voc.NK_SOURCES.values())
     colour_scale = source_scale() if by_source else alt.Scale(scheme="tableau10")
+    colour = alt.Color("Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom", columns=2,
+                                                                           labelLimit=220))
+    labels = alt.layer(*(
+        base.transform_filter(test).mark_text(align="left", baseline="bottom", dy=-3, fontSize=11, color="#1F2933",
+                                              fontWeight=weight).encode(x=alt.value(0), text="display:N",
+                                                                        tooltip=tooltip)
+        for test, weight in ((alt.datum.kind == "cohort", "normal"), (alt.datum.kind != "cohort", "bold"))))
+    values = base.mark_text(align="right", baseline="bottom", dy=-3, fontSize=11, color="#52606D").encode(
+        x=alt.value("width"), text="ci_text:N")
     ci = base.mark_rule(strokeWidth=1.5).encode(
-        x=alt.X("ci_low:Q", scale=x_scale, title=value_title, axis=alt.Axis(format=_PERCENT)), x2="ci_high:Q",
-        color=alt.Color("Group:N", scale=colour_scale, legend=None))
+        x=alt.X("ci_low:Q", scale=x_scale, title=value_title, axis=alt.Axis(format=_PERCENT, orient="top")),
+        x2="ci_high:Q", color=colour)
     squares = base.transform_filter(alt.datum.kind == "cohort").mark_square(opacity=0.9).encode(
-        x="estimate:Q", size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 300]), legend=None),
-        color=alt.Color("Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom")),
-        tooltip=tooltip)
+        x="estimate:Q", size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 260]), legend=None),
+        color=colour, tooltip=tooltip, opacity=alt.condition(pick, alt.value(0.95), alt.value(0.35)),
+    ).add_params(pick)
     diamonds = base.transform_filter(alt.datum.kind != "cohort").mark_point(
-        shape="diamond", filled=True, size=220, color="#1F2933").encode(x="estimate:Q", tooltip=tooltip)
-    layers = [ci, squares, diamonds]
+        shape="diamond", filled=True, size=200, color="#1F2933").encode(x="estimate:Q", tooltip=tooltip)
+    layers = [ci, squares, diamonds, labels, values]
     if reference is not None:
         layers.append(alt.Chart(pd.DataFrame({"ref": [reference]})).mark_rule(strokeDash=[4, 4], color="#666").encode(
             x="ref:Q"))
-    return alt.layer(*layers).properties(height=alt.Step(ROW_STEP), width=WIDTH)
+    return alt.layer(*layers).properties(height=alt.Step(2 * ROW_STEP), width=WIDTH)
+
+
+def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
+    """Landmark estimates per cohort with their 95% CI where given; label above each row (any width)."""
+    data = with_labels(entries)
+    data = data.assign(
+        row=range(len(data)), estimate=data["estimate_pct"] / 100, low=data["ci_low_pct"] / 100,
+        high=data["ci_high_pct"] / 100,
+        text=[f"{lbl} · {s}" for lbl, s in zip(data["label"], data["Setting"], strict=True)],
+        value=[f"{e:g}%" + (f" ({lo:g}-{hi:g})" if pd.notna(lo) else "") + (f", n={int(n)}" if pd.notna(n) else "")
+               for e, lo, hi, n in zip(data["estimate_pct"], data["ci_low_pct"], data["ci_high_pct"],
+                                       data["n_analysed"], strict=True)],
+        followup=data["median_followup_months"], source=data["source_cohort"], cohort_id=data["cohort_id"],
+    )[["row", "text", "value", "estimate", "low", "high", "NK source", "followup", "source", "cohort_id",
+       "comparator_pct", "comparator_label", "note"]]
+    y = alt.Y("row:O", axis=None)
+    x = alt.X("estimate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT, orient="top"),
+              title=value_title)
+    tooltip = [alt.Tooltip("text:N", title="Cohort"), alt.Tooltip("value:N", title="Estimate (95% CI)"),
+               alt.Tooltip("followup:Q", title="Median follow-up (months)"),
+               alt.Tooltip("comparator_pct:Q", title="Comparator %"), alt.Tooltip("comparator_label:N", title="Comparator"),
+               alt.Tooltip("source:N", title="Read in report"), alt.Tooltip("note:N", title="Where")]
+    pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
+    base = alt.Chart(data).encode(y=y)
+    colour = alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3))
+    return alt.layer(
+        base.mark_rule(strokeWidth=1.5).encode(x=alt.X("low:Q", scale=alt.Scale(domain=[0, 1])), x2="high:Q",
+                                               color=colour),
+        base.mark_circle(size=90, opacity=0.95).encode(x=x, color=colour, tooltip=tooltip).add_params(pick),
+        base.mark_text(align="left", baseline="bottom", dy=-4, fontSize=11).encode(x=alt.value(0), text="text:N"),
+        base.mark_text(align="right", baseline="bottom", dy=-4, fontSize=11, color="#52606D").encode(
+            x=alt.value("width"), text="value:N"),
+    ).properties(height=alt.Step(2 * ROW_STEP), width=WIDTH)
 
 
 def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt.Chart:
@@ -142,22 +193,33 @@ def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt
     return (pi + ci + point).properties(height=alt.Step(ROW_STEP + 8), width=WIDTH)
 
 
-def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.Chart:
-    """Longest detection of infused cells per cohort (log scale), one row per product or source."""
-    data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))[[
-        "product", "NK source", "first_author", "year", "n_treated", "max_persistence_days", "persistence_method",
-        "persistence_note"]]
+def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerChart:
+    """Longest detection of infused cells per cohort (log scale), one row per product or source; a detection
+    that is a lower bound ("still detected at the last test") is drawn as an arrow pointing right, and the
+    median detection, where reported, as a small tick."""
+    data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))
+    data["bound"] = ["at least (still detected)" if b is True else "longest detection"
+                     for b in data["persistence_lower_bound"].astype(object).where(data["persistence_lower_bound"].notna(), None)]
+    data = data[["product", "NK source", "first_author", "year", "n_treated", "max_persistence_days",
+                 "median_persistence_days", "persistence_method", "persistence_note", "bound", "cohort_id"]]
     y_field = "product:N" if by == "product" else "NK source:N"
-    return alt.Chart(data).mark_circle(size=110, opacity=0.85).encode(
-        x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection of infused cells (days, log scale)"),
-        y=alt.Y(y_field, title=None, axis=alt.Axis(labelLimit=240)),
-        color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
-        tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
-                 alt.Tooltip("product:N", title="Product"), alt.Tooltip("n_treated:Q", title="n treated"),
-                 alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"),
-                 alt.Tooltip("persistence_method:N", title="Detection method"),
-                 alt.Tooltip("persistence_note:N", title="Note")],
-    ).properties(height=alt.Step(ROW_STEP), width=WIDTH)
+    y = alt.Y(y_field, title=None, axis=alt.Axis(labelLimit=160))
+    tooltip = [alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
+               alt.Tooltip("product:N", title="Product"), alt.Tooltip("n_treated:Q", title="n treated"),
+               alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"), alt.Tooltip("bound:N", title="Kind"),
+               alt.Tooltip("median_persistence_days:Q", title="Median detection (days)"),
+               alt.Tooltip("persistence_method:N", title="Detection method"),
+               alt.Tooltip("persistence_note:N", title="Note")]
+    x = alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Detection of infused cells (days, log scale)")
+    base = alt.Chart(data).encode(y=y)
+    colour = alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3))
+    shape = alt.Shape("bound:N", scale=alt.Scale(domain=["longest detection", "at least (still detected)"],
+                                                 range=["circle", "triangle-right"]),
+                      legend=alt.Legend(orient="bottom", title=None))
+    points = base.mark_point(size=120, filled=True, opacity=0.9).encode(x=x, color=colour, shape=shape, tooltip=tooltip)
+    medians = base.transform_filter("isValid(datum.median_persistence_days)").mark_tick(
+        thickness=2, size=14, color="#52606D").encode(x="median_persistence_days:Q", tooltip=tooltip)
+    return alt.layer(points, medians).properties(height=alt.Step(ROW_STEP + 6), width=WIDTH)
 
 
 def persistence_vs_response(points: pd.DataFrame) -> alt.Chart:

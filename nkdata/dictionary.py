@@ -247,7 +247,24 @@ def inherit_groups() -> dict[str, tuple[Field, ...]]:
             groups.setdefault(f.inherit, []).append(f)
     return {name: tuple(fields) for name, fields in groups.items()}
 
-ARROW_SCHEMA: pa.Schema = pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in FIELDS])
+def _field_metadata(f: Field) -> dict[bytes, bytes]:
+    """Description and unit carried by each Parquet column, so a downloaded file describes itself."""
+    meta = {b"description": f.description.encode("utf-8")}
+    if f.unit:
+        meta[b"unit"] = f.unit.encode("utf-8")
+    if f.allowed:
+        meta[b"allowed"] = ", ".join(f.allowed).encode("utf-8")
+    return meta
+
+
+ARROW_SCHEMA: pa.Schema = pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required,
+                                              metadata=_field_metadata(f)) for f in FIELDS])
 
 YEAR_MIN = 2000
 YEAR_MAX = 2026
+
+# Denominators a rate may use, and the counts that may be its numerator (patients with the event).
+RATE_TOTALS: tuple[str, ...] = ("n_treated", "n_evaluable", "relapse_at_risk", "expansion_evaluated")
+RATE_EVENTS: tuple[str, ...] = tuple(c for c in COUNT_FIELDS if c not in RATE_TOTALS and c != "n_aml")
+SAFETY_COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.group == "safety")
+GREY_PUBLICATION_TYPES: tuple[str, ...] = ("conference_abstract", "company_report")

@@ -44,6 +44,17 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def identifier_links(row: pd.Series) -> list[str]:
+    """Markdown links to the DOI, PubMed and ClinicalTrials.gov records a row names."""
+    links = []
+    if isinstance(row.get("doi"), str) and row["doi"]:
+        links.append(f"[DOI {row['doi']}](https://doi.org/{row['doi']})")
+    if isinstance(row.get("pmid"), str) and row["pmid"]:
+        links.append(f"[PubMed {row['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/)")
+    links += [f"[{n}](https://clinicaltrials.gov/study/{n})" for n in as_list(row.get("nct_ids"))]
+    return links
+
+
 def citation_line(row: pd.Series) -> str:
     """The card's reference line in Markdown: title, journal when the row has one, and the page read."""
     journal = row.get("journal")

@@ -172,3 +172,46 @@ def cohort_card(row: pd.Series | dict) -> pd.DataFrame:
 
 
 SURVIVAL_COLUMNS: tuple[str, ...] = tuple(f.name for f in SURVIVAL_FIELDS)
+
+
+def describe_slice(slice_: Any, year_bounds: tuple[int, int] | None = None) -> str:
+    """The slice in words, for figure captions, exports and citations."""
+    from nkdata.filterspec import FILTERS, TOGGLES
+
+    parts = []
+    years = slice_.years or year_bounds
+    if years:
+        parts.append(f"published {years[0]}-{years[1]}")
+    for spec in FILTERS:
+        chosen = getattr(slice_, spec.field)
+        if chosen:
+            parts.append(f"{spec.label.lower()}: {', '.join(spec.code_label(c) for c in chosen)}")
+    for toggle in TOGGLES:
+        if getattr(slice_, toggle.field) != toggle.default:
+            parts.append(("with " if getattr(slice_, toggle.field) else "without ") + toggle.label.lower()
+                         .replace("include ", ""))
+    return "; ".join(parts) if parts else "all cohorts"
+
+
+def download_name(view_name: str, version: str, link: str, extension: str) -> str:
+    """A file name that says what it holds: the view, the data version and a short hash of the link."""
+    import hashlib
+
+    digest = hashlib.sha256(link.encode("utf-8")).hexdigest()[:8]
+    safe_version = "".join(c if c.isalnum() or c in ".-" else "-" for c in version) or "unversioned"
+    return f"nk-aml_{view_name}_v{safe_version}_{digest}.{extension}"
+
+
+def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table ready for CSV/JSON: lists joined with '; ', coded fields as labels beside their codes."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].map(lambda v: isinstance(v, (list, tuple)) or hasattr(v, "tolist") and not isinstance(v, str)
+                           ).any():
+            out[column] = [("; ".join(str(x) for x in as_list(v)) if not isinstance(v, str) else v)
+                           for v in out[column]]
+    for column, vocabulary in _CODED.items():
+        if column in out.columns:
+            out.insert(out.columns.get_loc(column) + 1, f"{column}_label",
+                       [voc.label(vocabulary, c) if isinstance(c, str) else "" for c in out[column]])
+    return out

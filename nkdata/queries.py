@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from nkdata.dictionary import FIELDS
+from nkdata.dictionary import FIELDS, GREY_PUBLICATION_TYPES, RATE_EVENTS, RATE_TOTALS, SAFETY_COUNT_FIELDS
 from nkdata.filterspec import FILTERS, FILTERS_BY_FIELD, sql_conditions
 
 QUERIES_FILE = Path(__file__).with_name("queries.sql")
@@ -49,6 +49,15 @@ def _facet_counts_sql(conditions: list[str]) -> str:
     return "\nUNION ALL ".join(parts)
 
 
+def _case(parameter: str, columns: tuple[str, ...]) -> str:
+    """CASE choosing one of ``columns`` by name (an unknown name is refused in Python before it gets here)."""
+    return f"CASE {parameter} " + " ".join(f"WHEN '{c}' THEN {c}" for c in columns) + " END"
+
+
+def _safety_unnest() -> str:
+    return "[" + ", ".join(f"{{'outcome': '{c}', 'events': {c}}}" for c in SAFETY_COUNT_FIELDS) + "]"
+
+
 def templates() -> dict[str, str]:
     """The placeholder values: generated from the filter table and the data dictionary."""
     conditions = sql_conditions()
@@ -57,6 +66,10 @@ def templates() -> dict[str, str]:
         "{slice_flags}": "[" + ",\n    ".join(conditions) + "]",
         "{funnel_steps}": str(len(conditions)),
         "{coded_values}": _coded_values_sql(),
+        "{events_case}": _case("events", RATE_EVENTS),
+        "{totals_case}": _case("totals", RATE_TOTALS),
+        "{grey_types}": "(" + ", ".join(f"'{t}'" for t in GREY_PUBLICATION_TYPES) + ")",
+        "{safety_outcomes}": _safety_unnest(),
         "{filter_options}": _filter_options_sql(),
         "{facet_counts}": _facet_counts_sql(conditions),
     }

@@ -29,14 +29,20 @@ CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_
               WHEN 'product' THEN product WHEN 'setting' THEN setting END;
 
 -- The primary cohorts of the slice (superseded reports never enter an analysis) with three chosen
--- columns under fixed names: grp (nk_source, product_class, product or setting), events (cr_count or
--- relapse_count) and total (n_treated, n_evaluable or relapse_at_risk).
-CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals) AS TABLE
+-- columns under fixed names: grp (nk_source, product_class, product or setting), events (a count of patients
+-- with the event) and total (its denominator), and `excluded`: true when a sensitivity choice in `exclude`
+-- leaves the cohort's rate out ('review': a count only a review gave; 'converted': a count converted from a
+-- percentage; 'grey': a conference abstract or company report). The CASE lists are generated from the data
+-- dictionary's count fields.
+CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals, exclude) AS TABLE
 SELECT
     group_value(group_by, nk_source, product_class, product, setting)                           AS grp,
-    CASE events WHEN 'cr_count' THEN cr_count WHEN 'relapse_count' THEN relapse_count END           AS events,
-    CASE totals WHEN 'n_treated' THEN n_treated WHEN 'n_evaluable' THEN n_evaluable
-                WHEN 'relapse_at_risk' THEN relapse_at_risk END                                     AS total,
+    {events_case}                                                                               AS events,
+    {totals_case}                                                                               AS total,
+    (list_contains(exclude, 'review') AND (list_contains(from_review, events) OR list_contains(from_review, totals)))
+    OR (list_contains(exclude, 'converted')
+        AND (list_contains(converted_from_percent, events) OR list_contains(converted_from_percent, totals)))
+    OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})                   AS excluded,
     *
 FROM slice(s)
 WHERE superseded_by IS NULL;
@@ -74,13 +80,14 @@ ORDER BY year, first_author, cohort_id;
 SELECT * FROM trials WHERE cohort_id = $cohort_id;
 
 -- name: rate_counts
--- Pooling input: the primary cohorts of the slice collapsed to their distinct (group, events, total), with
+-- Pooling input: the primary cohorts of the slice collapsed to their distinct (group, events, total, excluded by a
+-- sensitivity choice, conference abstract or company report), with
 -- how many cohorts share each row. Pooling needs nothing else, so a million cohorts arrive as a few
 -- thousand rows. Rows with a null events or total are the cohorts that did not report: counted, never pooled.
-SELECT grp, events, total, count(*) AS cohorts
-FROM rate_inputs($slice, $group_by, $events, $totals)
+SELECT grp, events, total, excluded, publication_type IN {grey_types} AS grey, count(*) AS cohorts
+FROM rate_inputs($slice, $group_by, $events, $totals, $exclude::VARCHAR[])
 GROUP BY ALL
-ORDER BY grp NULLS LAST, events NULLS LAST, total NULLS LAST;
+ORDER BY grp NULLS LAST, events NULLS LAST, total NULLS LAST, excluded, grey;
 
 -- name: persistence_rank_correlation
 -- Spearman's rank correlation between longest persistence and the rate (events / total) over the primary
@@ -88,8 +95,8 @@ ORDER BY grp NULLS LAST, events NULLS LAST, total NULLS LAST;
 -- ranks, as scipy.stats.spearmanr). Ranked here, over distinct values, so no per-cohort row leaves DuckDB.
 WITH pairs AS NOT MATERIALIZED (
     SELECT max_persistence_days::DOUBLE AS x, events::DOUBLE / total AS y
-    FROM rate_inputs($slice, $group_by, $events, $totals)
-    WHERE max_persistence_days IS NOT NULL AND events IS NOT NULL AND total > 0
+    FROM rate_inputs($slice, $group_by, $events, $totals, $exclude::VARCHAR[])
+    WHERE max_persistence_days IS NOT NULL AND events IS NOT NULL AND total > 0 AND NOT excluded
 ),
 x_ranks AS (
     SELECT x, sum(count(*)) OVER (ORDER BY x) - (count(*) - 1) / 2.0 AS rank FROM pairs GROUP BY x
@@ -110,9 +117,11 @@ FROM pairs JOIN x_ranks USING (x) JOIN y_ranks USING (y);
 -- carries how many cohorts qualified, so a caption can say what the cap left out.
 WITH qualified AS NOT MATERIALIZED (
     SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, cytokine_support, n_treated,
-           max_persistence_days, persistence_method, persistence_note, median_followup_months, grp, events, total
-    FROM rate_inputs($slice, $group_by, $events, $totals)
-    WHERE (NOT $need_rate OR (events IS NOT NULL AND total > 0))
+           max_persistence_days, median_persistence_days, persistence_lower_bound, persistence_method,
+           persistence_note, median_followup_months, cr_definition, publication_type, from_review,
+           converted_from_percent, inherited_from, grp, events, total
+    FROM rate_inputs($slice, $group_by, $events, $totals, $exclude::VARCHAR[])
+    WHERE (NOT $need_rate OR (events IS NOT NULL AND total > 0 AND NOT excluded))
       AND (NOT $need_persistence OR max_persistence_days IS NOT NULL)
       AND (NOT $need_followup OR median_followup_months IS NOT NULL)
       AND (len($groups::VARCHAR[]) = 0 OR list_contains($groups::VARCHAR[], grp))
@@ -137,9 +146,24 @@ SELECT grp AS "group",
        quantile_cont(max_persistence_days, 0.75)::DOUBLE        AS q3,
        min(max_persistence_days)::DOUBLE                        AS min,
        max(max_persistence_days)::DOUBLE                        AS max
-FROM rate_inputs($slice, $group_by, $events, $totals)
+FROM rate_inputs($slice, $group_by, $events, $totals, $exclude::VARCHAR[])
 GROUP BY grp
 ORDER BY grp;
+
+-- name: survival_entries
+-- Time-to-event entries of the slice's primary cohorts, one row per entry ($endpoint null: every endpoint),
+-- with the cohort's labels and follow-up, in reading order. `inherited` marks an entry carried over from an
+-- earlier report of the same patients (field-level supersession).
+WITH e AS (
+    SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, n_treated,
+           median_followup_months, publication_type, UNNEST(survival, recursive := true)
+    FROM slice($slice)
+    WHERE superseded_by IS NULL
+)
+SELECT *, source_cohort <> cohort_id AS inherited
+FROM e
+WHERE $endpoint::VARCHAR IS NULL OR endpoint = $endpoint::VARCHAR
+ORDER BY endpoint, landmark_months NULLS LAST, year, first_author, cohort_id;
 
 -- name: slice_summary
 -- Headline counts of the slice. CR is pooled only over cohorts that report both CR and evaluable patients.
@@ -147,6 +171,8 @@ SELECT
     count(DISTINCT study_id)                                              AS publications,
     count(*)                                                              AS cohorts,
     coalesce(sum(n_treated), 0)::BIGINT                                           AS patients_treated,
+    count(*) FILTER (WHERE n_treated IS NULL)                             AS cohorts_n_not_reported,
+    count(*) FILTER (WHERE NOT aml_only)                                  AS cohorts_mixed,
     coalesce(sum(cr_count) FILTER (WHERE n_evaluable IS NOT NULL), 0)::BIGINT     AS cr_events,
     coalesce(sum(n_evaluable) FILTER (WHERE cr_count IS NOT NULL), 0)::BIGINT     AS cr_evaluable,
     count(*) FILTER (WHERE cr_count IS NOT NULL AND n_evaluable IS NOT NULL) AS cohorts_cr_reported,
@@ -196,14 +222,7 @@ WITH s AS (
     SELECT * FROM slice($slice)
 ),
 long AS (
-    SELECT nk_source, n_treated, UNNEST([
-        {'outcome': 'crs_any', 'events': crs_any},
-        {'outcome': 'crs_grade3plus', 'events': crs_grade3plus},
-        {'outcome': 'icans_any', 'events': icans_any},
-        {'outcome': 'gvhd_any', 'events': gvhd_any},
-        {'outcome': 'gvhd_grade3plus', 'events': gvhd_grade3plus},
-        {'outcome': 'treatment_related_deaths', 'events': treatment_related_deaths}
-    ], recursive := true)
+    SELECT nk_source, n_treated, UNNEST({safety_outcomes}, recursive := true)
     FROM s
 )
 SELECT

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from nkdata.dataset import open_parquet_schema, release_of, schema_issues
-from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, SURVIVAL_FIELDS, Field
+from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, RATE_EVENTS, RATE_TOTALS, SURVIVAL_FIELDS, Field
 from nkdata.issues import DatasetError, Issue
 from nkdata.queries import load_queries, parameter_names
 from nkdata.slices import Slice, Vocabulary
@@ -35,17 +35,17 @@ def _duckdb_type(f: Field) -> str:
 
 
 GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting")
-EVENT_COLUMNS = ("cr_count", "relapse_count")
-TOTAL_COLUMNS = ("n_treated", "n_evaluable", "relapse_at_risk")
 
 
-def _rate_params(slice_: Slice, group_by: str, events: str, totals: str) -> dict[str, Any]:
+def _rate_params(slice_: Slice, group_by: str, events: str, totals: str,
+                 exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """Slice parameters plus the column choices of the rate_inputs macro, checked here: an unknown
     name would otherwise select NULL silently (the SQL CASE has no ELSE)."""
-    for value, allowed in ((group_by, GROUP_COLUMNS), (events, EVENT_COLUMNS), (totals, TOTAL_COLUMNS)):
+    for value, allowed in ((group_by, GROUP_COLUMNS), (events, RATE_EVENTS), (totals, RATE_TOTALS)):
         if value not in allowed:
             raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
-    return {**slice_.sql_params(), "group_by": group_by, "events": events, "totals": totals}
+    return {**slice_.sql_params(), "group_by": group_by, "events": events, "totals": totals,
+            "exclude": list(exclude)}
 
 
 def _words(text: str) -> list[str]:
@@ -181,9 +181,10 @@ class TrialsRepository:
         rows = self.query("cohort_record", {"cohort_id": cohort_id})
         return rows.iloc[0] if len(rows) else None
 
-    def rate_counts(self, slice_: Slice, group_by: str, events: str, totals: str) -> pd.DataFrame:
-        """Primary cohorts as distinct (grp, events, total) rows with a ``cohorts`` count."""
-        return self.query("rate_counts", _rate_params(slice_, group_by, events, totals))
+    def rate_counts(self, slice_: Slice, group_by: str, events: str, totals: str,
+                    exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Primary cohorts as distinct (grp, events, total, excluded) rows with a ``cohorts`` count."""
+        return self.query("rate_counts", _rate_params(slice_, group_by, events, totals, exclude))
 
     def persistence_rank_correlation(self, slice_: Slice, events: str, totals: str) -> dict[str, Any]:
         """n, distinct values on each side, and Spearman's rho of persistence against events / total."""
@@ -192,14 +193,18 @@ class TrialsRepository:
 
     def cohort_points(self, slice_: Slice, group_by: str, events: str, totals: str, *, limit: int,
                       need_rate: bool = True, need_persistence: bool = False, need_followup: bool = False,
-                      groups: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int]:
+                      groups: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int]:
         """The largest qualifying primary cohorts (at most ``limit``), and how many qualified."""
         return _split_count(self.query("cohort_points", {
-            **_rate_params(slice_, group_by, events, totals), "limit": limit, "need_rate": need_rate,
+            **_rate_params(slice_, group_by, events, totals, exclude), "limit": limit, "need_rate": need_rate,
             "need_persistence": need_persistence, "need_followup": need_followup, "groups": list(groups)}), "qualified")
 
     def persistence_by_group(self, slice_: Slice, group_by: str) -> pd.DataFrame:
         return self.query("persistence_by_group", _rate_params(slice_, group_by, "cr_count", "n_treated"))
+
+    def survival_entries(self, slice_: Slice, endpoint: str | None = None) -> pd.DataFrame:
+        """Every time-to-event entry of the slice's primary cohorts (one endpoint, or all), one row each."""
+        return self.query("survival_entries", {**slice_.sql_params(), "endpoint": endpoint})
 
     def summary(self, slice_: Slice) -> dict[str, Any]:
         return self.query("slice_summary", slice_.sql_params()).iloc[0].to_dict()

@@ -1,15 +1,35 @@
-"""Summary of findings."""
+"""Summary of findings: every outcome by disease setting, with k, N, estimate, intervals and confidence flags."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from nkapp.cache import cached
+from nkapp.components import analysis_controls, empty_state, view_downloads
+from nkapp.context import dataset_facts
+from nkdata import analysis
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Summary of findings")
+    vocab, _, _ = dataset_facts(repo)
+    choices = analysis_controls(show=("model", "pool", "ci", "exclude"))
+    table = cached(repo, analysis.summary_of_findings, view.slice, choices)
+    if table.empty:
+        empty_state("outcomes")
+        return
+    st.caption("One row per outcome and disease setting for the slice in the sidebar (choose an NK source there to "
+               "see one source). Proportions are pooled on the logit scale with the chosen model; a setting with "
+               "one cohort shows that cohort. Landmark survival is summarised as the median and range of the "
+               "reported estimates, never pooled. Flags say what lowers confidence (few cohorts, single-arm "
+               "designs, mostly abstracts, heterogeneity, imprecision). "
+               + analysis.exclusion_note(choices))
+    percent = {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if c.endswith("%")}
+    st.dataframe(table, hide_index=True, width="stretch", column_config=percent)
+    with st.expander("Downloads", icon=":material/download:"):
+        view_downloads(repo, table, "summary-of-findings", vocab.year_bounds, key="sof_rows")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -1,68 +1,90 @@
-"""Outcomes: complete remission per cohort with intervals, pooled per group."""
+"""Remission: complete remission per cohort with intervals, pooled within each group (disease setting by default)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, count_caption, empty_state, forest, pct, pooled_dataframe
-from nkdata import analysis, charts
+from nkapp.cache import cached
+from nkapp.components import (
+    analysis_controls,
+    count_caption,
+    empty_state,
+    figure_downloads,
+    forest,
+    pct,
+    pooled_dataframe,
+    view_downloads,
+)
+from nkapp.context import dataset_facts
+from nkdata import analysis
 from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
 from nkdata.slices import DENOMINATORS, View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Outcomes: complete remission")
-    choices = analysis_controls()
-    view = cached(repo, analysis.outcomes_view, view.slice, choices)
-    if view is None:
+    st.title("Complete remission")
+    vocab, _, _ = dataset_facts(repo)
+    with st.container(border=True):
+        choices = analysis_controls(show=("group", "denom", "model", "pool", "ci"))
+        left, right = st.columns([1, 2])
+        with left:
+            choices = analysis_controls(show=("overall",))
+        with right:
+            choices = analysis_controls(show=("exclude",))
+    result = cached(repo, analysis.cr_analysis, view.slice, choices)
+    if result.cohorts_in_slice == 0:
         empty_state()
         return
-    result = view.cr
     denominator = DENOMINATORS[choices.denom].lower()
     group_name = voc.GROUPINGS[choices.group]
-
-    st.subheader(f"CR rate per cohort, grouped by {group_name}")
+    st.subheader(f"CR rate per cohort, pooled within each {group_name.lower()}")
     if result.cohorts_shown == 0:
         empty_state(f"cohorts reporting CR over {denominator}")
-    else:
-        forest(result, "CR rate", reference=result.overall.estimate)
-        count_caption(f"Complete remission (CR, with CRi/CRh/CRp as each paper counts) over {denominator}; squares "
-                      f"sized by weight within the group, lines are {choices.ci} 95% intervals, diamonds are "
-                      f"{choices.pool} random-effects pooled estimates, the dashed line is the overall estimate.",
-                      result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
-
+        return
+    if choices.group != "setting":
+        st.warning("Cohorts of different disease settings (relapsed/refractory, in remission, around a transplant) "
+                   "are pooled together within each group here. Group by setting for comparable estimates.",
+                   icon=":material/warning:")
+    if result.show_overall:
+        st.warning("The across-groups estimate pools cohorts that differ in who was treated; read it as a rough "
+                   "summary, not as one effect.", icon=":material/warning:")
+    forest(result, "CR rate", key="cr_forest")
+    count_caption(f"Complete remission as each paper defines it (hover a row: definition, setting, cautions) over "
+                  f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
+                  f"diamonds {analysis.pool_method(choices)} pooled estimates (a group of one cohort shows only that "
+                  "cohort). Click a cohort to see where its numbers came from. "
+                  + analysis.exclusion_note(choices)
+                  + (f" {result.cohorts_excluded} cohort(s) left out by the sensitivity choice." if result.cohorts_excluded
+                     else ""),
+                  result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
+    if result.show_overall:
         o = result.overall
-        st.markdown(f"**Overall pooled CR: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}; "
-                    f"95% prediction interval {pct(o.pi_low, 1)}-{pct(o.pi_high, 1)}) from k = {o.k} cohorts, "
-                    f"N = {o.n_total} patients; tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based).")
-        pooled_dataframe(analysis.pooled_table(result))
-        t = result.test
-        if t.groups >= 2:
-            st.caption(f"Test for subgroup differences (random effects, separate tau² per group): "
-                       f"Q = {t.q_between:.2f}, df = {t.df}, p = {t.p:.3g}. With few small cohorts per group this test "
-                       "has little power; a non-significant result does not show the groups are alike.")
+        st.markdown(f"**Across groups: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}; "
+                    f"prediction interval {pct(o.pi_low, 1)}-{pct(o.pi_high, 1)}), k = {o.k}, N = {o.n_total}; "
+                    f"tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based).")
+    st.markdown("**Pooled per group**")
+    pooled_dataframe(analysis.pooled_table(result))
+    t = result.test
+    if t.groups >= 2:
+        st.caption(f"Test for subgroup differences (separate tau² per group): Q = {t.q_between:.2f}, df = {t.df}, "
+                   f"p = {t.p:.3g}. With few small cohorts per group this test has little power.")
+    with st.expander("Sensitivity: fixed vs random effects, leave-one-out", icon=":material/tune:"):
+        st.markdown("**Random effects and fixed effect side by side**")
+        st.dataframe(analysis.model_table(result), hide_index=True, width="stretch")
+        st.markdown("**Leave-one-out** (groups of at least 3 cohorts): the pooled estimate with each cohort left "
+                    "out; *Influential* marks a standardized deleted residual beyond ±1.96 (about 1 in 20 by chance).")
+        loo = analysis.leave_one_out_table(result)
+        if loo.empty:
+            st.caption("No group has 3 or more cohorts.")
         else:
-            st.caption("Test for subgroup differences: needs at least two groups with data.")
-
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Patients by NK source")
-        groups = view.patients_by_source
-        show_chart(charts.patients_by_group, groups, group_label="NK source")
-        st.caption(f"Patients who received NK cells, {int(groups['cohorts'].sum())} cohorts "
-                   f"({int(groups['cohorts_cr_not_reported'].sum())} without a CR count).")
-    with right:
-        st.subheader("CR by setting (pooled)")
-        by_setting = view.by_setting
-        if by_setting.pooled.empty:
-            empty_state("cohorts reporting CR")
-        else:
-            show_chart(charts.pooled_bars, by_setting.pooled, group_label="Setting", value_title="CR rate")
-            count_caption(f"Pooled CR over {denominator} per setting; thick line 95% CI, thin grey line prediction interval.",
-                          by_setting.cohorts_shown, by_setting.patients_shown, by_setting.cohorts_not_reported,
-                          by_setting.cohorts_in_slice)
+            st.dataframe(loo.drop(columns=["cohort_id"]), hide_index=True, width="stretch",
+                         column_config={c: st.column_config.NumberColumn(format="%.1f") for c in loo.columns
+                                        if c.endswith("%") or c.startswith("Change")})
+    with st.expander("Downloads", icon=":material/download:"):
+        view_downloads(repo, result.forest, "remission", vocab.year_bounds, key="cr_rows")
+        figure_downloads(repo, result, f"Complete remission per cohort, by {group_name.lower()}", "CR rate",
+                         vocab.year_bounds, key="cr_forest_figure", note=analysis.exclusion_note(choices))
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

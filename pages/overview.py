@@ -1,4 +1,4 @@
-"""Overview: the slice at a glance."""
+"""Overview: the slice at a glance, with the same pooled CR per setting as the Remission page."""
 
 from __future__ import annotations
 
@@ -6,31 +6,52 @@ import streamlit as st
 
 from nkapp.cache import cached, show_chart
 from nkapp.components import empty_state, pct
+from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata.repository import TrialsRepository
-from nkdata.slices import View
+from nkdata.slices import DENOMINATORS, View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Adoptive NK-cell therapy in AML: the evidence")
-    st.caption("Every number is traceable to its publication (see Studies). Filters in the sidebar apply to every page.")
-    k = analysis.kpis(cached(repo, TrialsRepository.summary, view.slice), view.analysis.ci)
-    if k["cohorts"] == 0:
+    _, _, dataset = dataset_facts(repo)
+    release = repo.release or {}
+    st.caption(f"Data version {release.get('version', 'user file')}"
+               + (f", last literature search {release['searched']}" if release.get("searched") else "")
+               + ". Every number is traceable to its publication (Studies). Filters in the sidebar apply to every page.")
+    summary = cached(repo, TrialsRepository.summary, view.slice)
+    if not summary["cohorts"]:
         empty_state()
         return
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Publications", k["publications"])
-    c2.metric("Cohorts", k["cohorts"])
-    c3.metric("Patients treated", k["patients_treated"])
-    c4.metric("CR among evaluable", pct(k["cr_rate"]),
-              help="Crude total over cohorts reporting both CR and evaluable patients; see Outcomes for pooled estimates.")
-    st.caption(f"CR among evaluable: {k['cr_events']} of {k['cr_evaluable']} patients "
-               f"(95% CI {pct(k['cr_ci_low'])}-{pct(k['cr_ci_high'])}, {view.analysis.ci}); "
-               f"{k['cohorts_cr_not_reported']} cohort(s) did not report CR or evaluable patients and are not counted.")
+    c1.metric("Publications", int(summary["publications"]))
+    c2.metric("Cohorts", int(summary["cohorts"]), help="Treated arms; superseded reports are counted once, as the "
+              "newest report, unless you include them.")
+    c3.metric("Patients treated", int(summary["patients_treated"]),
+              help=f"{int(summary['cohorts_n_not_reported'])} cohort(s) do not report how many patients they treated "
+                   "and are not in this total.")
+    c4.metric("Mixed-diagnosis cohorts", int(summary["cohorts_mixed"]))
+
+    choices = view.analysis
+    headline = cached(repo, analysis.setting_headline, view.slice, choices)
+    st.subheader("Complete remission, pooled within each disease setting")
+    if headline.pooled.empty:
+        empty_state("cohorts reporting CR")
+    else:
+        rows = []
+        for _, p in headline.pooled.sort_values("k", ascending=False).iterrows():
+            how = "pooled" if p["k"] > 1 else "one cohort"
+            rows.append(f"- **{p['label']}: {pct(p['estimate'], 1)}** (95% CI {pct(p['ci_low'], 1)}-"
+                        f"{pct(p['ci_high'], 1)}), k = {int(p['k'])}, N = {int(p['n_total'])} ({how})")
+        st.markdown("\n".join(rows))
+        st.caption(f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.pool_method(choices)} on the logit scale: "
+                   "the same numbers as the Remission page for this slice, where each cohort, its CR definition and "
+                   f"the sensitivity analyses are shown. {headline.cohorts_not_reported} cohort(s) in the slice did "
+                   "not report CR. Settings are not pooled together: who was treated differs too much.")
 
     st.subheader("Cohorts per publication year")
     show_chart(charts.cohorts_per_year, cached(repo, TrialsRepository.cohorts_per_year, view.slice))
-    st.caption("Cohorts (treated arms) by year of publication, coloured by NK source.")
+    st.caption("Cohorts (treated arms) by year of publication, coloured by NK source; every year of the span is shown.")
     st.subheader("NK source by setting")
     show_chart(charts.source_setting_matrix, cached(repo, TrialsRepository.source_by_setting, view.slice))
     st.caption("Cohorts in each cell, patients treated in brackets.")
@@ -43,9 +64,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         "comparison across NK sources is **descriptive**, not causal.\n"
         "- Many results come from **abstracts and company reports**; a field that a source did not report is "
         "shown as *not reported*, never as zero.\n"
-        "- Later reports of the same patients replace earlier ones (superseded reports are off by default), "
-        "so each patient is counted once.\n"
-        "- Mixed-diagnosis cohorts (AML with MDS or ALL) are included by default and can be left out in the sidebar."
+        "- Later reports of the same patients replace earlier ones field by field, so each patient is counted once "
+        "and a number only the earlier report gave is kept (with its source).\n"
+        f"- The dataset holds {int(dataset['publications'])} publications; publications that do not say how many "
+        "patients they treated appear in the evidence map but in no total or pooled estimate."
     )
 
 

@@ -1,52 +1,73 @@
-"""Persistence: how long infused NK cells were detected."""
+"""Expansion and persistence: how often the infused cells expanded, how long they were detected, and CR."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, empty_state
+from nkapp.components import analysis_controls, count_caption, empty_state, forest, pooled_dataframe, view_downloads
+from nkapp.context import dataset_facts
 from nkdata import analysis, charts
-from nkdata.presentation import not_reported_text
+from nkdata.presentation import not_reported_text, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
+MIN_CHART_POINTS = 3  # below this a chart says less than a short table
+EXPANSION_GROUPS = {"nk_source": "NK source", "product_class": "Product class", "setting": "Setting"}
+
+
+def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Cohort": durations["first_author"] + " " + durations["year"].astype(str) + " - " + durations["product"],
+        "Longest detection (days)": [("≥ " if b is True else "") + number(v) for v, b in zip(
+            durations["max_persistence_days"], durations["persistence_lower_bound"].astype(object), strict=True)],
+        "Median detection (days)": [number(v) for v in durations["median_persistence_days"]],
+        "Method": durations["persistence_method"].fillna("not reported"),
+    })
+
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Persistence of infused NK cells")
-    choices = analysis_controls(show=("denom", "ci"))
-    result = cached(repo, analysis.persistence_view, view.slice, choices)
-    if result is None:
+    st.title("Expansion and persistence of infused NK cells")
+    vocab, _, _ = dataset_facts(repo)
+    choices = analysis_controls(show=("group", "ci", "rows"), groups=EXPANSION_GROUPS)
+    result = cached(repo, analysis.expansion_view, view.slice, choices)
+    expansion = result.expansion
+    if expansion.cohorts_in_slice == 0:
         empty_state()
         return
-    st.subheader("Longest detection per cohort")
-    by = st.radio("Rows", ["product", "nk_source"], horizontal=True, key="w_persist_rows",
-                  format_func={"product": "Product", "nk_source": "NK source"}.get)
-    if result.cohorts.empty:
-        empty_state("cohorts reporting persistence")
+    st.subheader("Patients with in vivo expansion of the infused cells")
+    if expansion.cohorts_shown == 0:
+        empty_state("cohorts reporting expansion among evaluated patients")
     else:
-        show_chart(charts.persistence_strip, result.cohorts, by=by)
-    st.caption(f"Longest time the infused cells were detected (days, log scale), as each paper measured it "
-               f"(method in the tooltip: chimerism, flow cytometry, qPCR...). Shows {len(result.cohorts)} of "
-               f"{result.cohorts_in_slice} cohorts; {result.cohorts_in_slice - result.cohorts_reporting} did not "
-               "report persistence. Methods differ in sensitivity, so compare with care."
-               + (f" Only the {analysis.MAX_POINTS} largest cohorts are drawn." if result.points_truncated else ""))
-    st.dataframe(not_reported_text(result.by_source.drop(columns=["nk_source"]).rename(columns={
-        "label": "NK source", "cohorts_reported": "Cohorts reporting", "cohorts_not_reported": "Not reported",
-        "median": "Median (days)", "q1": "Q1", "q3": "Q3", "min": "Min", "max": "Max"}),
-        ["Median (days)", "Q1", "Q3", "Min", "Max"]), hide_index=True, width="stretch")
+        forest(expansion, "Patients with expansion", key="expansion_forest")
+        count_caption("Patients with detectable expansion or engraftment of the infused cells, as each paper defines "
+                      "it (hover: definition), over patients evaluated; pooled per group.", expansion.cohorts_shown,
+                      expansion.patients_shown, expansion.cohorts_not_reported, expansion.cohorts_in_slice)
+        pooled_dataframe(analysis.pooled_table(expansion))
 
-    st.subheader("Persistence and complete remission")
-    if result.versus_cr.empty:
-        empty_state("cohorts reporting both persistence and CR")
-        return
-    show_chart(charts.persistence_vs_response, result.versus_cr)
-    c = result.correlation
-    corr = (f"Spearman rho = {c.rho:.2f} (p = {c.p:.2g}, n = {c.n} cohorts)" if c.n >= 3 and c.rho == c.rho
-            else f"Too few cohorts (n = {c.n}) for a rank correlation")
-    st.caption(f"Each point is a cohort reporting both values; size = patients in the CR denominator, colour = cytokine "
-               f"given with the cells. {corr}. Caution: few, small, heterogeneous cohorts; a correlation across "
-               "studies says nothing about individual patients.")
+    st.subheader("How long the infused cells were detected")
+    durations = result.durations
+    if len(durations) >= MIN_CHART_POINTS:
+        show_chart(charts.persistence_strip, durations, by=choices.rows)
+    elif len(durations):
+        st.dataframe(_durations_table(durations), hide_index=True, width="stretch")
+    else:
+        empty_state("cohorts reporting how long the cells were detected")
+    st.caption(f"Longest detection per cohort (days, log scale); a triangle pointing right means the cells were still "
+               f"there at the last test, so the true duration is longer; a tick marks the median detection where "
+               f"reported. {result.durations_reporting} of {expansion.cohorts_in_slice} cohorts report a detection "
+               "time. Methods (chimerism, flow cytometry, qPCR) differ in sensitivity: compare with care."
+               + (f" Only the {analysis.MAX_POINTS} largest cohorts are drawn."
+                  if result.durations_reporting > len(durations) else ""))
+    by_source = result.by_source[result.by_source["cohorts_reported"] > 0]
+    if not by_source.empty:
+        st.dataframe(not_reported_text(by_source.drop(columns=["nk_source"]).rename(columns={
+            "label": "NK source", "cohorts_reported": "Cohorts reporting", "cohorts_not_reported": "Not reported",
+            "median": "Median of longest (days)", "q1": "Q1", "q3": "Q3", "min": "Min", "max": "Max"}),
+            ["Median of longest (days)", "Q1", "Q3", "Min", "Max"]), hide_index=True, width="stretch")
+    with st.expander("Downloads", icon=":material/download:"):
+        view_downloads(repo, expansion.forest, "expansion", vocab.year_bounds, key="expansion_rows")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import empty_state
+from nkapp.components import empty_state, view_downloads
+from nkapp.context import dataset_facts
 from nkdata import charts
 from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
@@ -22,7 +23,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.caption("Patients per NK source: orange = patients with the event, blue = patients in cohorts that reported "
                "the outcome without the event, grey = patients in cohorts that did not report the outcome at all "
                "(not reported is not zero). Counts are patients, not events.")
-    table = safety.copy()  # the cached frame is shared: never modify it in place
+    table = safety.copy()
     table["NK source"] = [voc.label(voc.NK_SOURCES, c) for c in table["nk_source"]]
     table["Outcome"] = [voc.SAFETY_FIELDS.get(o, o) for o in table["outcome"]]
     table["Events / patients"] = [f"{int(e)} / {int(p)}" if c else "not reported"
@@ -32,6 +33,11 @@ def render(repo: TrialsRepository, view: View) -> None:
                         "cohorts_not_reported"]].rename(columns={
                             "cohorts_reported": "Cohorts reporting", "cohorts_reported_zero": "of which zero",
                             "cohorts_not_reported": "Cohorts not reporting"}), hide_index=True, width="stretch")
+    st.caption("GVHD is counted as reported: any GVHD (acute or chronic), acute GVHD by grade, chronic GVHD. Pooled "
+               "rates with intervals per setting are on the Summary of findings page.")
+    with st.expander("Downloads", icon=":material/download:"):
+        view_downloads(repo, table.drop(columns=["Events / patients"]), "safety", dataset_facts(repo)[0].year_bounds,
+                       key="safety_rows")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -1,21 +1,43 @@
-"""Studies: the slice as a searchable table, the cohort card with provenance, and downloads."""
+"""Studies: the slice as a searchable table (search and selected row are in the link), and downloads."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from nkapp import state
 from nkapp.cache import cached
 from nkapp.components import empty_state
+from nkapp.context import dataset_facts
 from nkdata import exports, presentation
 from nkdata.repository import TrialsRepository
-from nkdata.slices import View
+from nkdata.slices import MAX_SEARCH_CHARS, View
 
 MAX_TABLE_ROWS = 2000  # what a table can usefully show; downloads hold every matching row
+MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole dataset as Parquet
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _download_files(_repo: TrialsRepository, identity: object, slice_: object, text: str) -> dict[str, bytes]:
+    """Every download of the slice, built once per dataset, slice and search (so a click never waits or races)."""
+    rows = _repo.found_cohorts(slice_, text)
+    table = presentation.export_frame(rows)
+    return {"csv": table.to_csv(index=False).encode("utf-8"),
+            "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
+            "bib": exports.to_bibtex(rows).encode("utf-8"), "ris": exports.to_ris(rows).encode("utf-8")}
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _dataset_bytes(_repo: TrialsRepository, identity: object) -> bytes:
+    return _repo.path.read_bytes()
 
 
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Studies")
-    text = st.text_input("Search author, title, product, journal or notes", key="w_search")
+    vocab, _, _ = dataset_facts(repo)
+    state.seed("w_search", view.query)
+    text = st.text_input("Search author, title, product, journal or notes", key="w_search", max_chars=MAX_SEARCH_CHARS)
+    text = " ".join(text.split())
+    state.update_view(query=text)
     found, matches = cached(repo, TrialsRepository.search_cohorts, view.slice, text, MAX_TABLE_ROWS)
     if matches == 0:
         empty_state("cohorts" if not text else f"cohorts matching '{text}'")
@@ -23,37 +45,44 @@ def render(repo: TrialsRepository, view: View) -> None:
     shown = f"the first {len(found)} of " if matches > len(found) else ""
     st.caption(f"Showing {shown}{matches} cohorts from {found['study_id'].nunique()} publications"
                f"{' (narrow the filters or search to see the rest; downloads hold all)' if shown else ''}. "
-               "Select a row to see every number with its provenance.")
+               "Select a row to see every number with where it was read (the card opens above; its link is shareable).")
     link = st.column_config.LinkColumn
+    table = exports.link_table(found)
     event = st.dataframe(
-        exports.link_table(found), hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-        key="studies_table",
+        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="studies_table",
         column_config={"DOI": link("DOI", display_text="DOI"), "PubMed": link("PubMed", display_text="PubMed"),
                        "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
-                       "Source read": link("Source read", display_text="page")},
+                       "Source read": link("Source read", display_text="page"),
+                       "n treated": st.column_config.NumberColumn(format="%d"),
+                       "CR": st.column_config.NumberColumn(format="%d"),
+                       "n evaluable": st.column_config.NumberColumn(format="%d")},
     )
     rows = event.selection.rows if event is not None else []
     selected = found.iloc[rows[0]]["cohort_id"] if rows and rows[0] < len(found) else None
-    row = cached(repo, TrialsRepository.cohort, selected) if selected else None
-    if row is not None:
-        st.subheader(f"{row['first_author']} {row['year']}: {row['product']}")
-        st.markdown(exports.citation_line(row))
-        st.info(row["extraction_note"], icon=":material/edit_note:")
-        st.dataframe(presentation.cohort_card(row), hide_index=True, width="stretch")
-
-    def matching_rows():  # noqa: ANN202 - built only when a download is clicked
-        return repo.found_cohorts(view.slice, text)
+    if selected and selected != view.cohort:
+        state.update_view(cohort=str(selected))
+        st.rerun()
 
     st.subheader("Downloads")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Filtered rows (CSV)", lambda: matching_rows().to_csv(index=False), "nk_aml_slice.csv",
-                       "text/csv")
-    c2.download_button("Whole dataset (Parquet)", repo.path.read_bytes, "trials.parquet",
-                       "application/vnd.apache.parquet")
-    c3.download_button("References (BibTeX)", lambda: exports.to_bibtex(matching_rows()), "nk_aml_slice.bib",
-                       "application/x-bibtex")
-    c4.download_button("References (RIS)", lambda: exports.to_ris(matching_rows()), "nk_aml_slice.ris",
-                       "application/x-research-info-systems")
+    release = repo.release or {}
+    version = str(release.get("version", "user-file"))
+    share = state.share_link(vocab.year_bounds)
+    if matches > MAX_DOWNLOAD_ROWS:
+        st.info(f"{matches} cohorts are more than a download of rows holds ({MAX_DOWNLOAD_ROWS}); narrow the slice, "
+                "or take the whole dataset as Parquet.", icon=":material/info:")
+    else:
+        files = _download_files(repo, repo.identity, view.slice, text)
+        c1, c2, c3, c4 = st.columns(4)
+        for column, (kind, label, mime) in zip((c1, c2, c3, c4), (
+                ("csv", "Rows (CSV)", "text/csv"), ("json", "Rows (JSON)", "application/json"),
+                ("bib", "References (BibTeX)", "application/x-bibtex"),
+                ("ris", "References (RIS)", "application/x-research-info-systems")), strict=True):
+            column.download_button(label, files[kind], presentation.download_name("studies", version, share, kind),
+                                   mime, key=f"download_{kind}")
+    if repo.path.exists():
+        st.download_button("Whole dataset (Parquet, self-describing: each column carries its description and unit)",
+                           _dataset_bytes(repo, repo.identity), f"nk-aml_trials_v{version}.parquet",
+                           "application/vnd.apache.parquet", key="download_parquet")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
