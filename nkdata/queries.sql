@@ -351,8 +351,9 @@ LIMIT 50;
 
 -- ===== Registered trials =====
 -- Queries over the `registry` view of data/registry.parquet (nkdata/registry.py, RegistryRepository).
--- Slice parameters: $use_years with $year_min/$year_max (a trial without a start year is kept only
+-- Slice parameters: use_years with year_min/year_max (a trial without a start year is kept only
 -- when no year range is set), and lists of codes where an empty list means "no filter".
+-- (No dollar signs in comments here: the loader reads every dollar-name of a block as a parameter.)
 
 -- name: registry_setup_macro
 CREATE OR REPLACE MACRO registry_slice(use_years, year_min, year_max, sources, product_classes, car_targets,

@@ -234,7 +234,7 @@ def load_trial_file(path: Path) -> tuple[Record | None, list[Issue]]:
     """One trial record (dictionary columns plus ``_file`` and ``_notes``), and issues of the file."""
     name = str(path)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_StudyLoader)  # noqa: S506 (safe subclass)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_StudyLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return None, [Issue(name, path.stem, None, None, "yaml_syntax", f"cannot parse YAML: {exc}")]
     if not isinstance(doc, dict):
