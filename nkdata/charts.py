@@ -270,7 +270,7 @@ def registry_source_phase(counts: pd.DataFrame) -> alt.Chart:
         x=alt.X("Phase:N", sort=phase_order, title="Phase (as registered)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("sum(trials):Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("NK source:N", scale=_source_scale_with_not_reported(),
-                        legend=alt.Legend(orient="bottom", columns=3)),
+                        legend=alt.Legend(orient="bottom", columns=2)),
         tooltip=["Phase:N", "NK source:N", alt.Tooltip("trials:Q", title="Trials")],
     ).properties(height=280, width=WIDTH)
 
@@ -293,19 +293,20 @@ def registry_car_targets(counts: pd.DataFrame) -> alt.Chart:
 
 
 def registry_status(counts: pd.DataFrame) -> alt.Chart:
-    """Horizontal bars: trials per recruitment status, labelled with the dates the statuses were read."""
+    """Horizontal bars: trials per recruitment status; each label carries the dates the statuses were read."""
     data = with_registry_labels(counts)
-    data["label"] = [f"{n} (as of {lo} to {hi})" if lo != hi else f"{n} (as of {lo})"
-                     for n, lo, hi in zip(data["trials"], data["as_of_min"], data["as_of_max"], strict=True)]
-    base = alt.Chart(data).encode(y=alt.Y("Status:N", title=None, sort="-x", axis=alt.Axis(labelLimit=200)))
+    data["Status label"] = [f"{s}|as of {lo}" + (f" to {hi}" if hi != lo else "")
+                            for s, lo, hi in zip(data["Status"], data["as_of_min"], data["as_of_max"], strict=True)]
+    base = alt.Chart(data).encode(y=alt.Y("Status label:N", title=None, sort="-x",
+                                          axis=alt.Axis(labelExpr="split(datum.label, '|')", labelLimit=240)))
     bars = base.mark_bar(color="#0072B2").encode(
         x=alt.X("trials:Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
         tooltip=["Status:N", alt.Tooltip("trials:Q", title="Trials"),
                  alt.Tooltip("as_of_min:N", title="Earliest status date"),
                  alt.Tooltip("as_of_max:N", title="Latest status date")],
     )
-    text = base.mark_text(align="left", dx=4, color="#1F2933").encode(x="trials:Q", text="label:N")
-    return (bars + text).properties(height=alt.Step(ROW_STEP), width=WIDTH)
+    text = base.mark_text(align="left", dx=4, color="#1F2933").encode(x="trials:Q", text="trials:Q")
+    return (bars + text).properties(height=alt.Step(38), width=WIDTH)
 
 
 def registry_count_bars(counts: pd.DataFrame, column: str, title: str) -> alt.Chart:

@@ -57,8 +57,10 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
               help="Trials whose NCT number appears in a publication of this dashboard.")
     c3.metric("Recruiting now", int(k["recruiting"]),
               help="Recruiting or enrolling by invitation on the status date of each record.")
-    c4.metric("Status read", f"{k['as_of_min']} to {k['as_of_max']}",
+    first, last = str(k["as_of_min"]), str(k["as_of_max"])
+    c4.metric("Statuses as of", first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}",
               help="Each status is as of its own date: the page's last update, else the day it was read.")
+    st.caption(f"Status dates run from {first} to {last}; a registry status can be years old.")
     if slice_.years and int(k["no_start_year"]):
         st.caption(f"A start-year range is set, so the {int(k['no_start_year'])} trial(s) whose start year was not "
                    "reported are left out.")

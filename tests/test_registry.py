@@ -382,7 +382,8 @@ def test_page_renders_headline_charts_table_and_downloads(registry_parquet: Path
     at = AppTest.from_function(_page, args=(str(registry_parquet),), default_timeout=30).run()
     assert not at.exception
     assert _metrics(at) == {"Registered trials": "6", "With published results": "2", "Recruiting now": "2",
-                            "Status read": "2019-05-01 to 2026-11-01"}
+                            "Statuses as of": "2019–2026"}
+    assert any("from 2019-05-01 to 2026-11-01" in c.value for c in at.caption)
     assert len(at.get("vega_lite_chart")) >= 4  # source x phase, CAR (3 points), status, sponsor, countries
     table = at.dataframe[-1].value
     assert len(table) == 6 and "Published cohorts" in table.columns
