@@ -289,3 +289,98 @@ def safety_bars(safety: pd.DataFrame) -> alt.Chart:
     ).transform_calculate(
         status_rank=f"indexof({SAFETY_STATUS_ORDER!r}, datum.Status)"
     ).properties(width=300, height=alt.Step(22))
+
+
+# ----- Pipeline (registered trials) -----
+# Frames come from nkdata.registry.RegistryRepository; codes are labelled here, "not reported" stays visible.
+
+def _registry_vocab():  # imported late: nkdata.registry pulls in DuckDB, which the other charts do not need
+    from nkdata import registry
+    return registry
+
+
+def with_registry_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Display-label columns next to the registry's coded columns present in ``frame``."""
+    reg = _registry_vocab()
+    out = with_labels(frame)
+    for column, vocabulary, label_column in (
+        ("phase", reg.TRIAL_PHASES, "Phase"),
+        ("status", reg.TRIAL_STATUSES, "Status"),
+        ("sponsor_type", reg.SPONSOR_TYPES, "Sponsor type"),
+        ("population", voc.POPULATIONS, "Population"),
+        ("donor_type", voc.DONOR_TYPES, "Donor"),
+    ):
+        if column in out.columns:
+            out[label_column] = [voc.label(vocabulary, c) if isinstance(c, str) else voc.NOT_REPORTED_LABEL
+                                 for c in out[column]]
+    if "start_year" in out.columns:
+        out["Start year"] = [str(int(y)) if pd.notna(y) else voc.NOT_REPORTED_LABEL for y in out["start_year"]]
+    return out
+
+
+def _source_scale_with_not_reported() -> alt.Scale:
+    return alt.Scale(domain=[voc.NK_SOURCES[c] for c in voc.NK_SOURCES] + [voc.NOT_REPORTED_LABEL],
+                     range=list(voc.NK_SOURCE_COLOURS.values()) + [voc.NOT_REPORTED_COLOUR])
+
+
+def registry_source_phase(counts: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: registered trials per phase, coloured by NK source (grey = not reported)."""
+    reg = _registry_vocab()
+    data = with_registry_labels(counts)
+    phase_order = [reg.TRIAL_PHASES[p] for p in reg.PHASE_ORDER] + [voc.NOT_REPORTED_LABEL]
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("Phase:N", sort=phase_order, title="Phase (as registered)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("sum(trials):Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("NK source:N", scale=_source_scale_with_not_reported(),
+                        legend=alt.Legend(orient="bottom", columns=2)),
+        tooltip=["Phase:N", "NK source:N", alt.Tooltip("trials:Q", title="Trials")],
+    ).properties(height=280, width=WIDTH)
+
+
+def registry_car_targets(counts: pd.DataFrame) -> alt.Chart:
+    """Dots: CAR-NK trials per CAR target and start year (a 'Not reported' column keeps undated trials)."""
+    data = with_registry_labels(counts)
+    years = sorted(y for y in data["Start year"].unique() if y != voc.NOT_REPORTED_LABEL)
+    order = years + ([voc.NOT_REPORTED_LABEL] if voc.NOT_REPORTED_LABEL in set(data["Start year"]) else [])
+    base = alt.Chart(data).encode(
+        x=alt.X("Start year:O", sort=order, title="Start year", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("car_target:N", title="CAR target", sort="ascending"),
+    )
+    dots = base.mark_circle(color="#CC79A7", opacity=0.85).encode(
+        size=alt.Size("trials:Q", title="Trials", scale=alt.Scale(range=[120, 900]), legend=None),
+        tooltip=[alt.Tooltip("car_target:N", title="CAR target"), "Start year:O", alt.Tooltip("trials:Q", title="Trials")],
+    )
+    text = base.mark_text(color="white", fontWeight="bold").encode(text="trials:Q")
+    return (dots + text).properties(height=alt.Step(40), width=WIDTH)
+
+
+def registry_status(counts: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars: trials per recruitment status; each label carries the dates the statuses were read."""
+    data = with_registry_labels(counts)
+    data["Status label"] = [f"{s}|as of {lo}" + (f" to {hi}" if hi != lo else "")
+                            for s, lo, hi in zip(data["Status"], data["as_of_min"], data["as_of_max"], strict=True)]
+    base = alt.Chart(data).encode(y=alt.Y("Status label:N", title=None, sort="-x",
+                                          axis=alt.Axis(labelExpr="split(datum.label, '|')", labelLimit=240)))
+    bars = base.mark_bar(color="#0072B2").encode(
+        x=alt.X("trials:Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
+        tooltip=["Status:N", alt.Tooltip("trials:Q", title="Trials"),
+                 alt.Tooltip("as_of_min:N", title="Earliest status date"),
+                 alt.Tooltip("as_of_max:N", title="Latest status date")],
+    )
+    text = base.mark_text(align="left", dx=4, color="#1F2933").encode(x="trials:Q", text="trials:Q")
+    return (bars + text).properties(height=alt.Step(38), width=WIDTH)
+
+
+def registry_count_bars(counts: pd.DataFrame, column: str, title: str) -> alt.Chart:
+    """Horizontal bars of trials per value of ``column`` (sponsor type label, country...); null = not reported."""
+    data = with_registry_labels(counts)
+    data[title] = [v if isinstance(v, str) else voc.NOT_REPORTED_LABEL for v in data[column]]
+    base = alt.Chart(data).encode(y=alt.Y(f"{title}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=200)))
+    bars = base.mark_bar().encode(
+        x=alt.X("trials:Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
+        color=alt.condition(alt.datum[title] == voc.NOT_REPORTED_LABEL, alt.value(voc.NOT_REPORTED_COLOUR),
+                            alt.value("#009E73")),
+        tooltip=[f"{title}:N", alt.Tooltip("trials:Q", title="Trials")],
+    )
+    text = base.mark_text(align="left", dx=4, color="#1F2933").encode(x="trials:Q", text="trials:Q")
+    return (bars + text).properties(height=alt.Step(ROW_STEP), width=WIDTH)

@@ -1,18 +1,133 @@
-"""Registered trials."""
+"""Pipeline: registered trials of NK cells in AML (data/registry.parquet), filtered by the shared slice.
+
+``render(registry, view)`` lays the page out; the entry script wires it into navigation and passes
+the repository and the current view. Data come from RegistryRepository queries, charts from
+nkdata.charts; the page only arranges them.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
-from nkdata.repository import TrialsRepository
-from nkdata.slices import View
+from nkdata import charts
+from nkdata.registry import RegistryRepository, RegistrySlice, to_ctgov_frame
+
+MIN_CHART_POINTS = 3  # below this a chart says less than a short table
+
+TABLE_COLUMNS: dict[str, str] = {
+    "registry_url": "Registry",
+    "title": "Title",
+    "Phase": "Phase",
+    "Status": "Status",
+    "status_as_of": "Status as of",
+    "other_statuses_text": "Other statuses seen",
+    "NK source": "NK source",
+    "product": "Product",
+    "car_target": "CAR target",
+    "Setting": "Setting",
+    "Population": "Population",
+    "sponsor": "Sponsor",
+    "Start year": "Start",
+    "enrollment": "Enrollment",
+    "published": "Published cohorts",
+}
 
 
-def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Registered trials")
+def _small_table(frame: pd.DataFrame, columns: dict[str, str]) -> None:
+    st.dataframe(frame[list(columns)].rename(columns=columns), hide_index=True, width="stretch")
 
 
-if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
-    from dashboard import main
+def render(registry: RegistryRepository, view: Any = None) -> None:
+    slice_ = RegistrySlice.from_view(view)
+    st.title("Pipeline: registered trials")
+    st.caption("Interventional trials giving NK cells to patients with AML, as their registry records (or mirrors of "
+               "them) showed them on the date given. A registry record states plans and status, not results; "
+               "published results are on the other pages.")
 
-    main()
+    k = registry.summary(slice_)
+    if int(k["trials"]) == 0:
+        st.info(f"No registered trial matches the current filters ({int(k['total'])} in the dataset).")
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Registered trials", int(k["trials"]), help=f"{int(k['total'])} in the dataset before filters.")
+    c2.metric("With published results", int(k["with_results"]),
+              help="Trials whose NCT number appears in a publication of this dashboard.")
+    c3.metric("Recruiting now", int(k["recruiting"]),
+              help="Recruiting or enrolling by invitation on the status date of each record.")
+    first, last = str(k["as_of_min"]), str(k["as_of_max"])
+    c4.metric("Statuses as of", first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}",
+              help="Each status is as of its own date: the page's last update, else the day it was read.")
+    st.caption(f"Status dates run from {first} to {last}; a registry status can be years old.")
+    if slice_.years and int(k["no_start_year"]):
+        st.caption(f"A start-year range is set, so the {int(k['no_start_year'])} trial(s) whose start year was not "
+                   "reported are left out.")
+
+    st.subheader("NK source by phase")
+    by_phase = registry.source_phase_counts(slice_)
+    if len(by_phase) < MIN_CHART_POINTS:
+        _small_table(charts.with_registry_labels(by_phase), {"NK source": "NK source", "Phase": "Phase",
+                                                              "trials": "Trials"})
+    else:
+        st.altair_chart(charts.registry_source_phase(by_phase), width="stretch")
+    st.caption("Phase as registered; grey = the page read did not name the phase or the NK source.")
+
+    st.subheader("CAR targets by start year")
+    car = registry.car_targets_by_year(slice_)
+    if car.empty:
+        st.write("No CAR-NK trial in the current selection.")
+    elif len(car) < MIN_CHART_POINTS:
+        _small_table(charts.with_registry_labels(car), {"car_target": "CAR target", "Start year": "Start year",
+                                                        "trials": "Trials"})
+    else:
+        st.altair_chart(charts.registry_car_targets(car), width="stretch")
+        st.caption("Dot size and number: trials. 'Not reported' collects CAR trials whose start year was not shown.")
+
+    st.subheader("Recruitment status")
+    status = registry.status_counts(slice_)
+    if len(status) < MIN_CHART_POINTS:
+        _small_table(charts.with_registry_labels(status), {"Status": "Status", "trials": "Trials",
+                                                           "as_of_min": "Earliest status date",
+                                                           "as_of_max": "Latest status date"})
+    else:
+        st.altair_chart(charts.registry_status(status), width="stretch")
+    st.caption("Statuses go stale: a record not updated for years may still say 'recruiting'. Where pages disagreed, "
+               "the other statuses are listed in the table below.")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Sponsor type")
+        sponsors = charts.with_registry_labels(registry.sponsor_type_counts(slice_))
+        if len(sponsors) < MIN_CHART_POINTS:
+            _small_table(sponsors, {"Sponsor type": "Sponsor type", "trials": "Trials"})
+        else:
+            st.altair_chart(charts.registry_count_bars(sponsors, "Sponsor type", "Sponsor type"), width="stretch")
+    with right:
+        st.subheader("Countries")
+        countries = registry.country_counts(slice_)
+        if len(countries) < MIN_CHART_POINTS:
+            _small_table(countries.fillna({"country": "Not reported"}), {"country": "Country", "trials": "Trials"})
+        else:
+            st.altair_chart(charts.registry_count_bars(countries, "country", "Country"), width="stretch")
+        st.caption("Countries only where a page named a site; a multinational trial counts in each country.")
+
+    st.subheader("Trials")
+    rows = registry.table(slice_)
+    shown = charts.with_registry_labels(rows)
+    shown["published"] = [", ".join(v) if v is not None and len(v) else "" for v in shown["cohort_ids"]]
+    st.dataframe(
+        shown[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS), hide_index=True, width="stretch",
+        column_config={"Registry": st.column_config.LinkColumn("Registry", display_text=r"https://[^/]+/(?:study/)?(.*)"),
+                       "Enrollment": st.column_config.NumberColumn(format="%d")},
+    )
+    st.caption("Registry: the ClinicalTrials.gov record (or the page read, for other registries). Published cohorts: "
+               "cohort ids of this dashboard's publications that report the trial.")
+
+    d1, d2 = st.columns(2)
+    d1.download_button("Trials (CSV, ClinicalTrials.gov-style columns)",
+                       lambda: to_ctgov_frame(rows).to_csv(index=False), "nk_aml_registered_trials.csv",
+                       mime="text/csv")
+    d2.download_button("Whole registry dataset (Parquet)", registry.parquet_bytes, "registry.parquet",
+                       mime="application/octet-stream")
