@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -20,10 +20,11 @@ from nkapp import components, context, filters, state
 
 @dataclass(frozen=True)
 class PageSpec:
-    module: str  # pages/<module>.py, which defines render(repo, view)
+    module: str  # pages/<module>.py, which defines render(repository, view)
     title: str
     icon: str
     url_path: str
+    registry: bool = False  # reads the registered-trials dataset instead of the published cohorts
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -35,7 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("safety", "Safety", ":material/health_and_safety:", "safety"),
     PageSpec("evidence", "Summary of findings", ":material/fact_check:", "evidence"),
     PageSpec("studies", "Studies", ":material/table:", "studies"),
-    PageSpec("pipeline", "Registered trials", ":material/science:", "pipeline"),
+    PageSpec("pipeline", "Registered trials", ":material/science:", "pipeline", registry=True),
     PageSpec("about", "About & methods", ":material/info:", "about"),
 )
 DEFAULT_PAGE = "overview"
@@ -45,9 +46,21 @@ def _page_runner(spec: PageSpec, holder: dict) -> Callable[[], None]:
     """The callable Streamlit runs for a page: its render(repo, view) with this run's dataset and view."""
     def run() -> None:
         module = importlib.import_module(f"pages.{spec.module}")
-        context.guarded(module.render, holder["repo"], state.current_view())
+        if spec.registry:
+            context.guarded(lambda view: module.render(context.open_registry(), view), registry_view(holder))
+        else:
+            context.guarded(module.render, holder["repo"], state.current_view())
     run.__name__ = f"page_{spec.module}"
     return run
+
+
+def registry_view(holder: dict) -> object:
+    """The view for registered trials: the publication-year range becomes a start-year range only when the user
+    narrowed it (the whole span keeps the trials whose start year is not reported)."""
+    view = state.current_view()
+    if view.slice.years is not None and tuple(view.slice.years) == tuple(holder["year_bounds"]):
+        view = replace(view, slice=replace(view.slice, years=None))
+    return view
 
 
 def _unknown_path(known: set[str]) -> str | None:
@@ -69,6 +82,7 @@ def main() -> None:
     try:
         holder["repo"] = repo = context.open_repository()
         vocab, products_by_source, _ = context.dataset_facts(repo)
+        holder["year_bounds"] = vocab.year_bounds
         state.initial_view(vocab, repo.has_cohort)
         filters.sidebar_filters(repo, vocab, products_by_source)
     except context.SERVING_ERRORS as error:

@@ -39,6 +39,9 @@ def chart_spec(builder_name: str, _builder: Callable[..., alt.TopLevelMixin], da
 def show_chart(builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, key: str | None = None,
                **kwargs: Any) -> Any:
     """Draw ``builder(data, **kwargs)``; with ``key``, point selections come back (to open a cohort's card)."""
+    lists = [c for c in data.columns if data[c].dtype == object and data[c].map(
+        lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any()]
+    data = data.drop(columns=lists)  # no chart draws a list column, and hashing one is slow
     spec = chart_spec(f"{builder.__module__}.{builder.__qualname__}", builder, data, tuple(sorted(kwargs.items())))
     if key:
         return st.vega_lite_chart(spec, width="stretch", key=key, on_select="rerun")

@@ -8,7 +8,7 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
-from nkapp import state
+from nkapp import context, state
 from nkapp.cache import cached, show_chart
 from nkdata import charts, exports, figures, presentation
 from nkdata import vocabulary as voc
@@ -212,9 +212,27 @@ def cohort_panel(repo: TrialsRepository) -> None:
         st.markdown("\n".join(f"- **{field}**: {value}" + (f" — *{where}*" if where else "")
                                for field, value, where in zip(reported["Field"], reported["Value"],
                                                               reported["Where it came from"], strict=True)))
+        registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))
         missing = card.loc[card["Value"] == presentation.NOT_REPORTED, "Field"]
         if len(missing):
             st.caption("Not reported: " + ", ".join(missing))
         if st.button("Close the card", key="close_card", icon=":material/close:"):
             state.update_view(cohort=None)
             st.rerun()
+
+
+def registered_trials(ids: tuple[str, ...]) -> None:
+    """The registry records of a cohort's trials (status as of its date), when the registry dataset is usable."""
+    if not ids:
+        return
+    try:
+        trials = context.open_registry().trials_by_id(ids)
+    except context.SERVING_ERRORS:
+        st.caption("Registered trials: " + ", ".join(ids) + " (registry dataset unavailable).")
+        return
+    lines = [f"- [{t.registry_id}](https://clinicaltrials.gov/study/{t.registry_id}): phase {t.phase or 'not stated'}, "
+             f"{str(t.status).replace('_', ' ')} as of {t.status_as_of}; {t.sponsor or 'sponsor not stated'}"
+             for t in trials.itertuples()]
+    unknown = sorted(set(ids) - set(trials["registry_id"]))
+    st.markdown("**Registered trial(s)**\n" + "\n".join(lines)
+                + ("\n- Not in the registry dataset: " + ", ".join(unknown) if unknown else ""))

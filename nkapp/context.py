@@ -18,7 +18,8 @@ import pyarrow as pa
 import streamlit as st
 
 from nkdata.issues import DatasetError, Issue
-from nkdata.paths import TRIALS_PATH_ENV, trials_path
+from nkdata.paths import TRIALS_PATH_ENV, registry_path, trials_path
+from nkdata.registry import RegistryRepository
 from nkdata.repository import DatasetIdentity, TrialsRepository
 from nkdata.slices import Vocabulary
 
@@ -34,6 +35,16 @@ def _open_repository(identity: DatasetIdentity) -> TrialsRepository:
 def open_repository() -> TrialsRepository:
     """The repository for the configured dataset's current content; raises DatasetError if it cannot be used."""
     return _open_repository(DatasetIdentity.of(trials_path()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _open_registry(identity: DatasetIdentity) -> RegistryRepository:
+    return RegistryRepository(Path(identity.path))
+
+
+def open_registry() -> RegistryRepository:
+    """The registered-trials dataset; raises DatasetError if it cannot be used (only the Pipeline page shows it)."""
+    return _open_registry(DatasetIdentity.of(registry_path()))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

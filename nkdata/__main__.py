@@ -7,8 +7,29 @@ import sys
 from pathlib import Path
 
 from nkdata.dataset import build, validate_path
-from nkdata.issues import DatasetError
-from nkdata.paths import DEFAULT_TRIALS_PATH, RELEASE_FILE, SOURCE_DIR
+from nkdata.issues import DatasetError, Issue
+from nkdata.paths import (
+    DEFAULT_REGISTRY_PATH,
+    DEFAULT_TRIALS_PATH,
+    REGISTRY_DIR,
+    REGISTRY_SCREENING,
+    RELEASE_FILE,
+    SCREENING_DIR,
+    SOURCE_DIR,
+)
+from nkdata.registry import build_registry, known_cohort_ids, validate_registry, validate_screening
+from nkdata.screening import validate_screening_folder
+
+
+def _report(label: str, issues: list[Issue]) -> bool:
+    """Print a check's outcome; True when it found problems."""
+    if issues:
+        print(f"{label}: {len(issues)} problem(s)", file=sys.stderr)
+        for issue in issues:
+            print(f"  {issue}", file=sys.stderr)
+        return True
+    print(f"{label}: ok")
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,19 +51,23 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         studies = len(set(table.column("study_id").to_pylist()))
         print(f"wrote {args.out}: {table.num_rows} cohorts from {studies} publications")
+        if args.out == DEFAULT_TRIALS_PATH:  # the bundled registry links to the bundled cohorts
+            try:
+                trials = build_registry(REGISTRY_DIR, DEFAULT_REGISTRY_PATH, known_cohort_ids(args.out))
+            except DatasetError as exc:
+                print(f"registry build failed: {len(exc.issues)} problem(s); {exc.hint}", file=sys.stderr)
+                print(str(exc), file=sys.stderr)
+                return 1
+            print(f"wrote {DEFAULT_REGISTRY_PATH}: {trials.num_rows} registered trials")
         return 0
 
-    paths = args.paths or [SOURCE_DIR, DEFAULT_TRIALS_PATH]
     failed = False
-    for path in paths:
-        issues = validate_path(path)
-        if issues:
-            failed = True
-            print(f"{path}: {len(issues)} problem(s)", file=sys.stderr)
-            for issue in issues:
-                print(f"  {issue}", file=sys.stderr)
-        else:
-            print(f"{path}: ok")
+    for path in args.paths or [SOURCE_DIR, DEFAULT_TRIALS_PATH]:
+        failed |= _report(str(path), validate_path(path))
+    if not args.paths:  # the bundled data: also the registry, both screening logs
+        failed |= _report(str(REGISTRY_DIR), validate_registry(REGISTRY_DIR, known_cohort_ids(DEFAULT_TRIALS_PATH)))
+        failed |= _report(str(REGISTRY_SCREENING), validate_screening(REGISTRY_SCREENING, REGISTRY_DIR))
+        failed |= _report(str(SCREENING_DIR), validate_screening_folder(SCREENING_DIR, SOURCE_DIR))
     return 1 if failed else 0
 
 

@@ -108,3 +108,26 @@ def to_ris(cohorts: pd.DataFrame) -> str:
         lines += [f"UR  - {ref['source_url']}", f"ID  - {ref['study_id']}", "ER  - "]
         records.append("\n".join(lines))
     return "\n\n".join(records) + ("\n" if records else "")
+
+
+def dataset_citation(release: dict[str, Any], citation: dict[str, Any], accessed: str) -> dict[str, str]:
+    """The dataset's citation in APA and BibTeX, from CITATION.cff and the release facts."""
+    authors = "; ".join(a.get("name") or f"{a.get('family-names', '')}, {a.get('given-names', '')}".strip(", ")
+                        for a in citation.get("authors", [])) or "NK-AML Evidence Dashboard contributors"
+    title = citation.get("title", "NK-AML Evidence Dashboard")
+    version = str(release.get("version") or citation.get("version") or "")
+    year = str(release.get("date") or citation.get("date-released") or "")[:4]
+    apa = f"{authors}. ({year}). {title} (Version {version}) [Data set]. Accessed {accessed}."
+    bib = (f"@misc{{nk_aml_dashboard_{version.replace('.', '_')},\n  author = {{{_bib_escape(authors)}}},\n"
+           f"  title = {{{_bib_escape(title)}}},\n  year = {{{year}}},\n  version = {{{version}}},\n"
+           f"  note = {{Data set, accessed {accessed}}}\n}}\n")
+    return {"apa": apa, "bibtex": bib}
+
+
+def view_citation(base: dict[str, str], link: str, view_description: str, accessed: str) -> dict[str, str]:
+    """A citation of one view: the dataset's citation plus the link that reproduces the view and what it shows."""
+    apa = base["apa"].replace(f" Accessed {accessed}.", f" View: {view_description}. {link} (accessed {accessed}).")
+    bib = base["bibtex"].replace(f"  note = {{Data set, accessed {accessed}}}",
+                                 f"  howpublished = {{\\url{{{link}}}}},\n"
+                                 f"  note = {{View: {_bib_escape(view_description)}; accessed {accessed}}}")
+    return {"apa": apa, "bibtex": bib}

@@ -394,3 +394,10 @@ SELECT
 FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
                     $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[])
 ORDER BY start_year DESC NULLS LAST, registry_id;
+
+-- name: registry_trials_by_id
+-- The registered trials with the given ids (a cohort card lists the trials its publication reports).
+SELECT registry_id, title, phase, status, status_as_of, sponsor, cohort_ids
+FROM registry
+WHERE list_contains($ids::VARCHAR[], registry_id)
+ORDER BY registry_id;

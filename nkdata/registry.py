@@ -30,8 +30,9 @@ from nkdata import vocabulary as voc
 from nkdata.dataset import open_parquet_schema, write_atomically
 from nkdata.dictionary import Field
 from nkdata.issues import DatasetError, Issue
-from nkdata.queries import load_queries, parameter_names
-from nkdata.source import _StudyLoader, notes_from_json, notes_to_json
+from nkdata.queries import load_queries
+from nkdata.repository import NamedQueryRunner
+from nkdata.source import StudyLoader, notes_from_json, notes_to_json
 
 Record = dict[str, Any]
 
@@ -234,7 +235,7 @@ def load_trial_file(path: Path) -> tuple[Record | None, list[Issue]]:
     """One trial record (dictionary columns plus ``_file`` and ``_notes``), and issues of the file."""
     name = str(path)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_StudyLoader)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=StudyLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return None, [Issue(name, path.stem, None, None, "yaml_syntax", f"cannot parse YAML: {exc}")]
     if not isinstance(doc, dict):
@@ -543,7 +544,6 @@ def to_ctgov_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 # ----- Repository ------------------------------------------------------------------------------
 
-_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 def _kind_ok(field: Field, arrow_type: pa.DataType) -> bool:
@@ -571,7 +571,7 @@ def registry_schema_issues(schema: pa.Schema, file_name: str) -> list[Issue]:
     return issues
 
 
-class RegistryRepository:
+class RegistryRepository(NamedQueryRunner):
     """The registered-trials dataset behind the Pipeline page: named queries in, frames out.
 
     One DuckDB connection, a fresh cursor per query (callers cache the repository). Opening
@@ -617,20 +617,6 @@ class RegistryRepository:
             self.close()
             raise DatasetError(issues, hint="Use the registry's codes. " + hint)
 
-    def close(self) -> None:
-        self._con.close()
-
-    def query(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        sql = self._queries[name]
-        wanted = parameter_names(sql)
-        bound = {k: v for k, v in (params or {}).items() if k in wanted}
-        missing = wanted - bound.keys()
-        if missing:
-            raise KeyError(f"query {name!r} needs parameters {sorted(missing)}")
-        with self._con.cursor() as cursor:
-            table = cursor.sql(sql, params=bound).to_arrow_table()
-        return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-
     # Queries over a slice ------------------------------------------------------------------
 
     def summary(self, slice_: RegistrySlice) -> dict[str, Any]:
@@ -655,6 +641,10 @@ class RegistryRepository:
     def table(self, slice_: RegistrySlice) -> pd.DataFrame:
         """One row per trial of the slice, with its registry link and published cohort ids."""
         return self.query("registry_table", slice_.sql_params())
+
+    def trials_by_id(self, ids: tuple[str, ...]) -> pd.DataFrame:
+        """The registered trials with these ids (links from a publication's cohort to its trials)."""
+        return self.query("registry_trials_by_id", {"ids": list(ids)})
 
     def parquet_bytes(self) -> bytes:
         return self.path.read_bytes()

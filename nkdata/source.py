@@ -25,11 +25,11 @@ _COHORT_KEYS = {SOURCE_NOTES_KEY}
 _NOT_IN_SOURCE = DERIVED_FIELDS - {"study_id"}
 
 
-class _StudyLoader(yaml.SafeLoader):
+class StudyLoader(yaml.SafeLoader):
     """YAML 1.1 reads 3.0e7 as text; curators write doses that way, so read it as a number."""
 
 
-_StudyLoader.add_implicit_resolver(
+StudyLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
     list("-+0123456789."),
@@ -61,7 +61,7 @@ def load_study_file(path: Path) -> tuple[list[Record], list[Issue]]:
     """Cohort records of one publication file: study defaults merged into each cohort."""
     name = str(path)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_StudyLoader)  # noqa: S506 (safe subclass)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=StudyLoader)  # noqa: S506 (safe subclass)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return [], [Issue(name, path.stem, None, None, "yaml_syntax", f"cannot parse YAML: {exc}")]
     if not isinstance(doc, dict):

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
+import yaml
 
 from nkapp.context import dataset_facts
-from nkdata.dictionary import FIELDS
-from nkdata.paths import REPO_ROOT
+from nkdata import exports, screening
+from nkdata.dictionary import FIELDS, SURVIVAL_FIELDS
+from nkdata.paths import REPO_ROOT, SCREENING_DIR, SOURCE_DIR
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 from nkdata.validation import RULES
+
+
+@st.cache_data(show_spinner=False)
+def cached_flow() -> screening.Flow:
+    return screening.flow(SCREENING_DIR, SOURCE_DIR)
+
+
+def dataset_citation_text(release: dict) -> dict[str, str]:
+    path = REPO_ROOT / "CITATION.cff"
+    citation = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return exports.dataset_citation(release or {}, citation or {}, dt.date.today().isoformat())
 
 
 def render(repo: TrialsRepository, view: View) -> None:
@@ -23,7 +38,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         f"{int(overview['publications'])} publications, {int(overview['cohorts'])} cohorts "
         f"({int(overview['primary_cohorts'])} primary, the rest superseded), "
         f"{int(overview['patients_treated'])} patients counted across all reports, published "
-        f"{int(overview['year_min'])}-{int(overview['year_max'])}. File: `{repo.path.name}`. "
+        f"{int(overview['year_min'])}-{int(overview['year_max'])}. "
         f"Data licence: {release.get('licence', 'see data/LICENSE.md')}; code: MIT."
     )
     st.header("What is included")
@@ -63,20 +78,55 @@ def render(repo: TrialsRepository, view: View) -> None:
   correlation with the CR rate across cohorts (tied values share their average rank; p from the t approximation, as
   scipy's `spearmanr`; descriptive only).
 - Superseded reports never enter a pooled estimate (they are excluded by default; include them only to inspect them).
+  A newer report takes from the reports it supersedes every group of fields it leaves empty (counts over all treated
+  patients only when both reports treated the same number), and every time-to-event result it does not repeat; the
+  cohort card names the report each value came from.
+- **Defaults that keep estimates valid**: pooling happens within disease settings; an across-settings estimate appears
+  only on request, with a warning. A group of one cohort shows that cohort, not a pooled diamond.
+- **Fixed effect** (inverse variance on the logit scale, $\tau^2=0$) is shown beside random effects for comparison;
+  it matches metafor's `rma(method="FE")` on the BCG data set, and REML/DL match metafor and Stata `metan`.
+- **Leave-one-out** per group of at least 3 cohorts, as metafor's `leave1out()` (checked on the BCG data set);
+  *influential* = standardized deleted residual (metafor's `rstudent`) beyond $\pm1.96$, which flags about 1 cohort
+  in 20 by chance: a reason to look, not to remove.
+- **Sensitivity exclusions** (in the link): counts only a review gave, counts converted from percentages, and conference
+  abstracts or company reports can each be left out of every pooled estimate.
+- **Summary of findings flags**: fewer than 3 cohorts; single-arm cohorts only; more than half from abstracts or company
+  reports; heterogeneity ($I^2$ > 50% or $\tau^2$ > 0.25 on the logit scale, because with 5-20 patients per cohort
+  $I^2$ stays low even when true rates differ); a 95% CI wider than 40 percentage points.
+- **Time-to-event results** (OS, LFS, EFS, cumulative incidence of relapse...) are shown per cohort as reported and
+  summarised by median and range, never pooled: papers rarely give the standard errors pooling needs.
 """
     )
     st.header("Data dictionary")
     st.dataframe(pd.DataFrame([{"Field": f.name, "Group": f.group, "Type": f.dtype, "Unit": f.unit or "",
                                 "Required": "yes" if f.required else "", "Allowed values": ", ".join(f.allowed or ()),
                                 "Description": f.description} for f in FIELDS]), hide_index=True, width="stretch")
+    st.markdown("Each entry of `survival` (time-to-event results) has these keys:")
+    st.dataframe(pd.DataFrame([{"Key": f.name, "Type": f.dtype, "Unit": f.unit or "",
+                                "Allowed values": ", ".join(f.allowed or ()), "Description": f.description}
+                               for f in SURVIVAL_FIELDS]), hide_index=True, width="stretch")
     st.header("Validation rules")
     st.dataframe(pd.DataFrame([{"Rule": k, "Meaning": v} for k, v in RULES.items()]), hide_index=True, width="stretch")
+    st.header("Screening: how publications were found and selected")
+    st.markdown("Publications were found with searches of stored PubMed/PMC pages, journal pages, ASH/EHA/AACR "
+                "abstracts, registry mirrors and review tables (trial tables of systematic reviews were read to find "
+                "trials), and screened against the criteria above. Each curator logged every record looked at; "
+                "records logged by two curators count once.")
+    st.dataframe(screening.flow_table(cached_flow()), hide_index=True, width="stretch")
+    st.markdown("**Rebuild a published figure.** A 2025 systematic review of NK-cell trials in AML reports a "
+                "pooled complete remission of 37.1% outside transplantation. To see the nearest figure these data "
+                "give, with its inclusion explicit: choose the settings *Relapsed/refractory*, *Consolidation in CR* "
+                "and *MRD-positive* in the sidebar, then on Remission switch on *Pool across groups too* "
+                "(link: `outcomes?setting=relapsed_refractory&setting=consolidation_in_cr&setting=mrd_positive"
+                "&overall=1`). Every cohort entering the estimate, its CR definition and its source are listed "
+                "there; the review's own trial list and pooling method are not stored, so the two numbers need not "
+                "agree.")
     st.header("How to cite")
-    citation = REPO_ROOT / "CITATION.cff"
-    st.markdown("Cite the dataset (below, from `CITATION.cff`) **and** the primary publications of the results you use "
-                "(Studies page: BibTeX/RIS of the slice).")
-    if citation.exists():
-        st.code(citation.read_text(encoding="utf-8"), language="yaml")
+    st.markdown("Cite the dataset **and** the primary publications of the results you use (Studies page: BibTeX "
+                "or RIS of the slice). The Share box at the top of every page cites the view you are looking at.")
+    cite = dataset_citation_text(release)
+    st.markdown(f"> {cite['apa']}")
+    st.code(cite["bibtex"], language="bibtex")
     st.header("How to add or correct a study")
     st.markdown(
         "1. Add or edit one YAML file per publication in `data/studies/` (the format and rules are in "

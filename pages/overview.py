@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nkapp import context
 from nkapp.cache import cached, show_chart
 from nkapp.components import empty_state, pct
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
+from nkdata.registry import RegistrySlice
 from nkdata.repository import TrialsRepository
 from nkdata.slices import DENOMINATORS, View
+
+
+def registered_summary() -> dict | None:
+    """Counts of the registry dataset, or None when it cannot be used (the Pipeline page then says why)."""
+    try:
+        registry = context.open_registry()
+        return registry.summary(RegistrySlice.from_view(None))
+    except context.SERVING_ERRORS:
+        return None
 
 
 def render(repo: TrialsRepository, view: View) -> None:
@@ -31,6 +42,11 @@ def render(repo: TrialsRepository, view: View) -> None:
               help=f"{int(summary['cohorts_n_not_reported'])} cohort(s) do not report how many patients they treated "
                    "and are not in this total.")
     c4.metric("Mixed-diagnosis cohorts", int(summary["cohorts_mixed"]))
+    trials = registered_summary()
+    if trials:
+        st.caption(f"Registered trials: {trials['trials']} NK-cell trials in AML are in the registry dataset, "
+                   f"{trials['with_results']} of them with results published in this dataset, {trials['recruiting']} "
+                   "recruiting on their status dates (Registered trials page).")
 
     choices = view.analysis
     headline = cached(repo, analysis.setting_headline, view.slice, choices)

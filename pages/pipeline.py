@@ -131,3 +131,9 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
                        mime="text/csv")
     d2.download_button("Whole registry dataset (Parquet)", registry.parquet_bytes, "registry.parquet",
                        mime="application/octet-stream")
+
+
+if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
+    from dashboard import main
+
+    main()
