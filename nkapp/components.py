@@ -160,7 +160,7 @@ def figure_downloads(repo: TrialsRepository, result: RateAnalysis, title: str, v
     link = state.share_link(year_bounds)
     if not st.toggle("Prepare the figure for a paper or slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
         return
-    figure = cached_figure(result.forest, title, presentation.describe_slice(view.slice, year_bounds)
+    figure = cached_figure(result.forest[result.forest["kind"] != "header"], title, presentation.describe_slice(view.slice, year_bounds)
                            + (f". {note}" if note else ""), version, f"NK-AML Evidence Dashboard, {link}", value_title)
     columns = st.columns(3)
     for column, (fmt, mime) in zip(columns, figures.EXPORT_FORMATS.items(), strict=True):

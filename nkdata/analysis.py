@@ -133,6 +133,32 @@ def _leave_one_out(cohorts: pd.DataFrame, method: str, level: float, ci: str, ov
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def sizes_of(pooled: pd.DataFrame, g: object) -> tuple[int, int]:
+    row = pooled[pooled["grp"] == g]
+    return (int(row["k"].iloc[0]), int(row["n_total"].iloc[0])) if len(row) else (0, 0)
+
+
+def _with_group_headers(forest: pd.DataFrame, group: str, pooled: pd.DataFrame) -> pd.DataFrame:
+    """A bold header row above each group's cohorts, naming the group and its size, so a forest reads without
+    its colour legend."""
+    if forest.empty:
+        forest["order"] = range(len(forest))
+        return forest
+    sizes = {g: (int(k), int(n)) for g, k, n in zip(pooled["grp"], pooled["k"], pooled["n_total"], strict=True)}
+    rows, seen = [], set()
+    for record in forest.to_dict("records"):
+        g = record["group"]
+        if record["kind"] != "overall" and g not in seen:
+            seen.add(g)
+            k, n = sizes.get(g, (0, 0))
+            rows.append({"kind": "header", "group": g, "label": f"{group_label(group, g)} (k={k}, N={n})",
+                         "weight": 0.0})
+        rows.append(record)
+    out = pd.DataFrame(rows, columns=forest.columns)
+    out["order"] = range(len(out))
+    return out
+
+
 def rate_analysis(repo: TrialsRepository, slice_: Slice, events: str, totals: str, group: str,
                   analysis: Analysis, groups: tuple[str, ...] = (), level: float = 0.95) -> RateAnalysis:
     """Pooled estimates per group (and overall), the subgroup test, the forest rows and the sensitivity
@@ -159,10 +185,12 @@ def rate_analysis(repo: TrialsRepository, slice_: Slice, events: str, totals: st
     keep = ~((forest["kind"] == "pooled") & forest["group"].isin(single))
     if not show_overall:
         keep &= forest["kind"] != "overall"
-    forest = forest[keep].reset_index(drop=True)
-    forest["order"] = range(len(forest))
+    forest = _with_group_headers(forest[keep].reset_index(drop=True), group, pooled)
     forest.insert(2, "group_label", ["All" if g == "All" and kind == "overall" else group_label(group, g)
                                      for g, kind in zip(forest["group"], forest["kind"], strict=True)])
+    is_pooled = forest["kind"] == "pooled"
+    forest.loc[is_pooled, "label"] = ["Pooled (k={}, N={})".format(*sizes_of(pooled, g))
+                                      for g in forest.loc[is_pooled, "group"]]
     extras = cohorts.set_index("cohort_id") if not cohorts.empty else pd.DataFrame()
     forest["setting"] = [voc.label(voc.SETTINGS, extras.at[c, "setting"]) if isinstance(c, str) and c in extras.index
                          else "" for c in forest["cohort_id"]]

@@ -48,8 +48,9 @@ def empty_chart(message: str) -> alt.Chart:
 def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
     """Stacked bars: cohorts per publication year, coloured by NK source."""
     data = with_labels(per_year)
+    years = list(range(int(data["year"].min()), int(data["year"].max()) + 1)) if len(data) else []
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("year:O", title="Publication year"),
+        x=alt.X("year:O", title="Publication year", scale=alt.Scale(domain=years)),
         y=alt.Y("sum(cohorts):Q", title="Cohorts"),
         color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
         tooltip=[alt.Tooltip("year:O", title="Year"), "NK source:N", alt.Tooltip("cohorts:Q", title="Cohorts"),
@@ -88,6 +89,9 @@ def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
     ).properties(height=alt.Step(ROW_STEP + 4), width=WIDTH)
 
 
+# Row labels never widen a chart: on a phone a label longer than the plot is shortened (the tooltip has it whole)
+# instead of squeezing the intervals to a sliver.
+_FIT_WIDTH = alt.ExprRef("width")
 COHORT_SELECTION = "cohort_pick"  # the point selection a page reads to open a cohort's card
 
 
@@ -105,10 +109,11 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
             data[column] = ""
     data["cohort_id"] = data["cohort_id"].fillna("")
     data["row"] = data["order"]
-    data["ci_text"] = [f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})" for e, lo, hi in
+    data["ci_text"] = ["" if pd.isna(e) else f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})" for e, lo, hi in
                        zip(data["estimate"], data["ci_low"], data["ci_high"], strict=True)]
-    data = data[["row", "kind", "Group", "display", "estimate", "ci_low", "ci_high", "weight", "events", "total",
-                 "cohort_id", "setting", "cr_definition", "flags", "ci_text"]]
+    data["line"] = [f"{d} · {c}" if c else d for d, c in zip(data["display"], data["ci_text"], strict=True)]
+    data = data[["row", "kind", "Group", "display", "line", "estimate", "ci_low", "ci_high", "weight", "events",
+                 "total", "cohort_id", "setting", "cr_definition", "flags", "ci_text"]]
     y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.1))
     x_scale = alt.Scale(domain=[0, 1])
     tooltip = [alt.Tooltip("display:N", title="Row"), alt.Tooltip("ci_text:N", title=f"{value_title} (95% CI)"),
@@ -124,21 +129,21 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
                                                                            labelLimit=220))
     labels = alt.layer(*(
         base.transform_filter(test).mark_text(align="left", baseline="bottom", dy=-3, fontSize=11, color="#1F2933",
-                                              fontWeight=weight).encode(x=alt.value(0), text="display:N",
+                                              fontWeight=weight, limit=_FIT_WIDTH).encode(x=alt.value(0), text="line:N",
                                                                         tooltip=tooltip)
         for test, weight in ((alt.datum.kind == "cohort", "normal"), (alt.datum.kind != "cohort", "bold"))))
-    values = base.mark_text(align="right", baseline="bottom", dy=-3, fontSize=11, color="#52606D").encode(
-        x=alt.value("width"), text="ci_text:N")
+    # header rows carry only their label
     ci = base.mark_rule(strokeWidth=1.5).encode(
-        x=alt.X("ci_low:Q", scale=x_scale, title=value_title, axis=alt.Axis(format=_PERCENT, orient="top")),
+        x=alt.X("ci_low:Q", scale=x_scale, title=value_title,
+                axis=alt.Axis(format=_PERCENT, orient="top", values=[0, 0.25, 0.5, 0.75, 1])),
         x2="ci_high:Q", color=colour)
     squares = base.transform_filter(alt.datum.kind == "cohort").mark_square(opacity=0.9).encode(
         x="estimate:Q", size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 260]), legend=None),
         color=colour, tooltip=tooltip, opacity=alt.condition(pick, alt.value(0.95), alt.value(0.35)),
     ).add_params(pick)
-    diamonds = base.transform_filter(alt.datum.kind != "cohort").mark_point(
+    diamonds = base.transform_filter("datum.kind == 'pooled' || datum.kind == 'overall'").mark_point(
         shape="diamond", filled=True, size=200, color="#1F2933").encode(x="estimate:Q", tooltip=tooltip)
-    layers = [ci, squares, diamonds, labels, values]
+    layers = [ci, squares, diamonds, labels]
     if reference is not None:
         layers.append(alt.Chart(pd.DataFrame({"ref": [reference]})).mark_rule(strokeDash=[4, 4], color="#666").encode(
             x="ref:Q"))
@@ -156,7 +161,9 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
                for e, lo, hi, n in zip(data["estimate_pct"], data["ci_low_pct"], data["ci_high_pct"],
                                        data["n_analysed"], strict=True)],
         followup=data["median_followup_months"], source=data["source_cohort"], cohort_id=data["cohort_id"],
-    )[["row", "text", "value", "estimate", "low", "high", "NK source", "followup", "source", "cohort_id",
+    )
+    data["line"] = data["text"] + " · " + data["value"]
+    data = data[["row", "text", "value", "line", "estimate", "low", "high", "NK source", "followup", "source", "cohort_id",
        "comparator_pct", "comparator_label", "note"]]
     y = alt.Y("row:O", axis=None)
     x = alt.X("estimate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT, orient="top"),
@@ -172,9 +179,8 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
         base.mark_rule(strokeWidth=1.5).encode(x=alt.X("low:Q", scale=alt.Scale(domain=[0, 1])), x2="high:Q",
                                                color=colour),
         base.mark_circle(size=90, opacity=0.95).encode(x=x, color=colour, tooltip=tooltip).add_params(pick),
-        base.mark_text(align="left", baseline="bottom", dy=-4, fontSize=11).encode(x=alt.value(0), text="text:N"),
-        base.mark_text(align="right", baseline="bottom", dy=-4, fontSize=11, color="#52606D").encode(
-            x=alt.value("width"), text="value:N"),
+        base.mark_text(align="left", baseline="bottom", dy=-4, fontSize=11, limit=_FIT_WIDTH).encode(
+            x=alt.value(0), text="line:N"),
     ).properties(height=alt.Step(2 * ROW_STEP), width=WIDTH)
 
 

@@ -82,7 +82,7 @@ def render(repo: TrialsRepository, view: View) -> None:
                          column_config={c: st.column_config.NumberColumn(format="%.1f") for c in loo.columns
                                         if c.endswith("%") or c.startswith("Change")})
     with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, result.forest, "remission", vocab.year_bounds, key="cr_rows")
+        view_downloads(repo, result.forest[result.forest["kind"] != "header"], "remission", vocab.year_bounds, key="cr_rows")
         figure_downloads(repo, result, f"Complete remission per cohort, by {group_name.lower()}", "CR rate",
                          vocab.year_bounds, key="cr_forest_figure", note=analysis.exclusion_note(choices))
 

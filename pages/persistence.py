@@ -67,7 +67,7 @@ def render(repo: TrialsRepository, view: View) -> None:
             "median": "Median of longest (days)", "q1": "Q1", "q3": "Q3", "min": "Min", "max": "Max"}),
             ["Median of longest (days)", "Q1", "Q3", "Min", "Max"]), hide_index=True, width="stretch")
     with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, expansion.forest, "expansion", vocab.year_bounds, key="expansion_rows")
+        view_downloads(repo, expansion.forest[expansion.forest["kind"] != "header"], "expansion", vocab.year_bounds, key="expansion_rows")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -37,7 +37,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     if settings:
         st.caption("Settings with relapse counts in this slice: " + ", ".join(settings) + ".")
     with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, result.forest, "relapse", vocab.year_bounds, key="relapse_rows")
+        view_downloads(repo, result.forest[result.forest["kind"] != "header"], "relapse", vocab.year_bounds, key="relapse_rows")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)
