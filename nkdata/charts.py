@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from nkdata import vocabulary as voc
+from nkdata.presentation import is_true
 
 WIDTH = "container"
 ROW_STEP = 24  # pixels per row of a categorical axis: rows never overlap, whatever the page height
@@ -107,7 +108,7 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
     for column in ("setting", "cr_definition", "flags", "cohort_id"):
         if column not in data.columns:
             data[column] = ""
-    data["cohort_id"] = data["cohort_id"].fillna("")
+    data["cohort_id"] = data["cohort_id"].astype(object).where(data["cohort_id"].notna(), "")
     data["row"] = data["order"]
     data["ci_text"] = ["" if pd.isna(e) else f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})" for e, lo, hi in
                        zip(data["estimate"], data["ci_low"], data["ci_high"], strict=True)]
@@ -204,8 +205,8 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerCh
     that is a lower bound ("still detected at the last test") is drawn as an arrow pointing right, and the
     median detection, where reported, as a small tick."""
     data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))
-    data["bound"] = ["at least (still detected)" if b is True else "longest detection"
-                     for b in data["persistence_lower_bound"].astype(object).where(data["persistence_lower_bound"].notna(), None)]
+    data["bound"] = ["at least (still detected)" if is_true(b) else "longest detection"
+                     for b in data["persistence_lower_bound"]]
     data = data[["product", "NK source", "first_author", "year", "n_treated", "max_persistence_days",
                  "median_persistence_days", "persistence_method", "persistence_note", "bound", "cohort_id"]]
     y_field = "product:N" if by == "product" else "NK source:N"

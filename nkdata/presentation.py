@@ -36,6 +36,11 @@ def is_missing(value: Any) -> bool:
         return False
 
 
+def is_true(value: Any) -> bool:
+    """True only for a true boolean (Python, NumPy or pandas), never for null."""
+    return not is_missing(value) and bool(value) is True
+
+
 def as_list(value: Any) -> list[Any]:
     """A list column's value as a list: null is an empty list."""
     if is_missing(value):

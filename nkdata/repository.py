@@ -147,7 +147,7 @@ class TrialsRepository(NamedQueryRunner):
         missing = "".join(f', CAST(NULL AS {_duckdb_type(f)}) AS "{f.name}"'
                           for f in FIELDS if f.name not in present)  # names and types from the dictionary
         if table is not None:
-            self._con.register("trials_table", table)
+            self._con.from_arrow(table).to_table("trials_table")  # an in-memory copy: stubs are small
             source = "trials_table"
         else:
             source = "read_parquet('" + str(self.path).replace("'", "''") + "')"

@@ -9,7 +9,7 @@ from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, count_caption, empty_state, forest, pooled_dataframe, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
-from nkdata.presentation import not_reported_text, number
+from nkdata.presentation import is_true, not_reported_text, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
@@ -20,7 +20,7 @@ EXPANSION_GROUPS = {"nk_source": "NK source", "product_class": "Product class", 
 def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Cohort": durations["first_author"] + " " + durations["year"].astype(str) + " - " + durations["product"],
-        "Longest detection (days)": [("≥ " if b is True else "") + number(v) for v, b in zip(
+        "Longest detection (days)": [("≥ " if is_true(b) else "") + number(v) for v, b in zip(
             durations["max_persistence_days"], durations["persistence_lower_bound"].astype(object), strict=True)],
         "Median detection (days)": [number(v) for v in durations["median_persistence_days"]],
         "Method": durations["persistence_method"].fillna("not reported"),

@@ -19,6 +19,10 @@ def render(repo: TrialsRepository, view: View) -> None:
     if safety.empty:
         empty_state()
         return
+    if int(safety["cohorts_reported"].sum()) == 0:
+        st.info("No cohort in this slice reports any safety outcome (CRS, ICANS, GVHD, DLT, treatment-related "
+                "deaths): not reported is not zero.", icon=":material/info:")
+        return
     show_chart(charts.safety_bars, safety)
     st.caption("Patients per NK source: orange = patients with the event, blue = patients in cohorts that reported "
                "the outcome without the event, grey = patients in cohorts that did not report the outcome at all "

@@ -10,7 +10,7 @@ from nkapp.components import analysis_controls, empty_state, open_cohort_from, v
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
-from nkdata.presentation import number
+from nkdata.presentation import is_true, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import LANDMARKS, View
 
@@ -26,14 +26,15 @@ def _table(entries: pd.DataFrame) -> pd.DataFrame:
         "Estimate %": [number(v) for v in entries["estimate_pct"]],
         "95% CI": [f"{number(lo)}-{number(hi)}" if pd.notna(lo) else "not reported"
                    for lo, hi in zip(entries["ci_low_pct"], entries["ci_high_pct"], strict=True)],
-        "Median (months)": ["not reached" if nr is True else number(m) if pd.notna(m) else "—"
+        "Median (months)": ["not reached" if is_true(nr) else number(m) if pd.notna(m) else "—"
                             for m, nr in zip(entries["median_months"], entries["median_not_reached"], strict=True)],
         "n analysed": [number(v) for v in entries["n_analysed"]],
         "Comparator": [f"{number(c)}% ({lbl})" if pd.notna(c) else "—"
                        for c, lbl in zip(entries["comparator_pct"], entries["comparator_label"], strict=True)],
         "Median follow-up (months)": [number(v) for v in entries["median_followup_months"]],
-        "Read in": [s + (" (earlier report)" if inh else "") for s, inh in
-                    zip(entries["source_cohort"], entries["inherited"], strict=True)],
+        "Read in": [(s if isinstance(s, str) else c) + (" (earlier report)" if is_true(inh) else "") for s, c, inh in
+                    zip(entries["source_cohort"], entries["cohort_id"], entries["inherited"].astype(object),
+                        strict=True)],
         "cohort_id": entries["cohort_id"],
     })
 

@@ -1,23 +1,29 @@
-"""Every page under AppTest: renders, shows the fixture's numbers for a linked slice, handles empty and bad input."""
+"""The whole app under AppTest (entry script, sidebar, link contract) on the fictional fixture dataset."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from nkdata.dictionary import FIELDS
-from nkdata.stats import pool_proportions, proportion_ci
+from nkdata.vocabulary import NK_SOURCES
+from nkdata.stats import pool_proportions
 
 from .apptest_helpers import chart_rows, run_app, texts
 
-PAGES = ["pages/overview.py", "pages/outcomes.py", "pages/persistence.py", "pages/relapse.py",
-         "pages/safety.py", "pages/studies.py", "pages/about.py"]
+PAGES = ["pages/overview.py", "pages/outcomes.py", "pages/survival.py", "pages/persistence.py", "pages/relapse.py",
+         "pages/safety.py", "pages/evidence.py", "pages/studies.py", "pages/pipeline.py", "pages/about.py"]
 
 
 @pytest.fixture(autouse=True)
 def _fixture_dataset(fixture_parquet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NK_TRIALS_PATH", str(fixture_parquet))
+
+
+def _metrics(at) -> dict[str, str]:  # noqa: ANN001
+    return {m.label: m.value for m in at.metric}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -27,124 +33,198 @@ def test_default_slice_renders(page: str) -> None:
     assert at.title[0].value
 
 
-def test_overview_kpis_for_linked_slice() -> None:
+def test_overview_counts_for_linked_slice() -> None:
     at = run_app({"source": "cell_line"})
-    metrics = {m.label: m.value for m in at.metric}
     # gamma2022-low (0/3) and gamma2022-high (2/4); gamma2021-rr is superseded.
-    assert metrics == {"Publications": "1", "Cohorts": "2", "Patients treated": "7", "CR among evaluable": "29%"}
-    low, high = proportion_ci(2, 7)
-    assert f"2 of 7 patients (95% CI {100 * low:.0f}%-{100 * high:.0f}%" in texts(at)
+    assert _metrics(at) == {"Publications": "1", "Cohorts": "2", "Patients treated": "7",
+                            "Mixed-diagnosis cohorts": "0"}
+    expected = pool_proportions([0, 2], [3, 4])
+    assert f"Relapsed/refractory: {100 * expected.estimate:.1f}%" in texts(at)
     per_year = chart_rows(at)[0]
     assert {(r["year"], r["nk_source"], r["cohorts"]) for r in per_year} == {(2022, "cell_line", 2)}
 
 
-def test_outcomes_forest_matches_stats_for_linked_slice() -> None:
-    at = run_app({"source": "peripheral_blood", "years": ["2010", "2018"], "pool": "DL", "denom": "evaluable"},
-                 page="pages/outcomes.py")
-    forest = chart_rows(at)[0]
-    cohorts = sorted((r["label"], r["estimate"]) for r in forest if r.get("kind") == "cohort")
-    assert [label for label, _ in cohorts] == ["Alpha 2010 - Haplo NK + IL-2 (2/8)", "Delta 2018 - CIML NK (3/6)"]
-    expected = pool_proportions([2, 3], [8, 6], "DL")
-    overall = next(r for r in forest if r.get("kind") == "overall")
-    assert overall["estimate"] == pytest.approx(expected.estimate)
-    assert overall["ci_low"] == pytest.approx(expected.ci_low)
-    assert f"Overall pooled CR: {100 * expected.estimate:.1f}%" in texts(at)
-    # the link's analysis choices show in the controls
-    assert at.selectbox(key="w_pool").value == "DL"
-    assert at.radio(key="w_denom").value == "evaluable"
+def test_overview_headline_equals_the_remission_page() -> None:
+    """Both read the same analysis: CR pooled per setting with the view's choices."""
+    link = {"source": "peripheral_blood", "pool": "DL", "denom": "evaluable"}
+    headline = re.findall(r"\*\*([^*]+): ([\d.]+)%\*\* \(95% CI ([\d.]+)%-([\d.]+)%\)", texts(run_app(link)))
+    table = run_app(link, page="pages/outcomes.py").dataframe[0].value
+    from_outcomes = {(g, f"{e:.1f}", f"{lo:.1f}", f"{hi:.1f}") for g, e, lo, hi in zip(
+        table["Group"], table["Estimate %"], table["CI low %"], table["CI high %"], strict=True)}
+    assert headline and set(headline) == from_outcomes
 
 
-def test_outcomes_treated_denominator_is_default() -> None:
+def test_outcomes_default_pools_within_settings_only() -> None:
     at = run_app({"source": "peripheral_blood"}, page="pages/outcomes.py")
-    overall = next(r for r in chart_rows(at)[0] if r.get("kind") == "overall")
-    assert overall["estimate"] == pytest.approx(pool_proportions([2, 3], [10, 6], "REML").estimate)
+    forest = chart_rows(at)[0]
+    assert "overall" not in {r["kind"] for r in forest}  # no across-settings diamond unless asked for
+    assert "pooled" not in {r["kind"] for r in forest}  # each setting has one cohort: shown as itself
+    assert {r["Group"] for r in forest if r["kind"] == "cohort"} == {"Relapsed/refractory", "After HSCT: relapse"}
+
+
+def test_outcomes_forest_matches_stats_for_linked_slice() -> None:
+    at = run_app({"source": "peripheral_blood", "years": ["2010", "2018"], "pool": "DL", "denom": "evaluable",
+                  "group": "nk_source", "overall": "1"}, page="pages/outcomes.py")
+    forest = chart_rows(at)[0]
+    cohorts = sorted(r["display"] for r in forest if r.get("kind") == "cohort")
+    assert cohorts == ["Alpha 2010 - Haplo NK + IL-2 (2/8)", "Delta 2018 - CIML NK (3/6)"]
+    expected = pool_proportions([2, 3], [8, 6], "DL")
+    pooled = next(r for r in forest if r.get("kind") == "pooled")
+    assert pooled["estimate"] == pytest.approx(expected.estimate)
+    assert f"Across groups: {100 * expected.estimate:.1f}%" not in texts(at)  # one group: nothing across groups
+    assert at.selectbox(key="w_pool").value == "DL"
+    assert at.selectbox(key="w_denom").value == "evaluable"
+    assert "pool across" in " ".join(w.value for w in at.warning).lower() or at.warning  # grouping warns
+
+
+def test_fixed_effect_and_leave_one_out_are_shown() -> None:
+    at = run_app({"source": ["peripheral_blood", "cell_line"], "group": "nk_source", "overall": "1"},
+                 page="pages/outcomes.py")
+    models = next(df.value for df in at.dataframe if "Fixed effect %" in df.value.columns)
+    fixed = pool_proportions([2, 3, 0, 2], [10, 6, 3, 4], "FE")
+    row = models.set_index("Group").loc["All groups"]
+    assert row["Fixed effect %"].startswith(f"{100 * fixed.estimate:.1f} (")
+    loo = next(df.value for df in at.dataframe if "Left out" in df.value.columns)
+    assert set(loo["Group"]) == {"All groups"} and len(loo) == 4  # only the 4-cohort pool has >= 3 cohorts
+    without_alpha = pool_proportions([3, 0, 2], [6, 3, 4])
+    alpha = loo.set_index("Left out").loc["Alpha 2010 - Haplo NK + IL-2"]
+    assert alpha["Estimate without it %"] == pytest.approx(100 * without_alpha.estimate)
+
+
+def test_sensitivity_exclusion_leaves_out_grey_literature() -> None:
+    base = run_app({"superseded": "1"}, page="pages/outcomes.py")
+    grey = run_app({"superseded": "1", "exclude": "grey"}, page="pages/outcomes.py")
+    assert "1 cohort(s) left out by the sensitivity choice" not in texts(base)
+    kinds = [r["cohort_id"] for r in chart_rows(grey)[0] if r["kind"] == "cohort"]
+    assert "gamma2021-rr" not in kinds  # superseded, and an abstract: never pooled either way
 
 
 def test_superseded_reports_never_pooled() -> None:
     at = run_app({"source": "cell_line", "superseded": "1"}, page="pages/outcomes.py")
     forest = chart_rows(at)[0]
     assert sorted(r["cohort_id"] for r in forest if r.get("kind") == "cohort") == ["gamma2022-high", "gamma2022-low"]
-    assert {m.label: m.value for m in run_app({"source": "cell_line", "superseded": "1"}).metric}["Cohorts"] == "3"
+    assert _metrics(run_app({"source": "cell_line", "superseded": "1"}))["Cohorts"] == "3"
 
 
 def test_mixed_cohorts_can_be_left_out() -> None:
-    at = run_app({"source": "peripheral_blood", "mixed": "0"})
-    assert {m.label: m.value for m in at.metric}["Cohorts"] == "1"
+    assert _metrics(run_app({"source": "peripheral_blood", "mixed": "0"}))["Cohorts"] == "1"
 
 
 def test_persistence_page_numbers() -> None:
     at = run_app(page="pages/persistence.py")
-    strip = chart_rows(at)[0]
-    assert sorted(r["max_persistence_days"] for r in strip) == [14, 28, 60]
-    assert "Shows 3 of 5 cohorts; 2 did not report persistence" in texts(at)
+    forest, strip = chart_rows(at)[:2]
+    assert sorted((r["events"], r["total"]) for r in forest if r["kind"] == "cohort") == [(3, 5)]
+    # alpha 14 d, beta 28 d, delta 60 d, gamma2022-high 14 d carried over from its interim report (a lower bound)
+    assert sorted(r["max_persistence_days"] for r in strip) == [14, 14, 28, 60]
+    bounds = {r["cohort_id"]: r["bound"] for r in strip}
+    assert bounds["gamma2022-high"].startswith("at least") and bounds["alpha2010-rr"] == "longest detection"
 
 
 def test_relapse_page_numbers() -> None:
     at = run_app(page="pages/relapse.py")
     forest = chart_rows(at)[0]
-    assert sorted((r["events"], r["total"]) for r in forest if r.get("kind") == "cohort") == [(1, 3), (2, 6)]
-    overall = pool_proportions([2, 1], [6, 3])
-    assert f"Overall pooled relapse: {100 * overall.estimate:.1f}%" in texts(at)
+    assert sorted((r["events"], r["total"]) for r in forest if r.get("kind") == "cohort") == [(1, 2), (1, 3), (2, 6)]
+
+
+def test_survival_page_lists_every_entry_with_its_report() -> None:
+    at = run_app({"endpoint": "os", "landmark": "24"}, page="pages/survival.py")
+    table = [df.value for df in at.dataframe if "Read in" in df.value.columns][-1]  # the list of every entry
+    assert set(table["Read in"]) >= {"gamma2021-rr (earlier report)", "beta2015-cr", "gamma2022-high"}
+    assert "not reached" in set(table["Median (months)"])
 
 
 def test_safety_shows_not_reported_apart_from_zero() -> None:
     at = run_app({"source": ["peripheral_blood", "umbilical_cord_blood"]}, page="pages/safety.py")
     rows = chart_rows(at)[0]
-    crs_pb = {r["Status"]: r["Patients"] for r in rows if r["NK source"] == "Peripheral blood" and r["Outcome"] == "CRS (any grade)"}
+    crs_pb = {r["Status"]: r["Patients"] for r in rows
+              if r["NK source"] == "Peripheral blood" and r["Outcome"] == "CRS (any grade)"}
     assert crs_pb == {"With event": 0, "Reported without event": 10, "Not reported": 6}
-    ucb = {r["Status"]: r["Patients"] for r in rows if r["NK source"] == "Umbilical cord blood" and r["Outcome"] == "GVHD (any grade)"}
-    assert ucb == {"With event": 0, "Reported without event": 0, "Not reported": 6}
+    ucb = {r["Status"]: r["Patients"] for r in rows
+           if r["NK source"] == "Umbilical cord blood" and r["Outcome"] == "Acute GVHD (any grade)"}
+    assert ucb == {"With event": 0, "Reported without event": 6, "Not reported": 0}
 
 
-def test_studies_table_and_card() -> None:
+def test_summary_of_findings_equals_the_outcome_pages() -> None:
+    sof = run_app(page="pages/evidence.py").dataframe[0].value
+    cr = sof[(sof["Outcome"] == "Complete remission (of treated)") & (sof["Setting"] == "Relapsed/refractory")]
+    pooled = run_app(page="pages/outcomes.py").dataframe[0].value.set_index("Group").loc["Relapsed/refractory"]
+    assert cr["Estimate %"].iloc[0] == pytest.approx(pooled["Estimate %"])
+    assert cr["k"].iloc[0] == pooled["Cohorts (k)"] == 3
+
+
+def test_studies_search_and_card_are_in_the_link() -> None:
     at = run_app({"superseded": "1"}, page="pages/studies.py")
     table = at.dataframe[0].value
     assert len(table) == 6 and "gamma2021-rr" in set(table["Cohort"])
     assert table.set_index("Cohort").loc["alpha2010-rr", "DOI"] == "https://doi.org/10.1000/fixture.alpha"
     at.text_input(key="w_search").input("cord blood").run()
     assert list(at.dataframe[0].value["Cohort"]) == ["beta2015-cr"]
-    at.session_state["studies_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}  # select the row
+    assert any("q=cord+blood" in c.value for c in at.code)
+    at.session_state["studies_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
-    assert [s.value for s in at.subheader][0] == "Beta 2015: UCB NK"
-    card = at.dataframe[1].value.set_index("Field")
-    assert card.loc["cr_count", "Value"] == "Not reported" and card.loc["relapse_count", "Value"] == "2"
+    assert any("cohort=beta2015-cr" in c.value for c in at.code)
+    card = "\n".join(m.value for m in at.markdown)
+    assert "**relapse_count**: 2" in card and "**mrd_neg_count**: 3" in card
+    assert at.expander and "Beta 2015" in at.expander[0].label
 
 
-def test_about_renders_the_dictionary() -> None:
+def test_cohort_and_search_links_round_trip() -> None:
+    at = run_app({"cohort": "delta2018-post", "q": "CIML"}, page="pages/studies.py")
+    assert at.text_input(key="w_search").value == "CIML"
+    assert list(at.dataframe[0].value["Cohort"]) == ["delta2018-post"]
+    assert "Delta 2018" in at.expander[0].label
+    share = " ".join(c.value for c in at.code)
+    assert "cohort=delta2018-post" in share and "q=CIML" in share
+
+
+def test_facet_counts_equal_what_the_option_gives() -> None:
+    at = run_app({"superseded": "1"})
+    options = at.multiselect(key="w_sources").options
+    codes = {label: code for code, label in NK_SOURCES.items()}
+    assert len(options) == len(NK_SOURCES)
+    for option in options:
+        count = int(re.search(r"\((\d+)\)$", option).group(1))
+        code = codes[option.rsplit(" (", 1)[0]]
+        shown = _metrics(run_app({"superseded": "1", "source": code})).get("Cohorts", "0")
+        assert shown == str(count), option
+
+
+def test_about_renders_the_dictionary_and_the_screening_flow() -> None:
     at = run_app(page="pages/about.py")
     dictionary = next(df.value for df in at.dataframe if "Field" in df.value.columns)
     assert list(dictionary["Field"]) == [f.name for f in FIELDS]
+    flow = next(df.value for df in at.dataframe if "Stage" in df.value.columns)
+    assert flow["Stage"].iloc[-1] == "Included publications (study files)"
 
 
-@pytest.mark.parametrize("page", PAGES[:-1])
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("pages/about.py", "pages/pipeline.py")])
 def test_empty_slice_shows_empty_state(page: str) -> None:
     at = run_app({"source": "ipsc"}, page=page)
-    assert "No cohorts in this slice" in texts(at)
+    assert "No " in texts(at)
     assert not at.error
 
 
-def test_garbage_link_shows_notice_and_keeps_the_rest() -> None:
+def test_garbage_link_shows_one_short_notice_per_parameter() -> None:
     at = run_app({"source": ["cell_line", "'; DROP TABLE trials; --"], "years": ["abc", "x"], "utm": "mail",
                   "pool": "magic"}, page="pages/outcomes.py")
     notice = " ".join(w.value for w in at.warning)
-    assert "could not be used" in notice and "DROP" in notice and "utm" in notice and "pool" in notice
-    assert at.multiselect(key="w_source").value == ["cell_line"]
+    assert "ignored" in notice and "DROP" in notice and "utm" in notice and "pool" in notice
+    assert at.multiselect(key="w_sources").value == ["cell_line"]
     assert at.selectbox(key="w_pool").value == "REML"
 
 
-def test_slice_survives_page_switch() -> None:
-    at = run_app({"source": "cell_line", "years": ["2012", "2022"]}, page="pages/outcomes.py")
-    at.switch_page("pages/persistence.py").run()
-    assert at.multiselect(key="w_source").value == ["cell_line"]
-    assert at.slider(key="w_years").value == (2012, 2022)
+def test_a_thousand_unknown_keys_give_a_short_notice() -> None:
+    at = run_app({f"k{i}": "1" for i in range(1000)})
+    notice = " ".join(w.value for w in at.warning)
+    assert "1000 unknown" in notice and len(notice.splitlines()) < 10
 
 
-def test_changing_a_filter_updates_the_view() -> None:
+def test_changing_a_filter_updates_the_view_and_the_count_line() -> None:
     at = run_app()
-    at.multiselect(key="w_source").select("umbilical_cord_blood").run()
-    assert {m.label: m.value for m in at.metric}["Cohorts"] == "1"
-    share = [c.value for c in at.code]
-    assert any("source=umbilical_cord_blood" in s for s in share)
+    at.multiselect(key="w_sources").select("umbilical_cord_blood").run()
+    assert _metrics(at)["Cohorts"] == "1"
+    assert "**1 cohorts · 6 patients** in this view" in " ".join(m.value for m in at.sidebar.markdown)
+    assert any("source=umbilical_cord_blood" in c.value for c in at.code)
 
 
 @pytest.mark.parametrize(("content", "expected"), [
@@ -152,8 +232,8 @@ def test_changing_a_filter_updates_the_view() -> None:
     (b"", "file is empty"),
     (b"not a parquet file at all", "not a readable Parquet file"),
 ])
-def test_bad_dataset_file_shows_error_panel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            content: bytes | None, expected: str) -> None:
+def test_bad_dataset_file_shows_error_panel_without_server_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 content: bytes | None, expected: str) -> None:
     path = tmp_path / "trials.parquet"
     if content is not None:
         path.write_bytes(content)
@@ -161,3 +241,14 @@ def test_bad_dataset_file_shows_error_panel(tmp_path: Path, monkeypatch: pytest.
     for page in (None, "pages/safety.py"):
         at = run_app(page=page)
         assert len(at.error) == 1 and expected in at.error[0].value and "How to fix it" in at.error[0].value
+        assert str(tmp_path) not in at.error[0].value
+
+
+def test_broken_registry_affects_only_the_pipeline_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "registry.parquet"
+    broken.write_bytes(b"garbage")
+    monkeypatch.setenv("NK_REGISTRY_PATH", str(broken))
+    pipeline = run_app(page="pages/pipeline.py")
+    assert len(pipeline.error) == 1 and "not a readable Parquet file" in pipeline.error[0].value
+    overview = run_app()
+    assert not overview.error and _metrics(overview)["Cohorts"] == "5"
