@@ -42,6 +42,7 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
 
     sources = pick(list(voc.NK_SOURCES))
     classes = pick(list(voc.PRODUCT_CLASSES))
+    expansion = sometimes(np.minimum(rng.binomial(n_treated, 0.4), n_treated), 0.7)
     columns = {
         "cohort_id": [f"syn{s:07d}-c{i}" for i, s in enumerate(study_index)],
         "study_id": [f"syn{s:07d}" for s in study_index],
@@ -85,6 +86,18 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "relapse_at_risk": list(at_risk),
         "median_followup_months": sometimes(rng.uniform(3, 80, rows).round(1), 0.5),
         "max_persistence_days": sometimes(rng.integers(3, 400, rows), 0.6),
+        "median_persistence_days": [None] * rows,
+        "persistence_lower_bound": [None] * rows,
+        "expansion_count": expansion,
+        "expansion_evaluated": [None if e is None else int(t) for e, t in zip(expansion, n_treated, strict=True)],
+        "expansion_definition": [None] * rows,
+        "peak_count": [None] * rows,
+        "peak_unit": [None] * rows,
+        "peak_day": [None] * rows,
+        "survival": [[{"endpoint": "os", "landmark_months": 12.0, "estimate_pct": float(p), "note": "synthetic",
+                       "source_cohort": f"syn{s:07d}-c{i}"}] if p is not None else []
+                     for i, (s, p) in enumerate(zip(study_index, sometimes(rng.uniform(5, 95, rows).round(1), 0.7),
+                                                    strict=True))],
         "persistence_method": sometimes(pick(["flow cytometry", "chimerism", "qPCR"]), 0.6),
         "persistence_note": [None] * rows,
         "crs_any": sometimes(np.zeros(rows, dtype=int), 0.5),
@@ -92,6 +105,10 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "icans_any": sometimes(np.zeros(rows, dtype=int), 0.7),
         "gvhd_any": sometimes(np.zeros(rows, dtype=int), 0.5),
         "gvhd_grade3plus": sometimes(np.zeros(rows, dtype=int), 0.7),
+        "agvhd_any": sometimes(np.zeros(rows, dtype=int), 0.7),
+        "agvhd_grade2plus": [None] * rows,
+        "cgvhd_any": sometimes(np.zeros(rows, dtype=int), 0.8),
+        "dlt_count": sometimes(np.zeros(rows, dtype=int), 0.6),
         "treatment_related_deaths": sometimes(np.zeros(rows, dtype=int), 0.5),
         "source_url": ["https://example.org/synthetic"] * rows,
         "source_section": ["abstract"] * rows,
@@ -99,6 +116,8 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "field_notes": [json.dumps({name: "synthetic" for name in NOTED_FIELDS})] * rows,
         "from_review": [[] for _ in range(rows)],
         "unverified": [[] for _ in range(rows)],
+        "converted_from_percent": [[] for _ in range(rows)],
+        "inherited_from": [None] * rows,
     }
     # relapse_at_risk is reported only where relapse is
     columns["relapse_at_risk"] = [a if r is not None else None

@@ -310,22 +310,21 @@ def outcomes_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> O
 @dataclass(frozen=True)
 class RelapseView:
     result: RateAnalysis
-    post_hsct: RateAnalysis
     with_followup: pd.DataFrame  # cohorts with relapse and follow-up (at most MAX_POINTS, the largest)
     followup_reported: int  # how many cohorts report both
     followup_truncated: bool
 
 
 def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> RelapseView | None:
-    result = relapse_analysis(repo, slice_, choices, choices.group)
+    group = choices.group if choices.group in ("setting", "nk_source", "product_class") else "setting"
+    result = relapse_analysis(repo, slice_, choices, group)
     if result.cohorts_in_slice == 0:
         return None
-    post = relapse_analysis(repo, slice_, choices, "setting", tuple(voc.POST_HSCT_SETTINGS))
     rows, reported = repo.cohort_points(slice_, "setting", "relapse_count", "relapse_at_risk", limit=MAX_POINTS,
                                         need_followup=True)
     with_followup = stats.cohort_rates(rows, "events", "total", choices.ci).rename(
         columns={"events": "relapse_count", "total": "relapse_at_risk"})
-    return RelapseView(result, post, with_followup, reported, reported > len(with_followup))
+    return RelapseView(result, with_followup, reported, reported > len(with_followup))
 
 
 @dataclass(frozen=True)
@@ -392,6 +391,7 @@ def survival_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> S
 @dataclass(frozen=True)
 class ExpansionView:
     expansion: RateAnalysis  # patients with in vivo expansion over patients evaluated, pooled per group
+    persistence: PersistenceAnalysis | None  # detection times against the CR rate
     durations: pd.DataFrame  # cohorts reporting a detection time (at most MAX_POINTS), lower bounds flagged
     durations_reporting: int
     by_source: pd.DataFrame
@@ -404,7 +404,7 @@ def expansion_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> 
                                               limit=MAX_POINTS, need_rate=False, need_persistence=True)
     by_source = repo.persistence_by_group(slice_, "nk_source").rename(columns={"group": "nk_source"})
     by_source.insert(1, "label", [group_label("nk_source", c) for c in by_source["nk_source"]])
-    return ExpansionView(expansion, durations, reporting, by_source)
+    return ExpansionView(expansion, persistence_view(repo, slice_, choices), durations, reporting, by_source)
 
 
 # Outcomes of the summary of findings: (label, events column, denominator column). Proportions are pooled;

@@ -216,7 +216,7 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerCh
                alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"), alt.Tooltip("bound:N", title="Kind"),
                alt.Tooltip("median_persistence_days:Q", title="Median detection (days)"),
                alt.Tooltip("persistence_method:N", title="Detection method"),
-               alt.Tooltip("persistence_note:N", title="Note")]
+               alt.Tooltip("persistence_note:N", title="Note"), alt.Tooltip("cohort_id:N", title="Cohort")]
     x = alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Detection of infused cells (days, log scale)")
     base = alt.Chart(data).encode(y=y)
     colour = alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3))
@@ -237,7 +237,7 @@ def persistence_vs_response(points: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_circle(opacity=0.8, stroke="#333", strokeWidth=0.5).encode(
         x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection (days, log scale)"),
         y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
-        size=alt.Size("total:Q", title="Patients", scale=alt.Scale(range=[40, 600])),
+        size=alt.Size("total:Q", title="Patients", scale=alt.Scale(range=[40, 600]), legend=None),
         color=alt.Color("Cytokine support:N", legend=alt.Legend(orient="bottom", columns=3)),
         tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
                  alt.Tooltip("product:N", title="Product"), alt.Tooltip("total:Q", title="n"),
@@ -254,7 +254,7 @@ def relapse_vs_followup(rates: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_circle(opacity=0.85, stroke="#333", strokeWidth=0.5).encode(
         x=alt.X("median_followup_months:Q", title="Median follow-up (months)"),
         y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="Relapse proportion"),
-        size=alt.Size("relapse_at_risk:Q", title="Patients at risk", scale=alt.Scale(range=[40, 500])),
+        size=alt.Size("relapse_at_risk:Q", title="Patients at risk", scale=alt.Scale(range=[40, 500]), legend=None),
         color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
         tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
                  alt.Tooltip("product:N", title="Product"), alt.Tooltip("relapse_at_risk:Q", title="n at risk"),

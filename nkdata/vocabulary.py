@@ -52,7 +52,6 @@ SETTINGS: dict[str, str] = {
     "other": "Other",
 }
 
-POST_HSCT_SETTINGS: tuple[str, ...] = ("post_hsct_prophylaxis", "post_hsct_relapse")
 
 # Time-to-event endpoints (the ``endpoint`` of an entry of the ``survival`` list).
 ENDPOINTS: dict[str, str] = {

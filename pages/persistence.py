@@ -66,6 +66,24 @@ def render(repo: TrialsRepository, view: View) -> None:
             "label": "NK source", "cohorts_reported": "Cohorts reporting", "cohorts_not_reported": "Not reported",
             "median": "Median of longest (days)", "q1": "Q1", "q3": "Q3", "min": "Min", "max": "Max"}),
             ["Median of longest (days)", "Q1", "Q3", "Min", "Max"]), hide_index=True, width="stretch")
+    st.subheader("Detection time and complete remission")
+    persistence = result.persistence
+    pairs = persistence.versus_cr if persistence is not None else pd.DataFrame()
+    if len(pairs) >= MIN_CHART_POINTS:
+        show_chart(charts.persistence_vs_response, pairs)
+    elif len(pairs):
+        st.dataframe(pd.DataFrame({
+            "Cohort": pairs["first_author"] + " " + pairs["year"].astype(str) + " - " + pairs["product"],
+            "Longest detection (days)": [number(v) for v in pairs["max_persistence_days"]],
+            "CR": [f"{int(e)} / {int(t)}" for e, t in zip(pairs["cr_count"], pairs["total"], strict=True)]}),
+            hide_index=True, width="stretch")
+    else:
+        empty_state("cohorts reporting both a detection time and CR")
+    if persistence is not None and len(pairs):
+        c = persistence.correlation
+        corr = (f"Spearman rho = {c.rho:.2f} (p = {c.p:.2g}, n = {c.n} cohorts)" if c.n >= 3 and c.rho == c.rho
+                else f"too few cohorts (n = {c.n}) for a rank correlation")
+        st.caption(f"Cohorts reporting both; {corr}. Across studies this says nothing about individual patients.")
     with st.expander("Downloads", icon=":material/download:"):
         view_downloads(repo, expansion.forest[expansion.forest["kind"] != "header"], "expansion", vocab.year_bounds, key="expansion_rows")
 

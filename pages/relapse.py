@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from nkapp.cache import cached
+from nkapp.cache import cached, show_chart
 from nkapp.components import analysis_controls, count_caption, empty_state, forest, pooled_dataframe, view_downloads
 from nkapp.context import dataset_facts
-from nkdata import analysis
+from nkdata import analysis, charts
 from nkdata import vocabulary as voc
+from nkdata.presentation import number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
+MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class": "Product class"}
 
 
@@ -19,11 +22,11 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "model", "pool", "ci"), groups=RELAPSE_GROUPS)
-    result = cached(repo, analysis.relapse_analysis, view.slice, choices, choices.group
-                    if choices.group in RELAPSE_GROUPS else "setting")
-    if result.cohorts_in_slice == 0:
+    relapse = cached(repo, analysis.relapse_view, view.slice, choices)
+    if relapse is None:
         empty_state()
         return
+    result = relapse.result
     st.subheader(f"Relapse among patients at risk, pooled within each {RELAPSE_GROUPS.get(choices.group, 'setting').lower()}")
     if result.cohorts_shown == 0:
         empty_state("cohorts reporting relapse among patients at risk")
@@ -36,6 +39,22 @@ def render(repo: TrialsRepository, view: View) -> None:
     settings = sorted({voc.label(voc.SETTINGS, s) for s in result.forest.get("setting", []) if s})
     if settings:
         st.caption("Settings with relapse counts in this slice: " + ", ".join(settings) + ".")
+    st.subheader("Relapse and follow-up")
+    points = relapse.with_followup
+    if len(points) >= MIN_CHART_POINTS:
+        show_chart(charts.relapse_vs_followup, points)
+    elif len(points):
+        st.dataframe(pd.DataFrame({
+            "Cohort": points["first_author"] + " " + points["year"].astype(str) + " - " + points["product"],
+            "Relapsed / at risk": [f"{int(e)} / {int(t)}" for e, t in zip(points["relapse_count"],
+                                                                          points["relapse_at_risk"], strict=True)],
+            "Median follow-up (months)": [number(v) for v in points["median_followup_months"]]}),
+            hide_index=True, width="stretch")
+    else:
+        empty_state("cohorts reporting both relapse and follow-up")
+    st.caption(f"{relapse.followup_reported} of {result.cohorts_shown} cohorts with a relapse proportion also report "
+               "median follow-up; a short follow-up makes relapse look rare."
+               + (f" Only the {len(points)} largest are drawn." if relapse.followup_truncated else ""))
     with st.expander("Downloads", icon=":material/download:"):
         view_downloads(repo, result.forest[result.forest["kind"] != "header"], "relapse", vocab.year_bounds, key="relapse_rows")
 

@@ -37,7 +37,8 @@ def _primary(repo: TrialsRepository, slice_: Slice) -> pd.DataFrame:
     return cohorts[cohorts["superseded_by"].isna()]
 
 
-@pytest.mark.parametrize("choices", [Analysis(), Analysis(pool="DL", denom="evaluable", group="setting")])
+@pytest.mark.parametrize("choices", [Analysis(group="nk_source", overall=True),
+                                     Analysis(pool="DL", denom="evaluable", group="setting", overall=True)])
 def test_pooled_cr_equals_pooling_every_cohort(big_repo: TrialsRepository, choices: Analysis) -> None:
     slice_ = Slice(include_superseded=True)
     cohorts = _primary(big_repo, slice_)
@@ -57,7 +58,7 @@ def test_pooled_cr_equals_pooling_every_cohort(big_repo: TrialsRepository, choic
     assert result.cohorts_not_reported == len(cohorts) - len(reported)
     # too many cohorts to draw: only the diamonds, and no per-cohort rows kept
     assert result.forest_truncated and result.cohorts.empty
-    assert set(result.forest["kind"]) == {"pooled", "overall"}
+    assert set(result.forest["kind"]) == {"header", "pooled", "overall"}
 
 
 def test_persistence_view_equals_in_memory(big_repo: TrialsRepository) -> None:
@@ -92,11 +93,10 @@ def test_relapse_followup_counts_every_cohort(big_repo: TrialsRepository) -> Non
                             & cohorts["median_followup_months"].notna()]
     assert view.followup_reported == len(with_followup)
     assert len(view.with_followup) == min(len(with_followup), analysis.MAX_POINTS)
-    post = view.post_hsct
-    assert set(post.pooled["setting"]) <= {"post_hsct_prophylaxis", "post_hsct_relapse"}
 
 
-@pytest.mark.parametrize(("page", "forests"), [("pages/outcomes.py", 1), ("pages/relapse.py", 2)])
+@pytest.mark.parametrize(("page", "forests"), [("pages/outcomes.py", 1), ("pages/relapse.py", 1),
+                                               ("pages/persistence.py", 1)])
 def test_pages_say_when_a_forest_shows_only_diamonds(big_parquet: Path, monkeypatch: pytest.MonkeyPatch,
                                                      page: str, forests: int) -> None:
     monkeypatch.setenv("NK_TRIALS_PATH", str(big_parquet))
@@ -105,4 +105,4 @@ def test_pages_say_when_a_forest_shows_only_diamonds(big_parquet: Path, monkeypa
     assert len(notes) == forests
     forests_drawn = [rows for rows in chart_rows(at) if rows and "kind" in rows[0]]
     assert len(forests_drawn) == forests
-    assert all({row["kind"] for row in rows if "kind" in row} == {"pooled", "overall"} for rows in forests_drawn)
+    assert all({row["kind"] for row in rows if "kind" in row} == {"header", "pooled"} for rows in forests_drawn)
