@@ -40,7 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--out", type=Path, default=DEFAULT_TRIALS_PATH)
     p_validate = sub.add_parser("validate", help="check a Parquet file or a study folder (default: both bundled)")
     p_validate.add_argument("paths", type=Path, nargs="*")
+    sub.add_parser("docs", help="rewrite the generated tables in README.md and data/CURATION.md")
     args = parser.parse_args(argv)
+
+    if args.command == "docs":
+        from nkdata.docs import update
+        from nkdata.paths import REPO_ROOT
+
+        for path in update(REPO_ROOT):
+            print(f"updated {path}")
+        return 0
 
     if args.command == "build":
         try:
