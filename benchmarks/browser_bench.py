@@ -226,7 +226,9 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def report(views: dict[str, list[View]], load: dict, args: argparse.Namespace) -> str:
     """The Markdown tables: per-page ratios and CPU, then the concurrency and memory figures."""
     base = statistics.median(v.seconds for v in views[TRIVIAL])
-    lines = [f"Dataset `{args.dataset}`; {args.runs} measured views per page after one warm-up; "
+    dataset = args.dataset.resolve()
+    shown = dataset.relative_to(ROOT) if dataset.is_relative_to(ROOT) else dataset
+    lines = [f"Dataset `{shown}`; {args.runs} measured views per page after one warm-up; "
              f"{os.cpu_count()} cores (shared with other work while measured).", "",
              "| page | median goto→rendered (s) | max (s) | ratio to trivial page | server CPU s/view (median) "
              "| rendered = |", "|---|---|---|---|---|---|"]
