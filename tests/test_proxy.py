@@ -34,6 +34,7 @@ if not Path(NGINX).exists():
 
 AGENT_API = ["--server.enableAgentApi", "true"]
 PAGE = "studies"
+SUPERSEDED_LABEL = "Include superseded reports"  # found by label: the widget keys are the app's to rename
 
 
 def assert_right_numbers(page_text: str, parquet: Path, first_year: int, superseded: bool) -> None:
@@ -77,6 +78,7 @@ class Visitor:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.session_id: str | None = None
+        self.actions: list[dict] = []
 
     def send(self, body: dict) -> Reply:
         """POST one interaction; collect a run that outlasted the server's wait (202) by asking again."""
@@ -88,6 +90,8 @@ class Visitor:
                     reply = Reply(response.status, _json(response.read()), response.headers.get("X-Upstream", ""))
             except urllib.error.HTTPError as error:  # 4xx from Streamlit, or nginx's own 502 page
                 reply = Reply(error.code, _json(error.read()), error.headers.get("X-Upstream", ""))
+            if reply.status == 200:
+                self.actions = reply.body["actions"]  # what the next request may set, as the API asks
             if reply.status != 202:
                 return reply
             body = {"session_id": reply.body["session_id"]}
@@ -102,7 +106,8 @@ class Visitor:
 
     def include_superseded(self) -> Reply:
         """Change a widget in the existing session: only the replica holding it can answer."""
-        return self.send({"session_id": self.session_id, "widget_state": {"w_superseded": True}})
+        key = next(a["key"] for a in self.actions if a.get("label") == SUPERSEDED_LABEL)
+        return self.send({"session_id": self.session_id, "widget_state": {key: True}})
 
 
 def _text(node: object) -> str:
