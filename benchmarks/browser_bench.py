@@ -36,12 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from deploy.run_replicas import LOOPBACK, pick_free_ports, stop, wait_healthy  # noqa: E402
+from deploy.run_replicas import LOOPBACK, pick_free_ports, stop, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGES = ["", "outcomes", "persistence", "relapse", "safety", "studies", "about"]
 TRIVIAL = "trivial"
 CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, .vega-embed canvas, .vega-embed svg'
 CONTENT = '[data-testid="stMain"] [data-testid="stElementContainer"]'
@@ -129,7 +128,7 @@ def warm_up(context: object, url: str) -> bool:
         page.close()
 
 
-def measure_pages(app: Server, trivial: Server, runs: int) -> dict[str, list[View]]:
+def measure_pages(app: Server, trivial: Server, pages: Sequence[str], runs: int) -> dict[str, list[View]]:
     """Interleave the trivial page and every app page in each run, so load drift hits all alike.
 
     One browser context per target: like a returning visitor, static files come from the browser's
@@ -138,7 +137,7 @@ def measure_pages(app: Server, trivial: Server, runs: int) -> dict[str, list[Vie
     from playwright.sync_api import sync_playwright
 
     targets = {TRIVIAL: (trivial.url + "/", trivial.proc.pid)}
-    targets.update({page: (f"{app.url}/{page}", app.proc.pid) for page in PAGES})
+    targets.update({page: (f"{app.url}/{page}", app.proc.pid) for page in pages})
     views: dict[str, list[View]] = {name: [] for name in targets}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
@@ -151,6 +150,14 @@ def measure_pages(app: Server, trivial: Server, runs: int) -> dict[str, list[Vie
         finally:
             browser.close()
     return views
+
+
+def discover_pages(url: str) -> list[str]:
+    """Every page's url_path as the running app lists them (agent API), so new pages are measured too."""
+    request = urllib.request.Request(f"{url}/_stcore/agent/interact", b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return [page["url_path"] for page in json.load(response)["pages"] if not page.get("hidden")]
 
 
 def open_session(url: str) -> float:
@@ -223,31 +230,41 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _row(*cells: object) -> str:
+    """One Markdown table row."""
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(header: Sequence[str]) -> list[str]:
+    """A Markdown table's header and rule."""
+    return [_row(*header), _row(*["---"] * len(header))]
+
+
 def report(views: dict[str, list[View]], load: dict, args: argparse.Namespace) -> str:
     """The Markdown tables: per-page ratios and CPU, then the concurrency and memory figures."""
     base = statistics.median(v.seconds for v in views[TRIVIAL])
     dataset = args.dataset.resolve()
     shown = dataset.relative_to(ROOT) if dataset.is_relative_to(ROOT) else dataset
-    lines = [f"Dataset `{shown}`; {args.runs} measured views per page after one warm-up; "
-             f"{os.cpu_count()} cores (shared with other work while measured).", "",
-             "| page | median goto→rendered (s) | max (s) | ratio to trivial page | server CPU s/view (median) "
-             "| rendered = |", "|---|---|---|---|---|---|"]
+    intro = (f"Dataset `{shown}`; {args.runs} measured views per page after one warm-up; "
+             f"{os.cpu_count()} cores (shared with other work while measured).")
+    lines = [intro, ""]
+    lines += _table(["page", "median goto→rendered (s)", "max (s)", "ratio to trivial page",
+                     "server CPU s/view (median)", "rendered ="])
     for name, samples in views.items():
         median = statistics.median(v.seconds for v in samples)
-        label = "trivial one-chart page" if name == TRIVIAL else f"`/{name}`"
-        lines.append(f"| {label} | {median:.2f} | {max(v.seconds for v in samples):.2f} | {median / base:.2f} "
-                     f"| {statistics.median(v.cpu for v in samples):.2f} | {samples[0].marker} |")
-    lines += ["", "| simultaneous sessions (agent API) | p50 to settled (s) | p95 (s) | errors | wall (s) "
-              "| server CPU s/session |", "|---|---|---|---|---|---|"]
+        lines.append(_row("trivial one-chart page" if name == TRIVIAL else f"`/{name}`", f"{median:.2f}",
+                          f"{max(v.seconds for v in samples):.2f}", f"{median / base:.2f}",
+                          f"{statistics.median(v.cpu for v in samples):.2f}", samples[0].marker))
+    lines += ["", *_table(["simultaneous sessions (agent API)", "p50 to settled (s)", "p95 (s)", "errors",
+                           "wall (s)", "server CPU s/session"])]
     for row in load["levels"]:
-        lines.append(f"| {row['sessions']} | {_fmt(row['p50'])} | {_fmt(row['p95'])} | {row['errors']} "
-                     f"| {row['wall']:.1f} | {row['cpu_per_session']:.2f} |")
-    lines += ["", "| server memory | VmRSS (MB) | VmHWM peak (MB) |", "|---|---|---|",
-              f"| idle, after the runs above had expired | {load['idle']['VmRSS']:.0f} | {load['idle']['VmHWM']:.0f} |",
-              f"| {load['rss_sessions']} sessions open ({load['rss_errors']} errors) | {load['loaded']['VmRSS']:.0f} "
-              f"| {load['loaded']['VmHWM']:.0f} |",
-              f"| after they closed (TTL {TTL_SECONDS} s) | {load['closed']['VmRSS']:.0f} "
-              f"| {load['closed']['VmHWM']:.0f} |"]
+        lines.append(_row(row["sessions"], _fmt(row["p50"]), _fmt(row["p95"]), row["errors"],
+                          f"{row['wall']:.1f}", f"{row['cpu_per_session']:.2f}"))
+    lines += ["", *_table(["server memory", "VmRSS (MB)", "VmHWM peak (MB)"])]
+    for label, key in (("idle, after the runs above had expired", "idle"),
+                       (f"{load['rss_sessions']} sessions open ({load['rss_errors']} errors)", "loaded"),
+                       (f"after they closed (TTL {TTL_SECONDS} s)", "closed")):
+        lines.append(_row(label, f"{load[key]['VmRSS']:.0f}", f"{load[key]['VmHWM']:.0f}"))
     return "\n".join(lines)
 
 
@@ -257,6 +274,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sessions", default="5,10,20,40", help="simultaneous-session levels, comma-separated")
     parser.add_argument("--rss-sessions", type=int, default=80, help="sessions open when memory is read")
     parser.add_argument("--dataset", type=Path, default=ROOT / "data" / "trials.parquet")
+    parser.add_argument("--pages", default=None,
+                        help="url paths to measure, comma-separated ('' is the default page); default: every page")
     return parser.parse_args(argv)
 
 
@@ -272,7 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         servers.append(start_server(ROOT / "benchmarks" / "trivial_app.py", trivial_port, args.dataset,
                                     logs / "trivial.log"))
         app, trivial = servers
-        views = measure_pages(app, trivial, args.runs)
+        pages = args.pages.split(",") if args.pages is not None else discover_pages(app.url)
+        views = measure_pages(app, trivial, pages, args.runs)
         load = measure_load(app, levels, args.rss_sessions)
     finally:
         stop([s.proc for s in servers])
