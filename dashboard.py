@@ -92,7 +92,7 @@ def main() -> None:
     missing = _unknown_path({p.url_path for p in PAGES})
     if missing:
         st.warning(f"Page not found: '{missing[:40]}'. Showing the Overview instead.", icon=":material/search_off:")
-    components.link_notices(state.pop_notices())
+    components.link_notices(state.link_notices(vocab.year_bounds))
     share_slot = st.container()  # filled after the page ran, so the link carries the page's own controls
     card_slot = st.container()  # the open cohort's card, above the page (a click in the page may open it)
     navigation.run()

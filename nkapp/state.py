@@ -31,13 +31,18 @@ def initial_view(vocab: Vocabulary, cohort_exists: Callable[[str], bool]) -> Vie
     if VIEW_KEY not in st.session_state:
         view, notices = parse_query_params(current_query_params(), vocab, cohort_exists)
         st.session_state[VIEW_KEY] = view
-        st.session_state[NOTICES_KEY] = notices
+        st.session_state[NOTICES_KEY] = (notices, to_query_params(view, vocab.year_bounds))
     return st.session_state[VIEW_KEY]
 
 
-def pop_notices() -> list[str]:
-    """Notices about the link, shown once."""
-    return st.session_state.pop(NOTICES_KEY, [])
+def link_notices(year_bounds: tuple[int, int]) -> list[str]:
+    """Notices about the link: shown while the view is still the one the link asked for (a rerun Streamlit makes
+    on its own, e.g. for an unknown page, must not hide them), gone once the visitor changes the view."""
+    notices, asked = st.session_state.get(NOTICES_KEY, ([], None))
+    if notices and to_query_params(current_view(), year_bounds) != asked:
+        st.session_state.pop(NOTICES_KEY, None)
+        return []
+    return notices
 
 
 def seed(key: str, value: object) -> None:

@@ -53,3 +53,27 @@ def test_relapse_points_are_the_cohorts_with_follow_up(repo: TrialsRepository) -
     data = charts.relapse_vs_followup(relapse.with_followup).data
     assert sorted(zip(data["first_author"], data["median_followup_months"], data["rate"], strict=True)) == [
         ("Beta", 24, pytest.approx(2 / 6)), ("Delta", 12, pytest.approx(1 / 3))]
+
+
+def test_forest_labels_never_widen_the_chart(repo: TrialsRepository) -> None:
+    """On a 390 px phone a long label must not squeeze the intervals: every text mark of the forest is limited
+    to the plot's width (Vega's autosize would otherwise shrink the plot to make room for the text)."""
+    result = analysis.cr_analysis(repo, Slice(), Analysis(group="nk_source"))
+    spec = charts.forest_plot(result.forest, "CR").to_dict()
+    texts = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            mark = node.get("mark")
+            if isinstance(mark, dict) and mark.get("type") == "text":
+                texts.append(mark)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert texts and all(m.get("limit") == {"expr": "width"} for m in texts)
+    rows = {r["kind"] for r in charts.forest_plot(result.forest, "CR").data.to_dict("records")}
+    assert "header" in rows  # each group is named on its own row, not only in a legend
