@@ -13,9 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-import streamlit as st
+from nkdata.runtime import configure_allocator
 
-from nkapp import components, context, filters, state
+configure_allocator()  # before DuckDB is imported
+
+import streamlit as st  # noqa: E402
+
+from nkapp import components, context, filters, state  # noqa: E402
 
 
 @dataclass(frozen=True)

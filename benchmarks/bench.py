@@ -30,8 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = ["pages/overview.py", "pages/outcomes.py", "pages/persistence.py", "pages/relapse.py",
-         "pages/safety.py", "pages/studies.py", "pages/about.py"]
+from nkdata.runtime import configure_allocator  # noqa: E402
+
+PAGES = ["pages/overview.py", "pages/outcomes.py", "pages/survival.py", "pages/persistence.py", "pages/relapse.py",
+         "pages/safety.py", "pages/evidence.py", "pages/studies.py", "pages/about.py"]
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -43,20 +45,9 @@ def _stats(samples: list[float]) -> dict[str, float]:
 def measure_pages(dataset: str, runs: int) -> dict:
     """Run in a fresh process: AppTest timings per page, then the process's peak memory."""
     os.environ["NK_TRIALS_PATH"] = dataset
-    from streamlit.runtime.pages_manager import PagesManager
+    configure_allocator()  # as dashboard.py does, before DuckDB is imported
     from streamlit.testing.v1 import AppTest
-    import streamlit.testing.v1.app_test as app_test_module
 
-    class _V2PagesManager(PagesManager):
-        """AppTest resets Streamlit's pages-folder flag before every run, which makes each run
-        take the legacy route and reroute once (see nkapp.context.page_context); a server
-        does that at most once. Keep the flag off so one AppTest run = one server run."""
-
-        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    app_test_module.PagesManager = _V2PagesManager
     out: dict = {"pages": {}}
     for page in PAGES:
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
@@ -86,6 +77,7 @@ def peak_rss_mb() -> float:
 
 
 def measure_queries(dataset: str, runs: int) -> dict:
+    configure_allocator()
     import pandas as pd
 
     from nkdata.repository import TrialsRepository
@@ -96,11 +88,10 @@ def measure_queries(dataset: str, runs: int) -> dict:
     params = {**slice_.sql_params(), "group_by": "nk_source", "words": [], "limit": 2000,
               "events": "cr_count", "totals": "n_treated", "need_rate": True, "need_persistence": False,
               "need_followup": False, "groups": [], "cohort_id": repo.search_cohorts(Slice(), "", 1)[0]["cohort_id"].iloc[0],
-              "nk_source_codes": [], "product_class_codes": [],
-              "setting_codes": [], "publication_type_codes": [], "population_codes": [], "donor_type_codes": []}
+              "exclude": [], "endpoint": "os"}
     out = {}
     for name in repo._queries:  # noqa: SLF001 - the benchmark times every named query
-        if name.startswith("setup_") or name == "invalid_codes":
+        if name.startswith(("setup_", "registry_")):
             continue
         samples = []
         for _ in range(runs):

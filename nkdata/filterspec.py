@@ -55,7 +55,7 @@ FILTERS: tuple[FilterSpec, ...] = (
     FilterSpec("product_class", "product_classes", "product_class", "Product class",
                "How the cells were prepared or engineered.", voc.PRODUCT_CLASSES, example="?product_class=memory_like"),
     FilterSpec("product", "products", "product", "Product", "Options narrow to the chosen NK sources.",
-               parent="sources", example="?product=CIML%20NK"),
+               parent="sources", example="?product=Haplo%20CIML%20NK"),
     FilterSpec("car_target", "car_targets", "car_target", "CAR target", "Antigen targeted by a CAR.",
                null_code=voc.NO_CAR_CODE, example="?car_target=none"),
     FilterSpec("setting", "settings", "setting", "Setting", "Disease setting at NK-cell infusion.", voc.SETTINGS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,14 @@ def fixture_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def repo(fixture_parquet: Path) -> TrialsRepository:
     return TrialsRepository(fixture_parquet)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests (servers, browsers, proxies) run in CI (CI=true) and when asked for (-m slow); a plain local
+    `pytest` skips them so it stays under a minute."""
+    if os.environ.get("CI") or config.getoption("markexpr"):
+        return
+    skip = pytest.mark.skip(reason="slow: runs in CI (CI=true) or with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

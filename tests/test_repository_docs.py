@@ -38,3 +38,32 @@ def test_link_contract_keys_are_documented() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for key in URL_KEYS:
         assert f"| `{key}` |" in readme, key
+
+
+def test_generated_tables_are_current() -> None:
+    """README's link table and CURATION.md's field list are what the code generates (`python -m nkdata docs`)."""
+    from nkdata.docs import GENERATED, render
+
+    for name, (relative, builder) in GENERATED.items():
+        text = (ROOT / relative).read_text(encoding="utf-8")
+        assert render(text, name, builder()) == text, f"{relative}: run `python -m nkdata docs`"
+
+
+def test_readme_example_links_work_on_the_bundled_data() -> None:
+    """Every example link of the README opens without a notice on the bundled dataset."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from nkdata.paths import DEFAULT_TRIALS_PATH
+    from nkdata.repository import TrialsRepository
+    from nkdata.slices import parse_query_params
+
+    repo = TrialsRepository(DEFAULT_TRIALS_PATH)
+    vocab = repo.vocabulary()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r"`(?:[a-z]+)?\?([^`\s]+)`", readme) + re.findall(r"<http://localhost:8501/[a-z]*\?([^>]+)>",
+                                                                           readme)
+    assert len(examples) > 15
+    for query in examples:
+        params = parse_qs(query, keep_blank_values=True)
+        _, notices = parse_query_params(params, vocab, repo.has_cohort)
+        assert notices == [], (query, notices)
