@@ -48,12 +48,14 @@ DEFAULT_PAGE = "overview"
 
 def _page_runner(spec: PageSpec, holder: dict) -> Callable[[], None]:
     """The callable Streamlit runs for a page: its render(repo, view) with this run's dataset and view."""
+
     def run() -> None:
         module = importlib.import_module(f"pages.{spec.module}")
         if spec.registry:
             context.guarded(lambda view: module.render(context.open_registry(), view), registry_view(holder))
         else:
             context.guarded(module.render, holder["repo"], state.current_view())
+
     run.__name__ = f"page_{spec.module}"
     return run
 
@@ -80,9 +82,18 @@ def _unknown_path(known: set[str]) -> str | None:
 def main() -> None:
     st.set_page_config(page_title="NK-AML Evidence Dashboard", page_icon=":material/biotech:", layout="wide")
     holder: dict = {}
-    navigation = st.navigation([
-        st.Page(_page_runner(p, holder), title=p.title, icon=p.icon, url_path=p.url_path,
-                default=p.module == DEFAULT_PAGE) for p in PAGES])
+    navigation = st.navigation(
+        [
+            st.Page(
+                _page_runner(p, holder),
+                title=p.title,
+                icon=p.icon,
+                url_path=p.url_path,
+                default=p.module == DEFAULT_PAGE,
+            )
+            for p in PAGES
+        ]
+    )
     try:
         holder["repo"] = repo = context.open_repository()
         vocab, products_by_source, _ = context.dataset_facts(repo)

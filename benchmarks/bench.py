@@ -32,8 +32,17 @@ sys.path.insert(0, str(ROOT))
 
 from nkdata.runtime import configure_allocator  # noqa: E402
 
-PAGES = ["pages/overview.py", "pages/outcomes.py", "pages/survival.py", "pages/persistence.py", "pages/relapse.py",
-         "pages/safety.py", "pages/evidence.py", "pages/studies.py", "pages/about.py"]
+PAGES = [
+    "pages/overview.py",
+    "pages/outcomes.py",
+    "pages/survival.py",
+    "pages/persistence.py",
+    "pages/relapse.py",
+    "pages/safety.py",
+    "pages/evidence.py",
+    "pages/studies.py",
+    "pages/about.py",
+]
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -85,10 +94,21 @@ def measure_queries(dataset: str, runs: int) -> dict:
 
     repo = TrialsRepository(Path(dataset))
     slice_ = Slice(years=(2008, 2024), include_mixed=True)
-    params = {**slice_.sql_params(), "group_by": "nk_source", "words": [], "limit": 2000,
-              "events": "cr_count", "totals": "n_treated", "need_rate": True, "need_persistence": False,
-              "need_followup": False, "groups": [], "cohort_id": repo.search_cohorts(Slice(), "", 1)[0]["cohort_id"].iloc[0],
-              "exclude": [], "endpoint": "os"}
+    params = {
+        **slice_.sql_params(),
+        "group_by": "nk_source",
+        "words": [],
+        "limit": 2000,
+        "events": "cr_count",
+        "totals": "n_treated",
+        "need_rate": True,
+        "need_persistence": False,
+        "need_followup": False,
+        "groups": [],
+        "cohort_id": repo.search_cohorts(Slice(), "", 1)[0]["cohort_id"].iloc[0],
+        "exclude": [],
+        "endpoint": "os",
+    }
     out = {}
     for name in repo._queries:  # noqa: SLF001 - the benchmark times every named query
         if name.startswith(("setup_", "registry_")):
@@ -101,12 +121,16 @@ def measure_queries(dataset: str, runs: int) -> dict:
         out[name] = _stats(samples)
 
     def pandas_group_summary() -> pd.DataFrame:
-        df = pd.read_parquet(dataset, columns=["year", "nk_source", "aml_only", "superseded_by", "n_treated",
-                                               "n_evaluable", "cr_count"])
+        df = pd.read_parquet(
+            dataset, columns=["year", "nk_source", "aml_only", "superseded_by", "n_treated", "n_evaluable", "cr_count"]
+        )
         df = df[df["year"].between(2008, 2024) & df["superseded_by"].isna()]
         reported = df[df["cr_count"].notna()]
-        return df.groupby("nk_source").agg(cohorts=("n_treated", "size"), patients=("n_treated", "sum")).join(
-            reported.groupby("nk_source").agg(cr=("cr_count", "sum"), evaluable=("n_evaluable", "sum")))
+        return (
+            df.groupby("nk_source")
+            .agg(cohorts=("n_treated", "size"), patients=("n_treated", "sum"))
+            .join(reported.groupby("nk_source").agg(cr=("cr_count", "sum"), evaluable=("n_evaluable", "sum")))
+        )
 
     samples = []
     for _ in range(runs):
@@ -125,10 +149,24 @@ def measure_cold_start(runs: int) -> dict:
     for _ in range(runs):
         port = free_port()
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-                                 "--server.address", "127.0.0.1", "--server.port", str(port),
-                                 "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "dashboard.py"),
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         while True:
             try:
                 if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).status == 200:
@@ -144,8 +182,13 @@ def measure_cold_start(runs: int) -> dict:
 
 
 def _in_subprocess(mode: str, dataset: str, runs: int) -> dict:
-    result = subprocess.run([sys.executable, __file__, f"--{mode}", dataset, "--runs", str(runs)],
-                            capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, __file__, f"--{mode}", dataset, "--runs", str(runs)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -192,8 +235,10 @@ def main() -> int:
         ratio = result["pandas_group_summary"]["median"] / result["group_summary"]["median"]
         print(f"| {label} | pandas / DuckDB (group summary) | {ratio:.1f}x | |")
     cold = measure_cold_start(5)
-    print(f"\n## Cold start\n\n`streamlit run` until `/_stcore/health` answers: median {cold['median']:.0f} ms, "
-          f"p95 {cold['p95']:.0f} ms (5 runs)")
+    print(
+        f"\n## Cold start\n\n`streamlit run` until `/_stcore/health` answers: median {cold['median']:.0f} ms, "
+        f"p95 {cold['p95']:.0f} ms (5 runs)"
+    )
     return 0
 
 

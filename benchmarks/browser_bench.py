@@ -36,13 +36,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from deploy.run_replicas import LOOPBACK, pick_free_ports, stop, wait_healthy
+from deploy.run_replicas import LOOPBACK, pick_free_ports, stop, wait_healthy  # noqa: E402 - after the sys.path line above
 
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TRIVIAL = "trivial"
-CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, .vega-embed canvas, .vega-embed svg'
+CHART = (
+    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, .vega-embed canvas, .vega-embed svg'
+)
 CONTENT = '[data-testid="stMain"] [data-testid="stElementContainer"]'
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 TICK = os.sysconf("SC_CLK_TCK")
@@ -68,10 +77,29 @@ class View:
 
 def start_server(script: Path, port: int, dataset: Path, log: Path) -> Server:
     """Serve ``script`` on loopback with the agent API on, sized for the load test's sessions."""
-    args = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", LOOPBACK,
-            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.enableAgentApi", "true", "--server.agentMaxSessions", "1000",
-            "--server.agentWaitTimeout", "300", "--server.agentSessionTTL", str(TTL_SECONDS)]
+    args = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.address",
+        LOOPBACK,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.enableAgentApi",
+        "true",
+        "--server.agentMaxSessions",
+        "1000",
+        "--server.agentWaitTimeout",
+        "300",
+        "--server.agentSessionTTL",
+        str(TTL_SECONDS),
+    ]
     env = {**os.environ, "NK_TRIALS_PATH": str(dataset)}
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -154,8 +182,9 @@ def measure_pages(app: Server, trivial: Server, pages: Sequence[str], runs: int)
 
 def discover_pages(url: str) -> list[str]:
     """Every page's url_path as the running app lists them (agent API), so new pages are measured too."""
-    request = urllib.request.Request(f"{url}/_stcore/agent/interact", b"{}", method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/_stcore/agent/interact", b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=300) as response:
         return [page["url_path"] for page in json.load(response)["pages"] if not page.get("hidden")]
 
@@ -165,8 +194,12 @@ def open_session(url: str) -> float:
     body: dict = {}
     t0 = time.perf_counter()
     for _ in range(20):
-        request = urllib.request.Request(f"{url}/_stcore/agent/interact", json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{url}/_stcore/agent/interact",
+            json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=300) as response:
                 reply, status = json.load(response), response.status
@@ -208,17 +241,30 @@ def measure_load(app: Server, levels: Sequence[int], rss_sessions: int) -> dict:
     for count in levels:
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
         times, errors = simultaneous(count, lambda: open_session(app.url))
-        rows.append({"sessions": count, "p50": percentile(times, 0.5) if times else None,
-                     "p95": percentile(times, 0.95) if times else None, "errors": errors,
-                     "wall": time.perf_counter() - t0, "cpu_per_session": (cpu_seconds(pid) - cpu0) / count})
+        rows.append(
+            {
+                "sessions": count,
+                "p50": percentile(times, 0.5) if times else None,
+                "p95": percentile(times, 0.95) if times else None,
+                "errors": errors,
+                "wall": time.perf_counter() - t0,
+                "cpu_per_session": (cpu_seconds(pid) - cpu0) / count,
+            }
+        )
     wait_for_expiry()
     idle = memory_mb(pid)
     _, errors = simultaneous(rss_sessions, lambda: open_session(app.url))
     loaded = memory_mb(pid)
     wait_for_expiry()
     closed = memory_mb(pid)
-    return {"levels": rows, "rss_sessions": rss_sessions, "rss_errors": errors, "idle": idle,
-            "loaded": loaded, "closed": closed}
+    return {
+        "levels": rows,
+        "rss_sessions": rss_sessions,
+        "rss_errors": errors,
+        "idle": idle,
+        "loaded": loaded,
+        "closed": closed,
+    }
 
 
 def wait_for_expiry() -> None:
@@ -245,25 +291,63 @@ def report(views: dict[str, list[View]], load: dict, args: argparse.Namespace) -
     base = statistics.median(v.seconds for v in views[TRIVIAL])
     dataset = args.dataset.resolve()
     shown = dataset.relative_to(ROOT) if dataset.is_relative_to(ROOT) else dataset
-    intro = (f"Dataset `{shown}`; {args.runs} measured views per page after one warm-up; "
-             f"{os.cpu_count()} cores (shared with other work while measured).")
+    intro = (
+        f"Dataset `{shown}`; {args.runs} measured views per page after one warm-up; "
+        f"{os.cpu_count()} cores (shared with other work while measured)."
+    )
     lines = [intro, ""]
-    lines += _table(["page", "median goto→rendered (s)", "max (s)", "ratio to trivial page",
-                     "server CPU s/view (median)", "rendered ="])
+    lines += _table(
+        [
+            "page",
+            "median goto→rendered (s)",
+            "max (s)",
+            "ratio to trivial page",
+            "server CPU s/view (median)",
+            "rendered =",
+        ]
+    )
     for name, samples in views.items():
         median = statistics.median(v.seconds for v in samples)
-        lines.append(_row("trivial one-chart page" if name == TRIVIAL else f"`/{name}`", f"{median:.2f}",
-                          f"{max(v.seconds for v in samples):.2f}", f"{median / base:.2f}",
-                          f"{statistics.median(v.cpu for v in samples):.2f}", samples[0].marker))
-    lines += ["", *_table(["simultaneous sessions (agent API)", "p50 to settled (s)", "p95 (s)", "errors",
-                           "wall (s)", "server CPU s/session"])]
+        lines.append(
+            _row(
+                "trivial one-chart page" if name == TRIVIAL else f"`/{name}`",
+                f"{median:.2f}",
+                f"{max(v.seconds for v in samples):.2f}",
+                f"{median / base:.2f}",
+                f"{statistics.median(v.cpu for v in samples):.2f}",
+                samples[0].marker,
+            )
+        )
+    lines += [
+        "",
+        *_table(
+            [
+                "simultaneous sessions (agent API)",
+                "p50 to settled (s)",
+                "p95 (s)",
+                "errors",
+                "wall (s)",
+                "server CPU s/session",
+            ]
+        ),
+    ]
     for row in load["levels"]:
-        lines.append(_row(row["sessions"], _fmt(row["p50"]), _fmt(row["p95"]), row["errors"],
-                          f"{row['wall']:.1f}", f"{row['cpu_per_session']:.2f}"))
+        lines.append(
+            _row(
+                row["sessions"],
+                _fmt(row["p50"]),
+                _fmt(row["p95"]),
+                row["errors"],
+                f"{row['wall']:.1f}",
+                f"{row['cpu_per_session']:.2f}",
+            )
+        )
     lines += ["", *_table(["server memory", "VmRSS (MB)", "VmHWM peak (MB)"])]
-    for label, key in (("idle, after the runs above had expired", "idle"),
-                       (f"{load['rss_sessions']} sessions open ({load['rss_errors']} errors)", "loaded"),
-                       (f"after they closed (TTL {TTL_SECONDS} s)", "closed")):
+    for label, key in (
+        ("idle, after the runs above had expired", "idle"),
+        (f"{load['rss_sessions']} sessions open ({load['rss_errors']} errors)", "loaded"),
+        (f"after they closed (TTL {TTL_SECONDS} s)", "closed"),
+    ):
         lines.append(_row(label, f"{load[key]['VmRSS']:.0f}", f"{load[key]['VmHWM']:.0f}"))
     return "\n".join(lines)
 
@@ -274,8 +358,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sessions", default="5,10,20,40", help="simultaneous-session levels, comma-separated")
     parser.add_argument("--rss-sessions", type=int, default=80, help="sessions open when memory is read")
     parser.add_argument("--dataset", type=Path, default=ROOT / "data" / "trials.parquet")
-    parser.add_argument("--pages", default=None,
-                        help="url paths to measure, comma-separated ('' is the default page); default: every page")
+    parser.add_argument(
+        "--pages",
+        default=None,
+        help="url paths to measure, comma-separated ('' is the default page); default: every page",
+    )
     return parser.parse_args(argv)
 
 
@@ -288,8 +375,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     servers: list[Server] = []
     try:
         servers.append(start_server(ROOT / "dashboard.py", app_port, args.dataset, logs / "app.log"))
-        servers.append(start_server(ROOT / "benchmarks" / "trivial_app.py", trivial_port, args.dataset,
-                                    logs / "trivial.log"))
+        servers.append(
+            start_server(ROOT / "benchmarks" / "trivial_app.py", trivial_port, args.dataset, logs / "trivial.log")
+        )
         app, trivial = servers
         pages = args.pages.split(",") if args.pages is not None else discover_pages(app.url)
         views = measure_pages(app, trivial, pages, args.runs)

@@ -38,7 +38,10 @@ def main(argv: list[str]) -> None:
     before_path = Path(argv[0])
     after_path = Path(argv[1]) if len(argv) > 1 else DEFAULT_TRIALS_PATH
     (pb, cb, before), (pa, ca, after) = counts(before_path), counts(after_path)
-    print(f"| field | before ({pb} publications, {cb} primary cohorts) | after ({pa} publications, {ca} primary cohorts) |")
+    print(
+        f"| field | before ({pb} publications, {cb} primary cohorts) "
+        f"| after ({pa} publications, {ca} primary cohorts) |"
+    )
     print("|---|---|---|")
     for name, n in after.items():
         old = f"{before[name]}/{cb}" if name in before else "(no field)"

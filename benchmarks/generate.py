@@ -62,8 +62,7 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "nk_source": sources,
         "product": [f"{s[:4]}-{c[:4]}-{i % 40}" for s, c, i in zip(sources, classes, range(rows), strict=True)],
         "product_class": classes,
-        "car_target": [("CD33" if i % 2 else "CLL1") if c == "car_engineered" else None
-                       for i, c in enumerate(classes)],
+        "car_target": [("CD33" if i % 2 else "CLL1") if c == "car_engineered" else None for i, c in enumerate(classes)],
         "donor_type": pick(list(voc.DONOR_TYPES)),
         "cytokine_support": sometimes(pick(["IL-2", "IL-15", "N-803", "none"]), 0.3),
         "lymphodepletion": sometimes(pick(["Flu/Cy", "none"]), 0.3),
@@ -94,10 +93,20 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "peak_count": [None] * rows,
         "peak_unit": [None] * rows,
         "peak_day": [None] * rows,
-        "survival": [[{"endpoint": "os", "landmark_months": 12.0, "estimate_pct": float(p), "note": "synthetic",
-                       "source_cohort": f"syn{s:07d}-c{i}"}] if p is not None else []
-                     for i, (s, p) in enumerate(zip(study_index, sometimes(rng.uniform(5, 95, rows).round(1), 0.7),
-                                                    strict=True))],
+        "survival": [
+            [
+                {
+                    "endpoint": "os",
+                    "landmark_months": 12.0,
+                    "estimate_pct": float(p),
+                    "note": "synthetic",
+                    "source_cohort": f"syn{s:07d}-c{i}",
+                }
+            ]
+            if p is not None
+            else []
+            for i, (s, p) in enumerate(zip(study_index, sometimes(rng.uniform(5, 95, rows).round(1), 0.7), strict=True))
+        ],
         "persistence_method": sometimes(pick(["flow cytometry", "chimerism", "qPCR"]), 0.6),
         "persistence_note": [None] * rows,
         "crs_any": sometimes(np.zeros(rows, dtype=int), 0.5),
@@ -120,8 +129,9 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "inherited_from": [None] * rows,
     }
     # relapse_at_risk is reported only where relapse is
-    columns["relapse_at_risk"] = [a if r is not None else None
-                                  for a, r in zip(columns["relapse_at_risk"], columns["relapse_count"], strict=True)]
+    columns["relapse_at_risk"] = [
+        a if r is not None else None for a, r in zip(columns["relapse_at_risk"], columns["relapse_count"], strict=True)
+    ]
     columns["relapse_at_risk"] = [None if v is None else int(v) for v in columns["relapse_at_risk"]]
     assert set(columns) == {f.name for f in FIELDS}
     return pa.table({f.name: columns[f.name] for f in FIELDS}, schema=ARROW_SCHEMA)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server  # noqa: E402
-
 from nkdata.paths import DEFAULT_TRIALS_PATH  # noqa: E402
+from tests.server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server  # noqa: E402
 
 PAGES = ["", "outcomes", "survival", "persistence", "relapse", "safety", "evidence", "studies", "pipeline", "about"]
 

@@ -82,9 +82,11 @@ def pick_free_ports(count: int, low: int = 8600, high: int = 8699) -> list[int]:
 def render_config(template: str, listen_port: int, upstream_ports: Sequence[int], run_dir: Path) -> str:
     """Fill the template's placeholders; fail loudly if one is left (nginx would reject it less clearly)."""
     servers = "\n".join(f"        server {LOOPBACK}:{p} max_fails=1 fail_timeout=10s;" for p in upstream_ports)
-    text = (template.replace("{{ run_dir }}", str(run_dir))
-            .replace("{{ listen }}", f"{LOOPBACK}:{listen_port}")
-            .replace("{{ upstream_servers }}", servers))
+    text = (
+        template.replace("{{ run_dir }}", str(run_dir))
+        .replace("{{ listen }}", f"{LOOPBACK}:{listen_port}")
+        .replace("{{ upstream_servers }}", servers)
+    )
     if "{{" in text:
         raise ValueError("unfilled placeholder in the nginx template")
     return text
@@ -92,20 +94,35 @@ def render_config(template: str, listen_port: int, upstream_ports: Sequence[int]
 
 def streamlit_command(port: int, extra_args: Sequence[str] = ()) -> list[str]:
     """The replica command line: the README's `streamlit run dashboard.py`, bound to loopback."""
-    return [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard.py"),
-            "--server.address", LOOPBACK, "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", *extra_args]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO / "dashboard.py"),
+        "--server.address",
+        LOOPBACK,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        *extra_args,
+    ]
 
 
-def start_replica(port: int, dataset: Path | None, log_path: Path,
-                  extra_args: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+def start_replica(
+    port: int, dataset: Path | None, log_path: Path, extra_args: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
     """Start one Streamlit process; its output goes to ``log_path`` for post-mortems."""
     env = dict(os.environ)
     if dataset is not None:
         env["NK_TRIALS_PATH"] = str(dataset)
     with log_path.open("wb") as log:
-        return subprocess.Popen(streamlit_command(port, extra_args), cwd=REPO, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            streamlit_command(port, extra_args), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -152,9 +169,14 @@ def stop(procs: Sequence[subprocess.Popen[bytes]], timeout: float = 15) -> None:
 
 
 @contextmanager
-def run_replicas(replica_ports: Sequence[int], proxy_port: int, dataset: Path | None = None,
-                 extra_args: Sequence[str] = (), template: Path = TEMPLATE,
-                 keep_run_dir: bool = False) -> Iterator[Cluster]:
+def run_replicas(
+    replica_ports: Sequence[int],
+    proxy_port: int,
+    dataset: Path | None = None,
+    extra_args: Sequence[str] = (),
+    template: Path = TEMPLATE,
+    keep_run_dir: bool = False,
+) -> Iterator[Cluster]:
     """Start the replicas and nginx, yield a Cluster once the proxy answers, and stop everything after."""
     if not Path(NGINX).exists() and shutil.which("nginx") is None:
         raise FileNotFoundError("nginx is not installed (apt-get install nginx)")
@@ -201,8 +223,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with run_replicas(ports, args.proxy_port, args.dataset, extra) as cluster:
-            print(f"proxy {cluster.proxy_url} -> replicas {', '.join(map(str, ports))}; "
-                  f"config and logs in {cluster.run_dir}; Ctrl-C stops all", flush=True)
+            print(
+                f"proxy {cluster.proxy_url} -> replicas {', '.join(map(str, ports))}; "
+                f"config and logs in {cluster.run_dir}; Ctrl-C stops all",
+                flush=True,
+            )
             while all(p.poll() is None for p in [cluster.nginx, *cluster.replicas.values()]):
                 time.sleep(1)
             print("a process exited; stopping the rest", file=sys.stderr)

@@ -30,17 +30,25 @@ def cached(repo: TrialsRepository, fn: Callable[..., Any], *args: Any) -> Any:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def chart_spec(builder_name: str, _builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame,
-               kwargs: tuple[tuple[str, Any], ...]) -> dict:
+def chart_spec(
+    builder_name: str,
+    _builder: Callable[..., alt.TopLevelMixin],
+    data: pd.DataFrame,
+    kwargs: tuple[tuple[str, Any], ...],
+) -> dict:
     """The Vega-Lite spec of ``builder(data, **kwargs)``, built once per distinct data and options."""
     return _builder(data, **dict(kwargs)).to_dict(validate=False)
 
 
-def show_chart(builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, key: str | None = None,
-               **kwargs: Any) -> Any:
+def show_chart(
+    builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, key: str | None = None, **kwargs: Any
+) -> Any:
     """Draw ``builder(data, **kwargs)``; with ``key``, point selections come back (to open a cohort's card)."""
-    lists = [c for c in data.columns if data[c].dtype == object and data[c].map(
-        lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any()]
+    lists = [
+        c
+        for c in data.columns
+        if data[c].dtype == object and data[c].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any()
+    ]
     data = data.drop(columns=lists)  # no chart draws a list column, and hashing one is slow
     spec = chart_spec(f"{builder.__module__}.{builder.__qualname__}", builder, data, tuple(sorted(kwargs.items())))
     if key:

@@ -29,15 +29,20 @@ from nkdata.slices import (
 
 def empty_state(what: str = "cohorts") -> None:
     """Friendly message for a slice with nothing to show."""
-    st.info(f"No {what} in this slice. Widen the filters in the sidebar (for example the year range "
-            "or the NK source), or include superseded or mixed-diagnosis reports.", icon=":material/filter_alt_off:")
+    st.info(
+        f"No {what} in this slice. Widen the filters in the sidebar (for example the year range "
+        "or the NK source), or include superseded or mixed-diagnosis reports.",
+        icon=":material/filter_alt_off:",
+    )
 
 
 def count_caption(definition: str, shown: int, patients: int, not_reported: int, total: int) -> None:
     """The caption under every chart: what it shows and how many cohorts it leaves out as not reported."""
-    st.caption(f"{definition} Shows {shown} of {total} primary cohorts in the slice ({patients} patients); "
-               f"{not_reported} cohort(s) did not report it and are not drawn (not reported is not zero). "
-               "Superseded reports are never pooled.")
+    st.caption(
+        f"{definition} Shows {shown} of {total} primary cohorts in the slice ({patients} patients); "
+        f"{not_reported} cohort(s) did not report it and are not drawn (not reported is not zero). "
+        "Superseded reports are never pooled."
+    )
 
 
 def pct(value: float | None, digits: int = 0) -> str:
@@ -48,10 +53,18 @@ def pct(value: float | None, digits: int = 0) -> str:
 
 _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
     # name -> (label, options, help)
-    "denom": ("CR denominator", DENOMINATORS, "Evaluable: patients assessed for response. Treated: all who got NK cells."),
+    "denom": (
+        "CR denominator",
+        DENOMINATORS,
+        "Evaluable: patients assessed for response. Treated: all who got NK cells.",
+    ),
     "pool": ("Between-cohort variance", POOL_METHODS, "Estimator of tau² for random-effects pooling."),
-    "model": ("Model", MODELS, "Random effects (default) allow true rates to differ between cohorts; fixed effect "
-                               "assumes one common rate and is shown only for comparison."),
+    "model": (
+        "Model",
+        MODELS,
+        "Random effects (default) allow true rates to differ between cohorts; fixed effect "
+        "assumes one common rate and is shown only for comparison.",
+    ),
     "ci": ("Interval per cohort", CI_METHODS, "Exact (Clopper-Pearson) or Wilson score 95% intervals."),
     "rows": ("Rows", PERSISTENCE_ROWS, "One row per product or per NK source."),
     "endpoint": ("Endpoint", voc.ENDPOINTS, "Time-to-event endpoint as the papers define it."),
@@ -59,8 +72,9 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
 }
 
 
-def analysis_controls(show: tuple[str, ...] = ("group", "denom", "pool", "ci"),
-                      groups: dict[str, str] | None = None) -> Analysis:
+def analysis_controls(
+    show: tuple[str, ...] = ("group", "denom", "pool", "ci"), groups: dict[str, str] | None = None
+) -> Analysis:
     """Analysis choices as widgets; their values belong to the shareable link."""
     current = state.current_view().analysis
     group_options = groups or voc.GROUPINGS
@@ -76,19 +90,31 @@ def analysis_controls(show: tuple[str, ...] = ("group", "denom", "pool", "ci"),
     for column, name in zip(columns, show, strict=True):
         with column:
             if name == "group":
-                values[name] = st.selectbox("Group by", list(group_options), key="w_group",
-                                            format_func=group_options.get)
+                values[name] = st.selectbox(
+                    "Group by", list(group_options), key="w_group", format_func=group_options.get
+                )
             elif name == "overall":
-                values[name] = st.toggle("Pool across groups too", key="w_overall",
-                                         help="An overall estimate across the groups (e.g. across disease "
-                                              "settings) mixes populations that differ; shown with a warning.")
+                values[name] = st.toggle(
+                    "Pool across groups too",
+                    key="w_overall",
+                    help="An overall estimate across the groups (e.g. across disease "
+                    "settings) mixes populations that differ; shown with a warning.",
+                )
             elif name == "exclude":
-                values[name] = tuple(st.multiselect("Leave out (sensitivity)", list(EXCLUSIONS), key="w_exclude",
-                                                    format_func=EXCLUSIONS.get, placeholder="Nothing left out"))
+                values[name] = tuple(
+                    st.multiselect(
+                        "Leave out (sensitivity)",
+                        list(EXCLUSIONS),
+                        key="w_exclude",
+                        format_func=EXCLUSIONS.get,
+                        placeholder="Nothing left out",
+                    )
+                )
             else:
                 label, options, help_text = _CHOICES[name]
-                values[name] = st.selectbox(label, list(options), key=f"w_{name}", format_func=options.get,
-                                            help=help_text)
+                values[name] = st.selectbox(
+                    label, list(options), key=f"w_{name}", format_func=options.get, help=help_text
+                )
     analysis = Analysis(**values)
     state.update_view(analysis=analysis)
     return analysis
@@ -97,8 +123,10 @@ def analysis_controls(show: tuple[str, ...] = ("group", "denom", "pool", "ci"),
 def link_notices(notices: list[str]) -> None:
     """What the link asked for that could not be used: one short warning, never a wall of text."""
     if notices:
-        st.warning("**Parts of the link were ignored:**\n\n" + "\n".join(f"- {n}" for n in notices[:6]),
-                   icon=":material/link_off:")
+        st.warning(
+            "**Parts of the link were ignored:**\n\n" + "\n".join(f"- {n}" for n in notices[:6]),
+            icon=":material/link_off:",
+        )
 
 
 def share_box(year_bounds: tuple[int, int]) -> None:
@@ -123,16 +151,19 @@ def forest(result: RateAnalysis, value_title: str, reference: float | None = Non
     event = show_chart(charts.forest_plot, result.forest, key=key, value_title=value_title, reference=reference)
     open_cohort_from(event)
     if result.forest_truncated:
-        st.caption(f"{result.cohorts_shown} cohorts are too many to draw one by one (more than "
-                   f"{MAX_FOREST_COHORTS}): only the pooled estimates are shown.")
+        st.caption(
+            f"{result.cohorts_shown} cohorts are too many to draw one by one (more than "
+            f"{MAX_FOREST_COHORTS}): only the pooled estimates are shown."
+        )
 
 
 def _release(repo: TrialsRepository) -> dict:
     return getattr(repo, "release", {}) or {}
 
 
-def view_downloads(repo: TrialsRepository, frame: pd.DataFrame, view_name: str, year_bounds: tuple[int, int],
-                   key: str) -> None:
+def view_downloads(
+    repo: TrialsRepository, frame: pd.DataFrame, view_name: str, year_bounds: tuple[int, int], key: str
+) -> None:
     """CSV and JSON of the rows a view shows, named by view, data version and link; built before the click,
     so two quick clicks never race for a deferred file."""
     if frame.empty:
@@ -141,16 +172,33 @@ def view_downloads(repo: TrialsRepository, frame: pd.DataFrame, view_name: str, 
     link = state.share_link(year_bounds)
     table = presentation.export_frame(frame)
     left, right = st.columns(2)
-    left.download_button("Rows (CSV)", table.to_csv(index=False).encode("utf-8"),
-                         presentation.download_name(view_name, version, link, "csv"), "text/csv", key=f"{key}_csv",
-                         icon=":material/download:")
-    right.download_button("Rows (JSON)", table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
-                          presentation.download_name(view_name, version, link, "json"), "application/json",
-                          key=f"{key}_json", icon=":material/download:")
+    left.download_button(
+        "Rows (CSV)",
+        table.to_csv(index=False).encode("utf-8"),
+        presentation.download_name(view_name, version, link, "csv"),
+        "text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Rows (JSON)",
+        table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
+        presentation.download_name(view_name, version, link, "json"),
+        "application/json",
+        key=f"{key}_json",
+        icon=":material/download:",
+    )
 
 
-def figure_downloads(repo: TrialsRepository, result: RateAnalysis, title: str, value_title: str,
-                     year_bounds: tuple[int, int], key: str, note: str = "") -> None:
+def figure_downloads(
+    repo: TrialsRepository,
+    result: RateAnalysis,
+    title: str,
+    value_title: str,
+    year_bounds: tuple[int, int],
+    key: str,
+    note: str = "",
+) -> None:
     """The forest as a paper-ready figure (full labels, n/N and % [95% CI] columns, title, filters, data version,
     source) in SVG, PDF and PNG, made on request."""
     if result.forest.empty:
@@ -160,19 +208,37 @@ def figure_downloads(repo: TrialsRepository, result: RateAnalysis, title: str, v
     link = state.share_link(year_bounds)
     if not st.toggle("Prepare the figure for a paper or slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
         return
-    figure = cached_figure(result.forest[result.forest["kind"] != "header"], title, presentation.describe_slice(view.slice, year_bounds)
-                           + (f". {note}" if note else ""), version, f"NK-AML Evidence Dashboard, {link}", value_title)
+    figure = cached_figure(
+        result.forest[result.forest["kind"] != "header"],
+        title,
+        presentation.describe_slice(view.slice, year_bounds) + (f". {note}" if note else ""),
+        version,
+        f"NK-AML Evidence Dashboard, {link}",
+        value_title,
+    )
     columns = st.columns(3)
     for column, (fmt, mime) in zip(columns, figures.EXPORT_FORMATS.items(), strict=True):
-        column.download_button(f"Figure ({fmt.upper()})", figure[fmt], presentation.download_name(
-            key, version, link, fmt), mime, key=f"{key}_{fmt}")
+        column.download_button(
+            f"Figure ({fmt.upper()})",
+            figure[fmt],
+            presentation.download_name(key, version, link, fmt),
+            mime,
+            key=f"{key}_{fmt}",
+        )
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the figure...")
-def cached_figure(rows: pd.DataFrame, title: str, filters: str, version: str, source: str,
-                  value_title: str) -> dict[str, bytes]:
-    chart = figures.forest_figure(rows, title=title, filter_summary=filters, data_version=f"data version {version}",
-                                  source=source, value_title=value_title)
+def cached_figure(
+    rows: pd.DataFrame, title: str, filters: str, version: str, source: str, value_title: str
+) -> dict[str, bytes]:
+    chart = figures.forest_figure(
+        rows,
+        title=title,
+        filter_summary=filters,
+        data_version=f"data version {version}",
+        source=source,
+        value_title=value_title,
+    )
     return {fmt: figures.export_chart(chart, fmt) for fmt in figures.EXPORT_FORMATS}
 
 
@@ -203,15 +269,23 @@ def cohort_panel(repo: TrialsRepository) -> None:
     row = cached(repo, TrialsRepository.cohort, cohort_id)
     if row is None:
         return
-    with st.expander(f"Where the numbers came from: {row['first_author']} {row['year']}, {row['product']}",
-                     expanded=True, icon=":material/menu_book:"):
+    with st.expander(
+        f"Where the numbers came from: {row['first_author']} {row['year']}, {row['product']}",
+        expanded=True,
+        icon=":material/menu_book:",
+    ):
         st.markdown(exports.citation_line(row) + "  \n" + " · ".join(exports.identifier_links(row)))
         st.info(row["extraction_note"], icon=":material/edit_note:")
         card = presentation.cohort_card(row)
         reported = card[~card["Value"].isin([presentation.NOT_REPORTED, presentation.NOT_APPLICABLE])]
-        st.markdown("\n".join(f"- **{field}**: {value}" + (f" — *{where}*" if where else "")
-                               for field, value, where in zip(reported["Field"], reported["Value"],
-                                                              reported["Where it came from"], strict=True)))
+        st.markdown(
+            "\n".join(
+                f"- **{field}**: {value}" + (f" — *{where}*" if where else "")
+                for field, value, where in zip(
+                    reported["Field"], reported["Value"], reported["Where it came from"], strict=True
+                )
+            )
+        )
         registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))
         missing = card.loc[card["Value"] == presentation.NOT_REPORTED, "Field"]
         if len(missing):
@@ -230,9 +304,14 @@ def registered_trials(ids: tuple[str, ...]) -> None:
     except context.SERVING_ERRORS:
         st.caption("Registered trials: " + ", ".join(ids) + " (registry dataset unavailable).")
         return
-    lines = [f"- [{t.registry_id}](https://clinicaltrials.gov/study/{t.registry_id}): phase {t.phase or 'not stated'}, "
-             f"{str(t.status).replace('_', ' ')} as of {t.status_as_of}; {t.sponsor or 'sponsor not stated'}"
-             for t in trials.itertuples()]
+    lines = [
+        f"- [{t.registry_id}](https://clinicaltrials.gov/study/{t.registry_id}): phase {t.phase or 'not stated'}, "
+        f"{str(t.status).replace('_', ' ')} as of {t.status_as_of}; {t.sponsor or 'sponsor not stated'}"
+        for t in trials.itertuples()
+    ]
     unknown = sorted(set(ids) - set(trials["registry_id"]))
-    st.markdown("**Registered trial(s)**\n" + "\n".join(lines)
-                + ("\n- Not in the registry dataset: " + ", ".join(unknown) if unknown else ""))
+    st.markdown(
+        "**Registered trial(s)**\n"
+        + "\n".join(lines)
+        + ("\n- Not in the registry dataset: " + ", ".join(unknown) if unknown else "")
+    )

@@ -62,9 +62,19 @@ def as_dataset_error(error: BaseException) -> DatasetError:
     if isinstance(error, DatasetError):
         return error
     LOG.error("dataset failure while serving: %r", error)
-    return DatasetError([Issue(trials_path().name, None, None, None, "dataset_readable",
-                               f"the data could not be read ({error.__class__.__name__})")],
-                        hint="The file may have been replaced or damaged while the app was running.")
+    return DatasetError(
+        [
+            Issue(
+                trials_path().name,
+                None,
+                None,
+                None,
+                "dataset_readable",
+                f"the data could not be read ({error.__class__.__name__})",
+            )
+        ],
+        hint="The file may have been replaced or damaged while the app was running.",
+    )
 
 
 def show_dataset_error(error: DatasetError) -> None:
@@ -74,10 +84,14 @@ def show_dataset_error(error: DatasetError) -> None:
         lines.append(f"- {str(issue).replace(issue.file, Path(issue.file).name, 1)}")
     if len(error.issues) > 8:
         lines.append(f"- ... and {len(error.issues) - 8} more")
-    lines += ["", "**How to fix it:** " + (error.hint or "correct the file and reload the page.") +
-              " An operator can check it with `python -m nkdata validate`, rebuild the bundled data with "
-              f"`python -m nkdata build`, or point `{TRIALS_PATH_ENV}` at a good file. The page recovers by itself "
-              "once the file is good again."]
+    lines += [
+        "",
+        "**How to fix it:** "
+        + (error.hint or "correct the file and reload the page.")
+        + " An operator can check it with `python -m nkdata validate`, rebuild the bundled data with "
+        f"`python -m nkdata build`, or point `{TRIALS_PATH_ENV}` at a good file. The page recovers by itself "
+        "once the file is good again.",
+    ]
     st.error("\n".join(lines), icon=":material/error:")
 
 

@@ -31,13 +31,14 @@ def _slice_from_widgets(vocab: Vocabulary) -> Slice:
     """The slice the widgets currently hold (seeded from the view before the first draw)."""
     low, high = vocab.year_bounds
     years = st.session_state.get(widget_key("years"), (low, high))
-    return Slice(years=(int(years[0]), int(years[1])),
-                 **{f.field: tuple(st.session_state.get(widget_key(f.field), ())) for f in FILTERS},
-                 **{t.field: bool(st.session_state.get(widget_key(t.field), t.default)) for t in TOGGLES})
+    return Slice(
+        years=(int(years[0]), int(years[1])),
+        **{f.field: tuple(st.session_state.get(widget_key(f.field), ())) for f in FILTERS},
+        **{t.field: bool(st.session_state.get(widget_key(t.field), t.default)) for t in TOGGLES},
+    )
 
 
-def _options(spec: FilterSpec, chosen: Slice, vocab: Vocabulary,
-             products_by_source: dict[str, list[str]]) -> list[str]:
+def _options(spec: FilterSpec, chosen: Slice, vocab: Vocabulary, products_by_source: dict[str, list[str]]) -> list[str]:
     if spec.parent == "sources" and chosen.sources:
         return sorted({p for src in chosen.sources for p in products_by_source.get(src, [])})
     codes = vocab.allowed(spec.field)
@@ -81,13 +82,23 @@ def sidebar_filters(repo: TrialsRepository, vocab: Vocabulary, products_by_sourc
         more = None
         for spec in sorted(FILTERS, key=lambda f: f.field not in MAIN_FILTERS):
             if spec.field not in MAIN_FILTERS and more is None:
-                more = st.expander("More filters", expanded=any(
-                    st.session_state.get(widget_key(f.field)) for f in FILTERS if f.field not in MAIN_FILTERS))
+                more = st.expander(
+                    "More filters",
+                    expanded=any(
+                        st.session_state.get(widget_key(f.field)) for f in FILTERS if f.field not in MAIN_FILTERS
+                    ),
+                )
             key = widget_key(spec.field)
             options = _options(spec, _slice_from_widgets(vocab), vocab, products_by_source)
             st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
-            (more or st).multiselect(spec.label, options, key=key, placeholder="All", help=spec.help,
-                                     format_func=_formatter(spec, _counts(facets, spec.field)))
+            (more or st).multiselect(
+                spec.label,
+                options,
+                key=key,
+                placeholder="All",
+                help=spec.help,
+                format_func=_formatter(spec, _counts(facets, spec.field)),
+            )
         chosen = _slice_from_widgets(vocab)
         state.update_view(slice=chosen)
         size = cached(repo, TrialsRepository.filter_funnel, chosen).iloc[-1]

@@ -110,9 +110,19 @@ def _model_comparison(reported: pd.DataFrame, choices: Analysis, level: float) -
         args = (part["events"].tolist(), part["total"].tolist())
         random = stats.pool_proportions(*args, choices.pool, level, choices.ci, part["cohorts"].tolist())
         fixed = stats.pool_proportions(*args, "FE", level, choices.ci, part["cohorts"].tolist())
-        rows.append({"grp": name, "k": random.k, "n_total": random.n_total,
-                     "random": random.estimate, "random_low": random.ci_low, "random_high": random.ci_high,
-                     "fixed": fixed.estimate, "fixed_low": fixed.ci_low, "fixed_high": fixed.ci_high})
+        rows.append(
+            {
+                "grp": name,
+                "k": random.k,
+                "n_total": random.n_total,
+                "random": random.estimate,
+                "random_low": random.ci_low,
+                "random_high": random.ci_high,
+                "fixed": fixed.estimate,
+                "fixed_low": fixed.ci_low,
+                "fixed_high": fixed.ci_high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -151,16 +161,25 @@ def _with_group_headers(forest: pd.DataFrame, group: str, pooled: pd.DataFrame) 
         if record["kind"] != "overall" and g not in seen:
             seen.add(g)
             k, n = sizes.get(g, (0, 0))
-            rows.append({"kind": "header", "group": g, "label": f"{group_label(group, g)} (k={k}, N={n})",
-                         "weight": 0.0})
+            rows.append(
+                {"kind": "header", "group": g, "label": f"{group_label(group, g)} (k={k}, N={n})", "weight": 0.0}
+            )
         rows.append(record)
     out = pd.DataFrame(rows, columns=forest.columns)
     out["order"] = range(len(out))
     return out
 
 
-def rate_analysis(repo: TrialsRepository, slice_: Slice, events: str, totals: str, group: str,
-                  analysis: Analysis, groups: tuple[str, ...] = (), level: float = 0.95) -> RateAnalysis:
+def rate_analysis(
+    repo: TrialsRepository,
+    slice_: Slice,
+    events: str,
+    totals: str,
+    group: str,
+    analysis: Analysis,
+    groups: tuple[str, ...] = (),
+    level: float = 0.95,
+) -> RateAnalysis:
     """Pooled estimates per group (and overall), the subgroup test, the forest rows and the sensitivity
     analyses, over the primary cohorts of the slice (only groups ``groups``, when given)."""
     counts = repo.rate_counts(slice_, group, events, totals, analysis.exclude)
@@ -168,16 +187,17 @@ def rate_analysis(repo: TrialsRepository, slice_: Slice, events: str, totals: st
         counts = counts[counts["grp"].isin(groups)]
     reported = _reported(counts)
     method = pool_method(analysis)
-    pooled, test = stats.pool_by_group(reported, "grp", "events", "total", method, level, analysis.ci,
-                                       counts="cohorts")
-    overall = stats.pool_proportions(reported["events"], reported["total"], method, level, analysis.ci,
-                                     reported["cohorts"])
+    pooled, test = stats.pool_by_group(reported, "grp", "events", "total", method, level, analysis.ci, counts="cohorts")
+    overall = stats.pool_proportions(
+        reported["events"], reported["total"], method, level, analysis.ci, reported["cohorts"]
+    )
     shown = int(reported["cohorts"].sum())
     truncated = shown > MAX_FOREST_COHORTS
     cohorts = pd.DataFrame(columns=["cohort_id", "first_author", "year", "product", "grp", "events", "total"])
     if shown and not truncated:
-        rows, _ = repo.cohort_points(slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups,
-                                     exclude=analysis.exclude)
+        rows, _ = repo.cohort_points(
+            slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups, exclude=analysis.exclude
+        )
         cohorts = stats.cohort_rates(rows, "events", "total", analysis.ci, level)
     show_overall = analysis.overall and len(pooled) > 1
     forest = stats.forest_rows(pooled, overall, "grp", cohorts)
@@ -186,38 +206,76 @@ def rate_analysis(repo: TrialsRepository, slice_: Slice, events: str, totals: st
     if not show_overall:
         keep &= forest["kind"] != "overall"
     forest = _with_group_headers(forest[keep].reset_index(drop=True), group, pooled)
-    forest.insert(2, "group_label", ["All" if g == "All" and kind == "overall" else group_label(group, g)
-                                     for g, kind in zip(forest["group"], forest["kind"], strict=True)])
+    forest.insert(
+        2,
+        "group_label",
+        [
+            "All" if g == "All" and kind == "overall" else group_label(group, g)
+            for g, kind in zip(forest["group"], forest["kind"], strict=True)
+        ],
+    )
     is_pooled = forest["kind"] == "pooled"
-    forest.loc[is_pooled, "label"] = ["Pooled (k={}, N={})".format(*sizes_of(pooled, g))
-                                      for g in forest.loc[is_pooled, "group"]]
+    forest.loc[is_pooled, "label"] = [
+        "Pooled (k={}, N={})".format(*sizes_of(pooled, g)) for g in forest.loc[is_pooled, "group"]
+    ]
     extras = cohorts.set_index("cohort_id") if not cohorts.empty else pd.DataFrame()
-    forest["setting"] = [voc.label(voc.SETTINGS, extras.at[c, "setting"]) if isinstance(c, str) and c in extras.index
-                         else "" for c in forest["cohort_id"]]
-    forest["cr_definition"] = [extras.at[c, "cr_definition"] if isinstance(c, str) and c in extras.index
-                               and isinstance(extras.at[c, "cr_definition"], str) else "" for c in forest["cohort_id"]]
-    forest["flags"] = [_cohort_flags(extras.loc[c], events, totals) if isinstance(c, str) and c in extras.index
-                       else "" for c in forest["cohort_id"]]
+    forest["setting"] = [
+        voc.label(voc.SETTINGS, extras.at[c, "setting"]) if isinstance(c, str) and c in extras.index else ""
+        for c in forest["cohort_id"]
+    ]
+    forest["cr_definition"] = [
+        extras.at[c, "cr_definition"]
+        if isinstance(c, str) and c in extras.index and isinstance(extras.at[c, "cr_definition"], str)
+        else ""
+        for c in forest["cohort_id"]
+    ]
+    forest["flags"] = [
+        _cohort_flags(extras.loc[c], events, totals) if isinstance(c, str) and c in extras.index else ""
+        for c in forest["cohort_id"]
+    ]
     flags = {}
     if not pooled.empty:
         grey = counts[counts["events"].notna() & ~counts["excluded"]]
         for g in pooled["grp"]:
             part = grey[grey["grp"] == g]
-            types = ["conference_abstract" if bool(x) else "journal_article"
-                     for x, n in zip(part["grey"], part["cohorts"], strict=True) for _ in range(int(n))]
-            result = stats.PooledResult(**{k: v for k, v in pooled[pooled["grp"] == g].iloc[0].items()
-                                           if k in stats.PooledResult.__dataclass_fields__})
+            types = [
+                "conference_abstract" if bool(x) else "journal_article"
+                for x, n in zip(part["grey"], part["cohorts"], strict=True)
+                for _ in range(int(n))
+            ]
+            result = stats.PooledResult(
+                **{
+                    k: v
+                    for k, v in pooled[pooled["grp"] == g].iloc[0].items()
+                    if k in stats.PooledResult.__dataclass_fields__
+                }
+            )
             flags[g] = tuple(sensitivity.confidence_flags(result, types))
         pooled = pooled.rename(columns={"grp": group})
         pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
     in_slice = int(counts["cohorts"].sum())
     excluded = int(counts.loc[counts["excluded"], "cohorts"].sum())
     loo = _leave_one_out(cohorts, method, level, analysis.ci, show_overall) if not cohorts.empty else pd.DataFrame()
-    return RateAnalysis(events, totals, group, cohorts, forest, pooled, overall, test,
-                        cohorts_in_slice=in_slice, cohorts_not_reported=in_slice - shown - excluded,
-                        forest_truncated=truncated, cohorts_shown=shown, patients_shown=overall.n_total,
-                        cohorts_excluded=excluded, model_comparison=_model_comparison(reported, analysis, level),
-                        leave_one_out=loo, flags=flags, show_overall=show_overall)
+    return RateAnalysis(
+        events,
+        totals,
+        group,
+        cohorts,
+        forest,
+        pooled,
+        overall,
+        test,
+        cohorts_in_slice=in_slice,
+        cohorts_not_reported=in_slice - shown - excluded,
+        forest_truncated=truncated,
+        cohorts_shown=shown,
+        patients_shown=overall.n_total,
+        cohorts_excluded=excluded,
+        model_comparison=_model_comparison(reported, analysis, level),
+        leave_one_out=loo,
+        flags=flags,
+        show_overall=show_overall,
+    )
 
 
 def cr_analysis(repo: TrialsRepository, slice_: Slice, analysis: Analysis) -> RateAnalysis:
@@ -225,8 +283,9 @@ def cr_analysis(repo: TrialsRepository, slice_: Slice, analysis: Analysis) -> Ra
     return rate_analysis(repo, slice_, "cr_count", CR_DENOMINATORS[analysis.denom], analysis.group, analysis)
 
 
-def relapse_analysis(repo: TrialsRepository, slice_: Slice, analysis: Analysis, group: str,
-                     groups: tuple[str, ...] = ()) -> RateAnalysis:
+def relapse_analysis(
+    repo: TrialsRepository, slice_: Slice, analysis: Analysis, group: str, groups: tuple[str, ...] = ()
+) -> RateAnalysis:
     """Relapse among patients at risk (in remission), grouped as asked."""
     return rate_analysis(repo, slice_, "relapse_count", "relapse_at_risk", group, analysis, groups)
 
@@ -238,15 +297,25 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
         return pd.DataFrame()
     p = result.pooled
     multi = p["k"] > 1
-    table = pd.DataFrame({
-        "Group": p["label"], "Cohorts (k)": p["k"], "Patients (N)": p["n_total"], "Events": p["events_total"],
-        "Estimate %": 100 * p["estimate"], "CI low %": 100 * p["ci_low"], "CI high %": 100 * p["ci_high"],
-        "PI low %": (100 * p["pi_low"]).where(multi), "PI high %": (100 * p["pi_high"]).where(multi),
-        "tau²": p["tau2"].where(multi), "I² %": (100 * p["i2"]).where(multi),
-        "0/all-event cohorts (+0.5)": p["n_corrected"],
-        "Confidence flags": ["; ".join(f.text for f in result.flags.get(g, ()) if f.code != "single_arm")
-                             for g in p[result.group]],
-    })
+    table = pd.DataFrame(
+        {
+            "Group": p["label"],
+            "Cohorts (k)": p["k"],
+            "Patients (N)": p["n_total"],
+            "Events": p["events_total"],
+            "Estimate %": 100 * p["estimate"],
+            "CI low %": 100 * p["ci_low"],
+            "CI high %": 100 * p["ci_high"],
+            "PI low %": (100 * p["pi_low"]).where(multi),
+            "PI high %": (100 * p["pi_high"]).where(multi),
+            "tau²": p["tau2"].where(multi),
+            "I² %": (100 * p["i2"]).where(multi),
+            "0/all-event cohorts (+0.5)": p["n_corrected"],
+            "Confidence flags": [
+                "; ".join(f.text for f in result.flags.get(g, ()) if f.code != "single_arm") for g in p[result.group]
+            ],
+        }
+    )
     return table
 
 
@@ -257,14 +326,21 @@ def model_table(result: RateAnalysis) -> pd.DataFrame:
         return m
     if not result.show_overall:
         m = m[m["grp"] != "All"]
-    return pd.DataFrame({
-        "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in m["grp"]],
-        "k": m["k"], "N": m["n_total"],
-        "Random effects %": [f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
-                             for e, lo, hi in zip(m["random"], m["random_low"], m["random_high"], strict=True)],
-        "Fixed effect %": [f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
-                           for e, lo, hi in zip(m["fixed"], m["fixed_low"], m["fixed_high"], strict=True)],
-    })
+    return pd.DataFrame(
+        {
+            "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in m["grp"]],
+            "k": m["k"],
+            "N": m["n_total"],
+            "Random effects %": [
+                f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
+                for e, lo, hi in zip(m["random"], m["random_low"], m["random_high"], strict=True)
+            ],
+            "Fixed effect %": [
+                f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
+                for e, lo, hi in zip(m["fixed"], m["fixed_low"], m["fixed_high"], strict=True)
+            ],
+        }
+    )
 
 
 def leave_one_out_table(result: RateAnalysis) -> pd.DataFrame:
@@ -272,13 +348,18 @@ def leave_one_out_table(result: RateAnalysis) -> pd.DataFrame:
     loo = result.leave_one_out
     if loo.empty:
         return loo
-    return pd.DataFrame({
-        "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in loo["grp"]],
-        "Left out": loo["label"], "cohort_id": loo["cohort_id"],
-        "Estimate without it %": 100 * loo["estimate"], "CI low %": 100 * loo["ci_low"],
-        "CI high %": 100 * loo["ci_high"], "Change (points)": 100 * loo["change"],
-        "Influential": loo["outlier"].map({True: "yes", False: ""}),
-    })
+    return pd.DataFrame(
+        {
+            "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in loo["grp"]],
+            "Left out": loo["label"],
+            "cohort_id": loo["cohort_id"],
+            "Estimate without it %": 100 * loo["estimate"],
+            "CI low %": 100 * loo["ci_low"],
+            "CI high %": 100 * loo["ci_high"],
+            "Change (points)": 100 * loo["change"],
+            "Influential": loo["outlier"].map({True: "yes", False: ""}),
+        }
+    )
 
 
 def exclusion_note(choices: Analysis) -> str:
@@ -303,8 +384,9 @@ def outcomes_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> O
         return None
     groups = repo.group_summary(slice_, "nk_source")
     groups["label"] = [group_label("nk_source", c) for c in groups["group"]]
-    return OutcomesView(cr, rate_analysis(repo, slice_, "cr_count", CR_DENOMINATORS[choices.denom], "setting", choices),
-                        groups)
+    return OutcomesView(
+        cr, rate_analysis(repo, slice_, "cr_count", CR_DENOMINATORS[choices.denom], "setting", choices), groups
+    )
 
 
 @dataclass(frozen=True)
@@ -320,10 +402,12 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
     result = relapse_analysis(repo, slice_, choices, group)
     if result.cohorts_in_slice == 0:
         return None
-    rows, reported = repo.cohort_points(slice_, "setting", "relapse_count", "relapse_at_risk", limit=MAX_POINTS,
-                                        need_followup=True)
+    rows, reported = repo.cohort_points(
+        slice_, "setting", "relapse_count", "relapse_at_risk", limit=MAX_POINTS, need_followup=True
+    )
     with_followup = stats.cohort_rates(rows, "events", "total", choices.ci).rename(
-        columns={"events": "relapse_count", "total": "relapse_at_risk"})
+        columns={"events": "relapse_count", "total": "relapse_at_risk"}
+    )
     return RelapseView(result, with_followup, reported, reported > len(with_followup))
 
 
@@ -347,16 +431,26 @@ def persistence_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -
     by_source = by_source.rename(columns={"group": "nk_source"})
     by_source.insert(1, "label", [group_label("nk_source", c) for c in by_source["nk_source"]])
     totals = CR_DENOMINATORS[choices.denom]
-    strip, reporting = repo.cohort_points(slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS,
-                                          need_rate=False, need_persistence=True)
-    rows, both_reported = repo.cohort_points(slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS,
-                                             need_persistence=True)
+    strip, reporting = repo.cohort_points(
+        slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS, need_rate=False, need_persistence=True
+    )
+    rows, both_reported = repo.cohort_points(
+        slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS, need_persistence=True
+    )
     versus_cr = stats.cohort_rates(rows, "events", "total", choices.ci).rename(columns={"events": "cr_count"})
     ranks = repo.persistence_rank_correlation(slice_, "cr_count", totals)
-    correlation = stats.rank_correlation(int(ranks["n"]), ranks["rho"], int(ranks["distinct_x"]),
-                                         int(ranks["distinct_y"]))
-    return PersistenceAnalysis(strip, by_source, versus_cr, correlation, in_slice, reporting,
-                               reporting > len(strip) or both_reported > len(versus_cr))
+    correlation = stats.rank_correlation(
+        int(ranks["n"]), ranks["rho"], int(ranks["distinct_x"]), int(ranks["distinct_y"])
+    )
+    return PersistenceAnalysis(
+        strip,
+        by_source,
+        versus_cr,
+        correlation,
+        in_slice,
+        reporting,
+        reporting > len(strip) or both_reported > len(versus_cr),
+    )
 
 
 def setting_headline(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> RateAnalysis:
@@ -384,8 +478,13 @@ def survival_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> S
     at["label"] = [f"{a} {y} - {p}" for a, y, p in zip(at["first_author"], at["year"], at["product"], strict=True)]
     at["setting_label"] = [voc.label(voc.SETTINGS, c) for c in at["setting"]]
     medians = chosen[chosen["landmark_months"].isna()]
-    return SurvivalView(entries, at, medians, int(summary["cohorts"] or 0),
-                        int(entries["cohort_id"].nunique()) if not entries.empty else 0)
+    return SurvivalView(
+        entries,
+        at,
+        medians,
+        int(summary["cohorts"] or 0),
+        int(entries["cohort_id"].nunique()) if not entries.empty else 0,
+    )
 
 
 @dataclass(frozen=True)
@@ -400,8 +499,15 @@ class ExpansionView:
 def expansion_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> ExpansionView:
     group = choices.group if choices.group in ("nk_source", "product_class", "setting") else "nk_source"
     expansion = rate_analysis(repo, slice_, "expansion_count", "expansion_evaluated", group, choices)
-    durations, reporting = repo.cohort_points(slice_, "nk_source", "expansion_count", "expansion_evaluated",
-                                              limit=MAX_POINTS, need_rate=False, need_persistence=True)
+    durations, reporting = repo.cohort_points(
+        slice_,
+        "nk_source",
+        "expansion_count",
+        "expansion_evaluated",
+        limit=MAX_POINTS,
+        need_rate=False,
+        need_persistence=True,
+    )
     by_source = repo.persistence_by_group(slice_, "nk_source").rename(columns={"group": "nk_source"})
     by_source.insert(1, "label", [group_label("nk_source", c) for c in by_source["nk_source"]])
     return ExpansionView(expansion, persistence_view(repo, slice_, choices), durations, reporting, by_source)
@@ -421,7 +527,8 @@ SOF_RATES: tuple[tuple[str, str, str], ...] = (
     ("Treatment-related death", "treatment_related_deaths", "n_treated"),
 )
 SOF_LANDMARKS: tuple[tuple[str, str, float], ...] = (
-    ("Overall survival at 12 months", "os", 12.0), ("Overall survival at 24 months", "os", 24.0),
+    ("Overall survival at 12 months", "os", 12.0),
+    ("Overall survival at 24 months", "os", 24.0),
     ("Cumulative incidence of relapse at 12 months", "cir", 12.0),
     ("Cumulative incidence of relapse at 24 months", "cir", 24.0),
 )
@@ -435,28 +542,68 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
         result = rate_analysis(repo, slice_, events, totals, "setting", replace(choices, overall=False))
         for _, p in result.pooled.iterrows():
             flags = result.flags.get(p["setting"], ())
-            rows.append({"Outcome": label, "Setting": p["label"], "k": int(p["k"]), "N": int(p["n_total"]),
-                         "Estimate %": 100 * p["estimate"], "Low %": 100 * p["ci_low"],
-                         "High %": 100 * p["ci_high"],
-                         "PI low %": 100 * p["pi_low"] if p["k"] > 1 else math.nan,
-                         "PI high %": 100 * p["pi_high"] if p["k"] > 1 else math.nan,
-                         "I² %": 100 * p["i2"] if p["k"] > 1 else math.nan,
-                         "How": ("random-effects pooled, 95% CI" if choices.model == "random" else
-                                 "fixed-effect pooled, 95% CI") if p["k"] > 1 else "single cohort, 95% CI",
-                         "Confidence flags": "; ".join(f.text for f in flags)})
+            rows.append(
+                {
+                    "Outcome": label,
+                    "Setting": p["label"],
+                    "k": int(p["k"]),
+                    "N": int(p["n_total"]),
+                    "Estimate %": 100 * p["estimate"],
+                    "Low %": 100 * p["ci_low"],
+                    "High %": 100 * p["ci_high"],
+                    "PI low %": 100 * p["pi_low"] if p["k"] > 1 else math.nan,
+                    "PI high %": 100 * p["pi_high"] if p["k"] > 1 else math.nan,
+                    "I² %": 100 * p["i2"] if p["k"] > 1 else math.nan,
+                    "How": (
+                        "random-effects pooled, 95% CI" if choices.model == "random" else "fixed-effect pooled, 95% CI"
+                    )
+                    if p["k"] > 1
+                    else "single cohort, 95% CI",
+                    "Confidence flags": "; ".join(f.text for f in flags),
+                }
+            )
     entries = repo.survival_entries(slice_)
     for label, endpoint, months in SOF_LANDMARKS:
         chosen = entries[(entries["endpoint"] == endpoint) & (entries["landmark_months"] == months)]
         for setting, part in chosen.groupby("setting", sort=True):
             k = len(part)
-            rows.append({"Outcome": label, "Setting": voc.label(voc.SETTINGS, setting), "k": k,
-                         "N": int(part["n_analysed"].fillna(part["n_treated"]).sum()),
-                         "Estimate %": float(part["estimate_pct"].median()),
-                         "Low %": float(part["estimate_pct"].min()), "High %": float(part["estimate_pct"].max()),
-                         "PI low %": math.nan, "PI high %": math.nan, "I² %": math.nan,
-                         "How": "median and range of the reported estimates (not pooled)",
-                         "Confidence flags": "; ".join(t for t in (
-                             f"Only {k} cohort{'s' if k != 1 else ''} (fewer than 3)" if k < 3 else "",
-                             "Single-arm cohorts only: no comparator") if t)})
-    return pd.DataFrame(rows, columns=["Outcome", "Setting", "k", "N", "Estimate %", "Low %", "High %",
-                                       "PI low %", "PI high %", "I² %", "How", "Confidence flags"])
+            rows.append(
+                {
+                    "Outcome": label,
+                    "Setting": voc.label(voc.SETTINGS, setting),
+                    "k": k,
+                    "N": int(part["n_analysed"].fillna(part["n_treated"]).sum()),
+                    "Estimate %": float(part["estimate_pct"].median()),
+                    "Low %": float(part["estimate_pct"].min()),
+                    "High %": float(part["estimate_pct"].max()),
+                    "PI low %": math.nan,
+                    "PI high %": math.nan,
+                    "I² %": math.nan,
+                    "How": "median and range of the reported estimates (not pooled)",
+                    "Confidence flags": "; ".join(
+                        t
+                        for t in (
+                            f"Only {k} cohort{'s' if k != 1 else ''} (fewer than 3)" if k < 3 else "",
+                            "Single-arm cohorts only: no comparator",
+                        )
+                        if t
+                    ),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Outcome",
+            "Setting",
+            "k",
+            "N",
+            "Estimate %",
+            "Low %",
+            "High %",
+            "PI low %",
+            "PI high %",
+            "I² %",
+            "How",
+            "Confidence flags",
+        ],
+    )

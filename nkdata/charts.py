@@ -35,28 +35,42 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
         ("product_class", voc.PRODUCT_CLASSES, "Product class"),
     ):
         if column in out.columns:
-            out[label_column] = [voc.label(vocabulary, c) if isinstance(c, str) else voc.NOT_REPORTED_LABEL
-                                 for c in out[column]]
+            out[label_column] = [
+                voc.label(vocabulary, c) if isinstance(c, str) else voc.NOT_REPORTED_LABEL for c in out[column]
+            ]
     return out
 
 
 def empty_chart(message: str) -> alt.Chart:
     """A chart-shaped placeholder that says why there is nothing to draw."""
-    return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14, color="#666").encode(
-        text="text:N").properties(height=80, width=WIDTH)
+    return (
+        alt.Chart(pd.DataFrame({"text": [message]}))
+        .mark_text(size=14, color="#666")
+        .encode(text="text:N")
+        .properties(height=80, width=WIDTH)
+    )
 
 
 def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
     """Stacked bars: cohorts per publication year, coloured by NK source."""
     data = with_labels(per_year)
     years = list(range(int(data["year"].min()), int(data["year"].max()) + 1)) if len(data) else []
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("year:O", title="Publication year", scale=alt.Scale(domain=years)),
-        y=alt.Y("sum(cohorts):Q", title="Cohorts"),
-        color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
-        tooltip=[alt.Tooltip("year:O", title="Year"), "NK source:N", alt.Tooltip("cohorts:Q", title="Cohorts"),
-                 alt.Tooltip("patients:Q", title="Patients treated")],
-    ).properties(height=280, width=WIDTH)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Publication year", scale=alt.Scale(domain=years)),
+            y=alt.Y("sum(cohorts):Q", title="Cohorts"),
+            color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                "NK source:N",
+                alt.Tooltip("cohorts:Q", title="Cohorts"),
+                alt.Tooltip("patients:Q", title="Patients treated"),
+            ],
+        )
+        .properties(height=280, width=WIDTH)
+    )
 
 
 def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
@@ -69,8 +83,12 @@ def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
     )
     rect = base.mark_rect(stroke="white").encode(
         color=alt.Color("cohorts:Q", title="Cohorts", scale=alt.Scale(scheme="blues")),
-        tooltip=["NK source:N", "Setting:N", alt.Tooltip("cohorts:Q", title="Cohorts"),
-                 alt.Tooltip("patients:Q", title="Patients treated")],
+        tooltip=[
+            "NK source:N",
+            "Setting:N",
+            alt.Tooltip("cohorts:Q", title="Cohorts"),
+            alt.Tooltip("patients:Q", title="Patients treated"),
+        ],
     )
     text = base.mark_text(fontSize=12).encode(
         text="cell_text:N",
@@ -82,12 +100,20 @@ def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
 def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
     """Horizontal bars of patients treated per group (cohorts in the tooltip)."""
     data = groups.copy()
-    return alt.Chart(data).mark_bar(color=voc.NK_SOURCE_COLOURS["peripheral_blood"]).encode(
-        y=alt.Y("label:N", sort="-x", title=group_label),
-        x=alt.X("patients_treated:Q", title="Patients treated"),
-        tooltip=[alt.Tooltip("label:N", title=group_label), alt.Tooltip("cohorts:Q", title="Cohorts"),
-                 alt.Tooltip("patients_treated:Q", title="Patients treated")],
-    ).properties(height=alt.Step(ROW_STEP + 4), width=WIDTH)
+    return (
+        alt.Chart(data)
+        .mark_bar(color=voc.NK_SOURCE_COLOURS["peripheral_blood"])
+        .encode(
+            y=alt.Y("label:N", sort="-x", title=group_label),
+            x=alt.X("patients_treated:Q", title="Patients treated"),
+            tooltip=[
+                alt.Tooltip("label:N", title=group_label),
+                alt.Tooltip("cohorts:Q", title="Cohorts"),
+                alt.Tooltip("patients_treated:Q", title="Patients treated"),
+            ],
+        )
+        .properties(height=alt.Step(ROW_STEP + 4), width=WIDTH)
+    )
 
 
 # Row labels never widen a chart: on a phone a label longer than the plot is shortened (the tooltip has it whole)
@@ -102,52 +128,108 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
     cohort selects it (``COHORT_SELECTION``), so the page can open its card."""
     data = rows.copy()
     data["Group"] = data["group_label"] if "group_label" in data.columns else data["group"].astype(str)
-    data["display"] = [lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
-                       for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"],
-                                                  strict=True)]
+    data["display"] = [
+        lbl if kind == "cohort" else lbl.replace(f": {g} ", f": {G} ")
+        for lbl, kind, g, G in zip(data["label"], data["kind"], data["group"], data["Group"], strict=True)
+    ]
     for column in ("setting", "cr_definition", "flags", "cohort_id"):
         if column not in data.columns:
             data[column] = ""
     data["cohort_id"] = data["cohort_id"].astype(object).where(data["cohort_id"].notna(), "")
     data["row"] = data["order"]
-    data["ci_text"] = ["" if pd.isna(e) else f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})" for e, lo, hi in
-                       zip(data["estimate"], data["ci_low"], data["ci_high"], strict=True)]
+    data["ci_text"] = [
+        "" if pd.isna(e) else f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})"
+        for e, lo, hi in zip(data["estimate"], data["ci_low"], data["ci_high"], strict=True)
+    ]
     data["line"] = [f"{d} · {c}" if c else d for d, c in zip(data["display"], data["ci_text"], strict=True)]
-    data = data[["row", "kind", "Group", "display", "line", "estimate", "ci_low", "ci_high", "weight", "events",
-                 "total", "cohort_id", "setting", "cr_definition", "flags", "ci_text"]]
+    data = data[
+        [
+            "row",
+            "kind",
+            "Group",
+            "display",
+            "line",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "weight",
+            "events",
+            "total",
+            "cohort_id",
+            "setting",
+            "cr_definition",
+            "flags",
+            "ci_text",
+        ]
+    ]
     y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.1))
     x_scale = alt.Scale(domain=[0, 1])
-    tooltip = [alt.Tooltip("display:N", title="Row"), alt.Tooltip("ci_text:N", title=f"{value_title} (95% CI)"),
-               alt.Tooltip("events:Q", title="Events"), alt.Tooltip("total:Q", title="n"),
-               alt.Tooltip("weight:Q", title="Weight in group", format=".0%"),
-               alt.Tooltip("setting:N", title="Setting"), alt.Tooltip("cr_definition:N", title="Definition"),
-               alt.Tooltip("flags:N", title="Caution")]
+    tooltip = [
+        alt.Tooltip("display:N", title="Row"),
+        alt.Tooltip("ci_text:N", title=f"{value_title} (95% CI)"),
+        alt.Tooltip("events:Q", title="Events"),
+        alt.Tooltip("total:Q", title="n"),
+        alt.Tooltip("weight:Q", title="Weight in group", format=".0%"),
+        alt.Tooltip("setting:N", title="Setting"),
+        alt.Tooltip("cr_definition:N", title="Definition"),
+        alt.Tooltip("flags:N", title="Caution"),
+    ]
     pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
     base = alt.Chart(data).encode(y=y)
     by_source = set(data["Group"]) - {"All"} <= set(voc.NK_SOURCES.values())
     colour_scale = source_scale() if by_source else alt.Scale(scheme="tableau10")
-    colour = alt.Color("Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom", columns=2,
-                                                                           labelLimit=220))
-    labels = alt.layer(*(
-        base.transform_filter(test).mark_text(align="left", baseline="bottom", dy=-3, fontSize=11, color="#1F2933",
-                                              fontWeight=weight, limit=_FIT_WIDTH).encode(x=alt.value(0), text="line:N",
-                                                                        tooltip=tooltip)
-        for test, weight in ((alt.datum.kind == "cohort", "normal"), (alt.datum.kind != "cohort", "bold"))))
+    colour = alt.Color(
+        "Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=220)
+    )
+    labels = alt.layer(
+        *(
+            base.transform_filter(test)
+            .mark_text(
+                align="left",
+                baseline="bottom",
+                dy=-3,
+                fontSize=11,
+                color="#1F2933",
+                fontWeight=weight,
+                limit=_FIT_WIDTH,
+            )
+            .encode(x=alt.value(0), text="line:N", tooltip=tooltip)
+            for test, weight in ((alt.datum.kind == "cohort", "normal"), (alt.datum.kind != "cohort", "bold"))
+        )
+    )
     # header rows carry only their label
     ci = base.mark_rule(strokeWidth=1.5).encode(
-        x=alt.X("ci_low:Q", scale=x_scale, title=value_title,
-                axis=alt.Axis(format=_PERCENT, orient="top", values=[0, 0.25, 0.5, 0.75, 1])),
-        x2="ci_high:Q", color=colour)
-    squares = base.transform_filter(alt.datum.kind == "cohort").mark_square(opacity=0.9).encode(
-        x="estimate:Q", size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 260]), legend=None),
-        color=colour, tooltip=tooltip, opacity=alt.condition(pick, alt.value(0.95), alt.value(0.35)),
-    ).add_params(pick)
-    diamonds = base.transform_filter("datum.kind == 'pooled' || datum.kind == 'overall'").mark_point(
-        shape="diamond", filled=True, size=200, color="#1F2933").encode(x="estimate:Q", tooltip=tooltip)
+        x=alt.X(
+            "ci_low:Q",
+            scale=x_scale,
+            title=value_title,
+            axis=alt.Axis(format=_PERCENT, orient="top", values=[0, 0.25, 0.5, 0.75, 1]),
+        ),
+        x2="ci_high:Q",
+        color=colour,
+    )
+    squares = (
+        base.transform_filter(alt.datum.kind == "cohort")
+        .mark_square(opacity=0.9)
+        .encode(
+            x="estimate:Q",
+            size=alt.Size("weight:Q", scale=alt.Scale(range=[30, 260]), legend=None),
+            color=colour,
+            tooltip=tooltip,
+            opacity=alt.condition(pick, alt.value(0.95), alt.value(0.35)),
+        )
+        .add_params(pick)
+    )
+    diamonds = (
+        base.transform_filter("datum.kind == 'pooled' || datum.kind == 'overall'")
+        .mark_point(shape="diamond", filled=True, size=200, color="#1F2933")
+        .encode(x="estimate:Q", tooltip=tooltip)
+    )
     layers = [ci, squares, diamonds, labels]
     if reference is not None:
-        layers.append(alt.Chart(pd.DataFrame({"ref": [reference]})).mark_rule(strokeDash=[4, 4], color="#666").encode(
-            x="ref:Q"))
+        layers.append(
+            alt.Chart(pd.DataFrame({"ref": [reference]})).mark_rule(strokeDash=[4, 4], color="#666").encode(x="ref:Q")
+        )
     return alt.layer(*layers).properties(height=alt.Step(2 * ROW_STEP), width=WIDTH)
 
 
@@ -155,33 +237,64 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
     """Landmark estimates per cohort with their 95% CI where given; label above each row (any width)."""
     data = with_labels(entries)
     data = data.assign(
-        row=range(len(data)), estimate=data["estimate_pct"] / 100, low=data["ci_low_pct"] / 100,
+        row=range(len(data)),
+        estimate=data["estimate_pct"] / 100,
+        low=data["ci_low_pct"] / 100,
         high=data["ci_high_pct"] / 100,
         text=[f"{lbl} · {s}" for lbl, s in zip(data["label"], data["Setting"], strict=True)],
-        value=[f"{e:g}%" + (f" ({lo:g}-{hi:g})" if pd.notna(lo) else "") + (f", n={int(n)}" if pd.notna(n) else "")
-               for e, lo, hi, n in zip(data["estimate_pct"], data["ci_low_pct"], data["ci_high_pct"],
-                                       data["n_analysed"], strict=True)],
-        followup=data["median_followup_months"], source=data["source_cohort"], cohort_id=data["cohort_id"],
+        value=[
+            f"{e:g}%" + (f" ({lo:g}-{hi:g})" if pd.notna(lo) else "") + (f", n={int(n)}" if pd.notna(n) else "")
+            for e, lo, hi, n in zip(
+                data["estimate_pct"], data["ci_low_pct"], data["ci_high_pct"], data["n_analysed"], strict=True
+            )
+        ],
+        followup=data["median_followup_months"],
+        source=data["source_cohort"],
+        cohort_id=data["cohort_id"],
     )
     data["line"] = data["text"] + " · " + data["value"]
-    data = data[["row", "text", "value", "line", "estimate", "low", "high", "NK source", "followup", "source", "cohort_id",
-       "comparator_pct", "comparator_label", "note"]]
+    data = data[
+        [
+            "row",
+            "text",
+            "value",
+            "line",
+            "estimate",
+            "low",
+            "high",
+            "NK source",
+            "followup",
+            "source",
+            "cohort_id",
+            "comparator_pct",
+            "comparator_label",
+            "note",
+        ]
+    ]
     y = alt.Y("row:O", axis=None)
-    x = alt.X("estimate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT, orient="top"),
-              title=value_title)
-    tooltip = [alt.Tooltip("text:N", title="Cohort"), alt.Tooltip("value:N", title="Estimate (95% CI)"),
-               alt.Tooltip("followup:Q", title="Median follow-up (months)"),
-               alt.Tooltip("comparator_pct:Q", title="Comparator %"), alt.Tooltip("comparator_label:N", title="Comparator"),
-               alt.Tooltip("source:N", title="Read in report"), alt.Tooltip("note:N", title="Where")]
+    x = alt.X(
+        "estimate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT, orient="top"), title=value_title
+    )
+    tooltip = [
+        alt.Tooltip("text:N", title="Cohort"),
+        alt.Tooltip("value:N", title="Estimate (95% CI)"),
+        alt.Tooltip("followup:Q", title="Median follow-up (months)"),
+        alt.Tooltip("comparator_pct:Q", title="Comparator %"),
+        alt.Tooltip("comparator_label:N", title="Comparator"),
+        alt.Tooltip("source:N", title="Read in report"),
+        alt.Tooltip("note:N", title="Where"),
+    ]
     pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
     base = alt.Chart(data).encode(y=y)
     colour = alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3))
     return alt.layer(
-        base.mark_rule(strokeWidth=1.5).encode(x=alt.X("low:Q", scale=alt.Scale(domain=[0, 1])), x2="high:Q",
-                                               color=colour),
+        base.mark_rule(strokeWidth=1.5).encode(
+            x=alt.X("low:Q", scale=alt.Scale(domain=[0, 1])), x2="high:Q", color=colour
+        ),
         base.mark_circle(size=90, opacity=0.95).encode(x=x, color=colour, tooltip=tooltip).add_params(pick),
         base.mark_text(align="left", baseline="bottom", dy=-4, fontSize=11, limit=_FIT_WIDTH).encode(
-            x=alt.value(0), text="line:N"),
+            x=alt.value(0), text="line:N"
+        ),
     ).properties(height=alt.Step(2 * ROW_STEP), width=WIDTH)
 
 
@@ -189,12 +302,18 @@ def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt
     """Pooled estimate per group as a point with its CI (and PI as a thin line)."""
     data = pooled[pooled["k"] > 0].copy()
     base = alt.Chart(data).encode(y=alt.Y("label:N", title=group_label, sort="-x"))
-    tooltip = [alt.Tooltip("label:N", title=group_label), alt.Tooltip("estimate:Q", format=".1%", title=value_title),
-               alt.Tooltip("ci_low:Q", format=".1%", title="CI low"), alt.Tooltip("ci_high:Q", format=".1%", title="CI high"),
-               alt.Tooltip("k:Q", title="Cohorts"), alt.Tooltip("n_total:Q", title="Patients")]
+    tooltip = [
+        alt.Tooltip("label:N", title=group_label),
+        alt.Tooltip("estimate:Q", format=".1%", title=value_title),
+        alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
+        alt.Tooltip("ci_high:Q", format=".1%", title="CI high"),
+        alt.Tooltip("k:Q", title="Cohorts"),
+        alt.Tooltip("n_total:Q", title="Patients"),
+    ]
     pi = base.mark_rule(color="#BBBBBB", strokeWidth=1).encode(
         x=alt.X("pi_low:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title=value_title),
-        x2="pi_high:Q")
+        x2="pi_high:Q",
+    )
     ci = base.mark_rule(strokeWidth=3, color="#0072B2").encode(x="ci_low:Q", x2="ci_high:Q")
     point = base.mark_point(filled=True, size=90, color="#0072B2").encode(x="estimate:Q", tooltip=tooltip)
     return (pi + ci + point).properties(height=alt.Step(ROW_STEP + 8), width=WIDTH)
@@ -205,62 +324,111 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerCh
     that is a lower bound ("still detected at the last test") is drawn as an arrow pointing right, and the
     median detection, where reported, as a small tick."""
     data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))
-    data["bound"] = ["at least (still detected)" if is_true(b) else "longest detection"
-                     for b in data["persistence_lower_bound"]]
-    data = data[["product", "NK source", "first_author", "year", "n_treated", "max_persistence_days",
-                 "median_persistence_days", "persistence_method", "persistence_note", "bound", "cohort_id"]]
+    data["bound"] = [
+        "at least (still detected)" if is_true(b) else "longest detection" for b in data["persistence_lower_bound"]
+    ]
+    data = data[
+        [
+            "product",
+            "NK source",
+            "first_author",
+            "year",
+            "n_treated",
+            "max_persistence_days",
+            "median_persistence_days",
+            "persistence_method",
+            "persistence_note",
+            "bound",
+            "cohort_id",
+        ]
+    ]
     y_field = "product:N" if by == "product" else "NK source:N"
     y = alt.Y(y_field, title=None, axis=alt.Axis(labelLimit=160))
-    tooltip = [alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
-               alt.Tooltip("product:N", title="Product"), alt.Tooltip("n_treated:Q", title="n treated"),
-               alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"), alt.Tooltip("bound:N", title="Kind"),
-               alt.Tooltip("median_persistence_days:Q", title="Median detection (days)"),
-               alt.Tooltip("persistence_method:N", title="Detection method"),
-               alt.Tooltip("persistence_note:N", title="Note"), alt.Tooltip("cohort_id:N", title="Cohort")]
-    x = alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Detection of infused cells (days, log scale)")
+    tooltip = [
+        alt.Tooltip("first_author:N", title="First author"),
+        alt.Tooltip("year:O", title="Year"),
+        alt.Tooltip("product:N", title="Product"),
+        alt.Tooltip("n_treated:Q", title="n treated"),
+        alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"),
+        alt.Tooltip("bound:N", title="Kind"),
+        alt.Tooltip("median_persistence_days:Q", title="Median detection (days)"),
+        alt.Tooltip("persistence_method:N", title="Detection method"),
+        alt.Tooltip("persistence_note:N", title="Note"),
+        alt.Tooltip("cohort_id:N", title="Cohort"),
+    ]
+    x = alt.X(
+        "max_persistence_days:Q", scale=alt.Scale(type="log"), title="Detection of infused cells (days, log scale)"
+    )
     base = alt.Chart(data).encode(y=y)
     colour = alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3))
-    shape = alt.Shape("bound:N", scale=alt.Scale(domain=["longest detection", "at least (still detected)"],
-                                                 range=["circle", "triangle-right"]),
-                      legend=alt.Legend(orient="bottom", title=None))
+    shape = alt.Shape(
+        "bound:N",
+        scale=alt.Scale(domain=["longest detection", "at least (still detected)"], range=["circle", "triangle-right"]),
+        legend=alt.Legend(orient="bottom", title=None),
+    )
     points = base.mark_point(size=120, filled=True, opacity=0.9).encode(x=x, color=colour, shape=shape, tooltip=tooltip)
-    medians = base.transform_filter("isValid(datum.median_persistence_days)").mark_tick(
-        thickness=2, size=14, color="#52606D").encode(x="median_persistence_days:Q", tooltip=tooltip)
+    medians = (
+        base.transform_filter("isValid(datum.median_persistence_days)")
+        .mark_tick(thickness=2, size=14, color="#52606D")
+        .encode(x="median_persistence_days:Q", tooltip=tooltip)
+    )
     return alt.layer(points, medians).properties(height=alt.Step(ROW_STEP + 6), width=WIDTH)
 
 
 def persistence_vs_response(points: pd.DataFrame) -> alt.Chart:
     """Persistence (log x) against CR rate, point size = patients, colour = cytokine support."""
-    data = points[["max_persistence_days", "rate", "total", "first_author", "year", "product",
-                   "persistence_method"]].copy()
+    data = points[
+        ["max_persistence_days", "rate", "total", "first_author", "year", "product", "persistence_method"]
+    ].copy()
     data["Cytokine support"] = points["cytokine_support"].fillna(voc.NOT_REPORTED_LABEL)
-    return alt.Chart(data).mark_circle(opacity=0.8, stroke="#333", strokeWidth=0.5).encode(
-        x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection (days, log scale)"),
-        y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
-        size=alt.Size("total:Q", title="Patients", scale=alt.Scale(range=[40, 600]), legend=None),
-        color=alt.Color("Cytokine support:N", legend=alt.Legend(orient="bottom", columns=3)),
-        tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
-                 alt.Tooltip("product:N", title="Product"), alt.Tooltip("total:Q", title="n"),
-                 alt.Tooltip("rate:Q", title="CR rate", format=".0%"),
-                 alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"),
-                 alt.Tooltip("persistence_method:N", title="Detection method")],
-    ).properties(height=320, width=WIDTH)
+    return (
+        alt.Chart(data)
+        .mark_circle(opacity=0.8, stroke="#333", strokeWidth=0.5)
+        .encode(
+            x=alt.X("max_persistence_days:Q", scale=alt.Scale(type="log"), title="Longest detection (days, log scale)"),
+            y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
+            size=alt.Size("total:Q", title="Patients", scale=alt.Scale(range=[40, 600]), legend=None),
+            color=alt.Color("Cytokine support:N", legend=alt.Legend(orient="bottom", columns=3)),
+            tooltip=[
+                alt.Tooltip("first_author:N", title="First author"),
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("product:N", title="Product"),
+                alt.Tooltip("total:Q", title="n"),
+                alt.Tooltip("rate:Q", title="CR rate", format=".0%"),
+                alt.Tooltip("max_persistence_days:Q", title="Longest detection (days)"),
+                alt.Tooltip("persistence_method:N", title="Detection method"),
+            ],
+        )
+        .properties(height=320, width=WIDTH)
+    )
 
 
 def relapse_vs_followup(rates: pd.DataFrame) -> alt.Chart:
     """Relapse proportion against median follow-up; a short follow-up flatters relapse."""
-    data = with_labels(rates)[["median_followup_months", "rate", "relapse_at_risk", "NK source", "first_author",
-                                "year", "product"]]
-    return alt.Chart(data).mark_circle(opacity=0.85, stroke="#333", strokeWidth=0.5).encode(
-        x=alt.X("median_followup_months:Q", title="Median follow-up (months)"),
-        y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="Relapse proportion"),
-        size=alt.Size("relapse_at_risk:Q", title="Patients at risk", scale=alt.Scale(range=[40, 500]), legend=None),
-        color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
-        tooltip=[alt.Tooltip("first_author:N", title="First author"), alt.Tooltip("year:O", title="Year"),
-                 alt.Tooltip("product:N", title="Product"), alt.Tooltip("relapse_at_risk:Q", title="n at risk"),
-                 alt.Tooltip("rate:Q", title="Relapse", format=".0%"),
-                 alt.Tooltip("median_followup_months:Q", title="Median follow-up (months)")],
-    ).properties(height=300, width=WIDTH)
+    data = with_labels(rates)[
+        ["median_followup_months", "rate", "relapse_at_risk", "NK source", "first_author", "year", "product"]
+    ]
+    return (
+        alt.Chart(data)
+        .mark_circle(opacity=0.85, stroke="#333", strokeWidth=0.5)
+        .encode(
+            x=alt.X("median_followup_months:Q", title="Median follow-up (months)"),
+            y=alt.Y(
+                "rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="Relapse proportion"
+            ),
+            size=alt.Size("relapse_at_risk:Q", title="Patients at risk", scale=alt.Scale(range=[40, 500]), legend=None),
+            color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
+            tooltip=[
+                alt.Tooltip("first_author:N", title="First author"),
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("product:N", title="Product"),
+                alt.Tooltip("relapse_at_risk:Q", title="n at risk"),
+                alt.Tooltip("rate:Q", title="Relapse", format=".0%"),
+                alt.Tooltip("median_followup_months:Q", title="Median follow-up (months)"),
+            ],
+        )
+        .properties(height=300, width=WIDTH)
+    )
 
 
 SAFETY_STATUS_ORDER = ["With event", "Reported without event", voc.NOT_REPORTED_LABEL]
@@ -278,31 +446,53 @@ def safety_bars(safety: pd.DataFrame) -> alt.Chart:
             ("Reported without event", r["patients_reported"] - r["events"], r["cohorts_reported"]),
             (voc.NOT_REPORTED_LABEL, r["patients_not_reported"], r["cohorts_not_reported"]),
         ):
-            rows.append({"NK source": r["NK source"], "Outcome": outcome, "Status": status,
-                         "Patients": float(patients), "Cohorts": int(cohorts), "events": float(r["events"]),
-                         "patients_reported": float(r["patients_reported"])})
+            rows.append(
+                {
+                    "NK source": r["NK source"],
+                    "Outcome": outcome,
+                    "Status": status,
+                    "Patients": float(patients),
+                    "Cohorts": int(cohorts),
+                    "events": float(r["events"]),
+                    "patients_reported": float(r["patients_reported"]),
+                }
+            )
     data = pd.DataFrame(rows)
-    return alt.Chart(data).mark_bar().encode(
-        y=alt.Y("NK source:N", title=None),
-        x=alt.X("Patients:Q", title="Patients", stack="zero"),
-        color=alt.Color("Status:N", scale=alt.Scale(domain=SAFETY_STATUS_ORDER, range=SAFETY_STATUS_COLOURS),
-                        legend=alt.Legend(orient="bottom", title=None)),
-        order=alt.Order("status_rank:Q"),
-        facet=alt.Facet("Outcome:N", columns=2, title=None, sort=list(voc.SAFETY_FIELDS.values())),
-        tooltip=["NK source:N", "Outcome:N", "Status:N", alt.Tooltip("Patients:Q", format=".0f"),
-                 alt.Tooltip("Cohorts:Q", title="Cohorts"),
-                 alt.Tooltip("events:Q", title="Events", format=".0f"),
-                 alt.Tooltip("patients_reported:Q", title="Patients in reporting cohorts", format=".0f")],
-    ).transform_calculate(
-        status_rank=f"indexof({SAFETY_STATUS_ORDER!r}, datum.Status)"
-    ).properties(width=300, height=alt.Step(22))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("NK source:N", title=None),
+            x=alt.X("Patients:Q", title="Patients", stack="zero"),
+            color=alt.Color(
+                "Status:N",
+                scale=alt.Scale(domain=SAFETY_STATUS_ORDER, range=SAFETY_STATUS_COLOURS),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            order=alt.Order("status_rank:Q"),
+            facet=alt.Facet("Outcome:N", columns=2, title=None, sort=list(voc.SAFETY_FIELDS.values())),
+            tooltip=[
+                "NK source:N",
+                "Outcome:N",
+                "Status:N",
+                alt.Tooltip("Patients:Q", format=".0f"),
+                alt.Tooltip("Cohorts:Q", title="Cohorts"),
+                alt.Tooltip("events:Q", title="Events", format=".0f"),
+                alt.Tooltip("patients_reported:Q", title="Patients in reporting cohorts", format=".0f"),
+            ],
+        )
+        .transform_calculate(status_rank=f"indexof({SAFETY_STATUS_ORDER!r}, datum.Status)")
+        .properties(width=300, height=alt.Step(22))
+    )
 
 
 # ----- Pipeline (registered trials) -----
 # Frames come from nkdata.registry.RegistryRepository; codes are labelled here, "not reported" stays visible.
 
+
 def _registry_vocab():  # imported late: nkdata.registry pulls in DuckDB, which the other charts do not need
     from nkdata import registry
+
     return registry
 
 
@@ -318,16 +508,19 @@ def with_registry_labels(frame: pd.DataFrame) -> pd.DataFrame:
         ("donor_type", voc.DONOR_TYPES, "Donor"),
     ):
         if column in out.columns:
-            out[label_column] = [voc.label(vocabulary, c) if isinstance(c, str) else voc.NOT_REPORTED_LABEL
-                                 for c in out[column]]
+            out[label_column] = [
+                voc.label(vocabulary, c) if isinstance(c, str) else voc.NOT_REPORTED_LABEL for c in out[column]
+            ]
     if "start_year" in out.columns:
         out["Start year"] = [str(int(y)) if pd.notna(y) else voc.NOT_REPORTED_LABEL for y in out["start_year"]]
     return out
 
 
 def _source_scale_with_not_reported() -> alt.Scale:
-    return alt.Scale(domain=[voc.NK_SOURCES[c] for c in voc.NK_SOURCES] + [voc.NOT_REPORTED_LABEL],
-                     range=list(voc.NK_SOURCE_COLOURS.values()) + [voc.NOT_REPORTED_COLOUR])
+    return alt.Scale(
+        domain=[voc.NK_SOURCES[c] for c in voc.NK_SOURCES] + [voc.NOT_REPORTED_LABEL],
+        range=list(voc.NK_SOURCE_COLOURS.values()) + [voc.NOT_REPORTED_COLOUR],
+    )
 
 
 def registry_source_phase(counts: pd.DataFrame) -> alt.Chart:
@@ -335,13 +528,19 @@ def registry_source_phase(counts: pd.DataFrame) -> alt.Chart:
     reg = _registry_vocab()
     data = with_registry_labels(counts)
     phase_order = [reg.TRIAL_PHASES[p] for p in reg.PHASE_ORDER] + [voc.NOT_REPORTED_LABEL]
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("Phase:N", sort=phase_order, title="Phase (as registered)", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("sum(trials):Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color("NK source:N", scale=_source_scale_with_not_reported(),
-                        legend=alt.Legend(orient="bottom", columns=2)),
-        tooltip=["Phase:N", "NK source:N", alt.Tooltip("trials:Q", title="Trials")],
-    ).properties(height=280, width=WIDTH)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("Phase:N", sort=phase_order, title="Phase (as registered)", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("sum(trials):Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "NK source:N", scale=_source_scale_with_not_reported(), legend=alt.Legend(orient="bottom", columns=2)
+            ),
+            tooltip=["Phase:N", "NK source:N", alt.Tooltip("trials:Q", title="Trials")],
+        )
+        .properties(height=280, width=WIDTH)
+    )
 
 
 def registry_car_targets(counts: pd.DataFrame) -> alt.Chart:
@@ -355,7 +554,11 @@ def registry_car_targets(counts: pd.DataFrame) -> alt.Chart:
     )
     dots = base.mark_circle(color="#CC79A7", opacity=0.85).encode(
         size=alt.Size("trials:Q", title="Trials", scale=alt.Scale(range=[120, 900]), legend=None),
-        tooltip=[alt.Tooltip("car_target:N", title="CAR target"), "Start year:O", alt.Tooltip("trials:Q", title="Trials")],
+        tooltip=[
+            alt.Tooltip("car_target:N", title="CAR target"),
+            "Start year:O",
+            alt.Tooltip("trials:Q", title="Trials"),
+        ],
     )
     text = base.mark_text(color="white", fontWeight="bold").encode(text="trials:Q")
     return (dots + text).properties(height=alt.Step(40), width=WIDTH)
@@ -364,15 +567,23 @@ def registry_car_targets(counts: pd.DataFrame) -> alt.Chart:
 def registry_status(counts: pd.DataFrame) -> alt.Chart:
     """Horizontal bars: trials per recruitment status; each label carries the dates the statuses were read."""
     data = with_registry_labels(counts)
-    data["Status label"] = [f"{s}|as of {lo}" + (f" to {hi}" if hi != lo else "")
-                            for s, lo, hi in zip(data["Status"], data["as_of_min"], data["as_of_max"], strict=True)]
-    base = alt.Chart(data).encode(y=alt.Y("Status label:N", title=None, sort="-x",
-                                          axis=alt.Axis(labelExpr="split(datum.label, '|')", labelLimit=240)))
+    data["Status label"] = [
+        f"{s}|as of {lo}" + (f" to {hi}" if hi != lo else "")
+        for s, lo, hi in zip(data["Status"], data["as_of_min"], data["as_of_max"], strict=True)
+    ]
+    base = alt.Chart(data).encode(
+        y=alt.Y(
+            "Status label:N", title=None, sort="-x", axis=alt.Axis(labelExpr="split(datum.label, '|')", labelLimit=240)
+        )
+    )
     bars = base.mark_bar(color="#0072B2").encode(
         x=alt.X("trials:Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
-        tooltip=["Status:N", alt.Tooltip("trials:Q", title="Trials"),
-                 alt.Tooltip("as_of_min:N", title="Earliest status date"),
-                 alt.Tooltip("as_of_max:N", title="Latest status date")],
+        tooltip=[
+            "Status:N",
+            alt.Tooltip("trials:Q", title="Trials"),
+            alt.Tooltip("as_of_min:N", title="Earliest status date"),
+            alt.Tooltip("as_of_max:N", title="Latest status date"),
+        ],
     )
     text = base.mark_text(align="left", dx=4, color="#1F2933").encode(x="trials:Q", text="trials:Q")
     return (bars + text).properties(height=alt.Step(38), width=WIDTH)
@@ -385,8 +596,9 @@ def registry_count_bars(counts: pd.DataFrame, column: str, title: str) -> alt.Ch
     base = alt.Chart(data).encode(y=alt.Y(f"{title}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=200)))
     bars = base.mark_bar().encode(
         x=alt.X("trials:Q", title="Registered trials", axis=alt.Axis(tickMinStep=1)),
-        color=alt.condition(alt.datum[title] == voc.NOT_REPORTED_LABEL, alt.value(voc.NOT_REPORTED_COLOUR),
-                            alt.value("#009E73")),
+        color=alt.condition(
+            alt.datum[title] == voc.NOT_REPORTED_LABEL, alt.value(voc.NOT_REPORTED_COLOUR), alt.value("#009E73")
+        ),
         tooltip=[f"{title}:N", alt.Tooltip("trials:Q", title="Trials")],
     )
     text = base.mark_text(align="left", dx=4, color="#1F2933").encode(x="trials:Q", text="trials:Q")

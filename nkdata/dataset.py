@@ -82,11 +82,14 @@ def _type_compatible(dtype: str, arrow_type: pa.DataType) -> bool:
         return pa.types.is_boolean(arrow_type)
     if dtype == "endpoint_list":
         return (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)) and (
-            pa.types.is_struct(arrow_type.value_type) or pa.types.is_null(arrow_type.value_type))
+            pa.types.is_struct(arrow_type.value_type) or pa.types.is_null(arrow_type.value_type)
+        )
     if dtype == "string_list":
         return (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)) and (
-            pa.types.is_string(arrow_type.value_type) or pa.types.is_large_string(arrow_type.value_type)
-            or pa.types.is_null(arrow_type.value_type))
+            pa.types.is_string(arrow_type.value_type)
+            or pa.types.is_large_string(arrow_type.value_type)
+            or pa.types.is_null(arrow_type.value_type)
+        )
     return False
 
 
@@ -100,8 +103,16 @@ def schema_issues(schema: pa.Schema, file_name: str) -> list[Issue]:
     for name in schema.names:
         field = FIELDS_BY_NAME.get(name)
         if field is not None and not _type_compatible(field.dtype, schema.field(name).type):
-            issues.append(Issue(file_name, None, None, name, "column_type",
-                                f"column {name!r} is {schema.field(name).type}, expected {field.dtype}"))
+            issues.append(
+                Issue(
+                    file_name,
+                    None,
+                    None,
+                    name,
+                    "column_type",
+                    f"column {name!r} is {schema.field(name).type}, expected {field.dtype}",
+                )
+            )
     return issues
 
 
@@ -109,8 +120,10 @@ def open_parquet_schema(path: Path) -> pa.Schema:
     """The file's schema, or a DatasetError that says what is wrong with the file itself."""
     name = str(path)
     if not path.exists():
-        raise DatasetError([Issue(name, None, None, None, "file_exists", "file not found")],
-                           hint="Build it with `python -m nkdata build`, or fix NK_TRIALS_PATH.")
+        raise DatasetError(
+            [Issue(name, None, None, None, "file_exists", "file not found")],
+            hint="Build it with `python -m nkdata build`, or fix NK_TRIALS_PATH.",
+        )
     if path.is_dir():
         raise DatasetError([Issue(name, None, None, None, "file_exists", "is a folder, not a Parquet file")])
     if path.stat().st_size == 0:
@@ -118,8 +131,18 @@ def open_parquet_schema(path: Path) -> pa.Schema:
     try:
         return pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
-        raise DatasetError([Issue(name, None, None, None, "parquet_readable",
-                                  f"not a readable Parquet file ({exc.__class__.__name__}: {exc})")]) from exc
+        raise DatasetError(
+            [
+                Issue(
+                    name,
+                    None,
+                    None,
+                    None,
+                    "parquet_readable",
+                    f"not a readable Parquet file ({exc.__class__.__name__}: {exc})",
+                )
+            ]
+        ) from exc
 
 
 def read_parquet_records(path: Path) -> list[Record]:
@@ -131,8 +154,18 @@ def read_parquet_records(path: Path) -> list[Record]:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise DatasetError([Issue(str(path), None, None, None, "parquet_readable",
-                                  f"data pages cannot be read ({exc.__class__.__name__}: {exc})")]) from exc
+        raise DatasetError(
+            [
+                Issue(
+                    str(path),
+                    None,
+                    None,
+                    None,
+                    "parquet_readable",
+                    f"data pages cannot be read ({exc.__class__.__name__}: {exc})",
+                )
+            ]
+        ) from exc
     records = table.to_pylist()
     for record in records:
         for name in FIELDS_BY_NAME:

@@ -43,8 +43,9 @@ SURVIVAL_FIELDS: tuple[SubField, ...] = (
     SubField("comparator_label", "string", "What the comparator is (e.g. 'matched controls without NK cells')."),
     SubField("from_review", "boolean", "True when only a review's table gave this result."),
     SubField("note", "string", "Where in the source it was read, in the curator's words.", required=True),
-    SubField("source_cohort", "string", "cohort_id of the report the entry was read in (set by the build).",
-             derived=True),
+    SubField(
+        "source_cohort", "string", "cohort_id of the report the entry was read in (set by the build).", derived=True
+    ),
 )
 SURVIVAL_FIELDS_BY_NAME: dict[str, SubField] = {f.name: f for f in SURVIVAL_FIELDS}
 _SUBFIELD_ARROW = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
@@ -88,10 +89,21 @@ def _codes(vocabulary: dict[str, str]) -> tuple[str, ...]:
     return tuple(vocabulary)
 
 
-def _count(name: str, group: str, description: str, required: bool = False, inherit: str | None = None,
-           same_n: bool = False) -> Field:
-    return Field(name, "integer", group, description, unit="patients", required=required,
-                 is_count=True, needs_note=True, inherit=inherit, same_n=same_n)
+def _count(
+    name: str, group: str, description: str, required: bool = False, inherit: str | None = None, same_n: bool = False
+) -> Field:
+    return Field(
+        name,
+        "integer",
+        group,
+        description,
+        unit="patients",
+        required=required,
+        is_count=True,
+        needs_note=True,
+        inherit=inherit,
+        same_n=same_n,
+    )
 
 
 def _safety(name: str, description: str) -> Field:
@@ -102,94 +114,246 @@ def _safety(name: str, description: str) -> Field:
 FIELDS: tuple[Field, ...] = (
     # identity / citation
     Field("cohort_id", "string", "identity", "Unique slug of the cohort: <study_id>-<arm>.", required=True),
-    Field("study_id", "string", "identity", "Groups the cohorts of one publication; names its YAML file.", required=True),
-    Field("superseded_by", "string", "identity",
-          "cohort_id of a later report of the same patients; null for the primary report. "
-          "Superseded cohorts never enter analyses unless the user asks for them."),
+    Field(
+        "study_id", "string", "identity", "Groups the cohorts of one publication; names its YAML file.", required=True
+    ),
+    Field(
+        "superseded_by",
+        "string",
+        "identity",
+        "cohort_id of a later report of the same patients; null for the primary report. "
+        "Superseded cohorts never enter analyses unless the user asks for them.",
+    ),
     Field("first_author", "string", "identity", "Surname of the first author.", required=True),
     Field("year", "integer", "identity", "Year of publication.", unit="year", required=True),
     Field("title", "string", "identity", "Title of the publication.", required=True),
     Field("journal", "string", "identity", "Journal or meeting."),
     Field("doi", "string", "identity", "Digital Object Identifier (10.xxxx/...)."),
     Field("pmid", "string", "identity", "PubMed identifier (digits)."),
-    Field("citation_detail", "string", "identity",
-          "Volume, issue and pages as shown on the page read; required for a journal article without DOI or PMID."),
+    Field(
+        "citation_detail",
+        "string",
+        "identity",
+        "Volume, issue and pages as shown on the page read; required for a journal article without DOI or PMID.",
+    ),
     Field("nct_ids", "string_list", "identity", "ClinicalTrials.gov identifiers (NCT + 8 digits)."),
-    Field("publication_type", "string", "identity", "Kind of publication.",
-          allowed=_codes(voc.PUBLICATION_TYPES), required=True),
+    Field(
+        "publication_type",
+        "string",
+        "identity",
+        "Kind of publication.",
+        allowed=_codes(voc.PUBLICATION_TYPES),
+        required=True,
+    ),
     Field("country", "string", "identity", "Country or countries of the treating centres."),
     # design
     Field("design", "string", "design", "Study design.", allowed=_codes(voc.DESIGNS), required=True),
-    Field("phase", "string", "design", "Trial phase, null when not a phased trial or not stated.",
-          allowed=_codes(voc.PHASES)),
+    Field(
+        "phase",
+        "string",
+        "design",
+        "Trial phase, null when not a phased trial or not stated.",
+        allowed=_codes(voc.PHASES),
+    ),
     # product
-    Field("nk_source", "string", "product", "Where the NK cells come from.",
-          allowed=_codes(voc.NK_SOURCES), required=True),
+    Field(
+        "nk_source", "string", "product", "Where the NK cells come from.", allowed=_codes(voc.NK_SOURCES), required=True
+    ),
     Field("product", "string", "product", "Short product name used in charts.", required=True),
-    Field("product_class", "string", "product", "How the cells were prepared.",
-          allowed=_codes(voc.PRODUCT_CLASSES), required=True),
+    Field(
+        "product_class",
+        "string",
+        "product",
+        "How the cells were prepared.",
+        allowed=_codes(voc.PRODUCT_CLASSES),
+        required=True,
+    ),
     Field("car_target", "string", "product", "Antigen targeted by a CAR; null for products without a CAR."),
-    Field("donor_type", "string", "product", "Relation of the cell donor to the patient.",
-          allowed=_codes(voc.DONOR_TYPES)),
+    Field(
+        "donor_type", "string", "product", "Relation of the cell donor to the patient.", allowed=_codes(voc.DONOR_TYPES)
+    ),
     Field("cytokine_support", "string", "product", "Cytokine given to patients with the cells (as reported)."),
     Field("lymphodepletion", "string", "product", "Conditioning before infusion (as reported)."),
     Field("dose_max_per_kg", "number", "product", "Highest NK-cell dose given.", unit="cells/kg", needs_note=True),
     Field("dose_note", "string", "product", "Dose details that do not fit cells/kg (flat doses, ranges)."),
-    Field("n_infusions_max", "integer", "product", "Most infusions any patient received.", unit="infusions",
-          needs_note=True),
+    Field(
+        "n_infusions_max",
+        "integer",
+        "product",
+        "Most infusions any patient received.",
+        unit="infusions",
+        needs_note=True,
+    ),
     # population
-    Field("setting", "string", "population", "Disease setting at NK-cell infusion.",
-          allowed=_codes(voc.SETTINGS), required=True),
+    Field(
+        "setting",
+        "string",
+        "population",
+        "Disease setting at NK-cell infusion.",
+        allowed=_codes(voc.SETTINGS),
+        required=True,
+    ),
     Field("population", "string", "population", "Age group treated.", allowed=_codes(voc.POPULATIONS)),
-    Field("aml_only", "boolean", "population",
-          "True when the counts are AML patients only; false for a mixed-diagnosis cohort.", required=True),
+    Field(
+        "aml_only",
+        "boolean",
+        "population",
+        "True when the counts are AML patients only; false for a mixed-diagnosis cohort.",
+        required=True,
+    ),
     Field("diagnosis_mix", "string", "population", "Diagnoses in a mixed cohort, e.g. 'AML 10, MDS 6'."),
     _count("n_aml", "population", "AML patients within a mixed cohort, when stated."),
-    Field("median_age", "number", "population", "Median age of treated patients.", unit="years", needs_note=True,
-          inherit="median_age", same_n=True),
+    Field(
+        "median_age",
+        "number",
+        "population",
+        "Median age of treated patients.",
+        unit="years",
+        needs_note=True,
+        inherit="median_age",
+        same_n=True,
+    ),
     # outcomes
-    _count("n_treated", "outcomes", "Patients who received NK cells (AML only unless the cohort is mixed); null when "
-           "the publication does not say (the cohort then enters the evidence map but no total or pooled estimate)."),
+    _count(
+        "n_treated",
+        "outcomes",
+        "Patients who received NK cells (AML only unless the cohort is mixed); null when "
+        "the publication does not say (the cohort then enters the evidence map but no total or pooled estimate).",
+    ),
     _count("n_evaluable", "outcomes", "Patients evaluable for response.", inherit="response", same_n=True),
-    _count("cr_count", "outcomes", "Patients in complete remission, including CRi/CRh/CRp as the paper counts.",
-           inherit="response", same_n=True),
-    Field("cr_definition", "string", "outcomes", "Which responses cr_count includes, as the paper defines them.",
-          inherit="response", same_n=True),
-    _count("orr_count", "outcomes", "Patients with any objective response (includes CR).", inherit="response",
-           same_n=True),
-    _count("mrd_neg_count", "outcomes", "Patients with measurable residual disease below detection.",
-           inherit="response", same_n=True),
+    _count(
+        "cr_count",
+        "outcomes",
+        "Patients in complete remission, including CRi/CRh/CRp as the paper counts.",
+        inherit="response",
+        same_n=True,
+    ),
+    Field(
+        "cr_definition",
+        "string",
+        "outcomes",
+        "Which responses cr_count includes, as the paper defines them.",
+        inherit="response",
+        same_n=True,
+    ),
+    _count(
+        "orr_count", "outcomes", "Patients with any objective response (includes CR).", inherit="response", same_n=True
+    ),
+    _count(
+        "mrd_neg_count",
+        "outcomes",
+        "Patients with measurable residual disease below detection.",
+        inherit="response",
+        same_n=True,
+    ),
     _count("relapse_count", "outcomes", "Patients who relapsed among those at risk.", inherit="relapse"),
-    _count("relapse_at_risk", "outcomes", "Patients in remission and at risk of relapse: the relapse denominator.",
-           inherit="relapse"),
-    Field("median_followup_months", "number", "outcomes", "Median follow-up.", unit="months", needs_note=True,
-          inherit="followup", same_n=True),
-    Field("survival", "endpoint_list", "outcomes",
-          "Time-to-event results: one entry per endpoint and landmark (OS, LFS, DFS, EFS, RFS, PFS, cumulative "
-          "incidence of relapse, NRM), each with its estimate, 95% CI, number analysed, median and comparator."),
+    _count(
+        "relapse_at_risk",
+        "outcomes",
+        "Patients in remission and at risk of relapse: the relapse denominator.",
+        inherit="relapse",
+    ),
+    Field(
+        "median_followup_months",
+        "number",
+        "outcomes",
+        "Median follow-up.",
+        unit="months",
+        needs_note=True,
+        inherit="followup",
+        same_n=True,
+    ),
+    Field(
+        "survival",
+        "endpoint_list",
+        "outcomes",
+        "Time-to-event results: one entry per endpoint and landmark (OS, LFS, DFS, EFS, RFS, PFS, cumulative "
+        "incidence of relapse, NRM), each with its estimate, 95% CI, number analysed, median and comparator.",
+    ),
     # expansion and persistence of the infused cells
-    _count("expansion_count", "persistence", "Patients with detectable in vivo expansion or engraftment of the infused "
-           "cells, as the paper defines it.", inherit="expansion"),
-    _count("expansion_evaluated", "persistence", "Patients evaluated for expansion: the expansion denominator.",
-           inherit="expansion"),
-    Field("expansion_definition", "string", "persistence", "What counted as expansion (e.g. '>100 donor NK/uL at "
-          "day 14', 'donor chimerism detectable').", inherit="expansion"),
-    Field("peak_count", "number", "persistence", "Median (or single) peak count of infused cells in blood; unit in "
-          "peak_unit.", needs_note=True, inherit="expansion"),
-    Field("peak_unit", "string", "persistence", "Unit of peak_count (e.g. 'cells/uL', '% of lymphocytes').",
-          inherit="expansion"),
-    Field("peak_day", "number", "persistence", "Day after infusion of the peak (median when several).", unit="days",
-          needs_note=True, inherit="expansion"),
-    Field("median_persistence_days", "number", "persistence", "Median time infused cells were detected.",
-          unit="days", needs_note=True, inherit="persistence"),
-    Field("max_persistence_days", "number", "persistence", "Longest time infused NK cells were detected.",
-          unit="days", needs_note=True, inherit="persistence"),
-    Field("persistence_lower_bound", "boolean", "persistence", "True when max_persistence_days is a lower bound "
-          "(cells still detected at the last test, e.g. 'beyond day 60').", inherit="persistence"),
-    Field("persistence_method", "string", "persistence", "How infused cells were detected (chimerism, flow, qPCR...).",
-          inherit="persistence"),
-    Field("persistence_note", "string", "persistence", "Context for the persistence figure, in the curator's words.",
-          inherit="persistence"),
+    _count(
+        "expansion_count",
+        "persistence",
+        "Patients with detectable in vivo expansion or engraftment of the infused cells, as the paper defines it.",
+        inherit="expansion",
+    ),
+    _count(
+        "expansion_evaluated",
+        "persistence",
+        "Patients evaluated for expansion: the expansion denominator.",
+        inherit="expansion",
+    ),
+    Field(
+        "expansion_definition",
+        "string",
+        "persistence",
+        "What counted as expansion (e.g. '>100 donor NK/uL at day 14', 'donor chimerism detectable').",
+        inherit="expansion",
+    ),
+    Field(
+        "peak_count",
+        "number",
+        "persistence",
+        "Median (or single) peak count of infused cells in blood; unit in peak_unit.",
+        needs_note=True,
+        inherit="expansion",
+    ),
+    Field(
+        "peak_unit",
+        "string",
+        "persistence",
+        "Unit of peak_count (e.g. 'cells/uL', '% of lymphocytes').",
+        inherit="expansion",
+    ),
+    Field(
+        "peak_day",
+        "number",
+        "persistence",
+        "Day after infusion of the peak (median when several).",
+        unit="days",
+        needs_note=True,
+        inherit="expansion",
+    ),
+    Field(
+        "median_persistence_days",
+        "number",
+        "persistence",
+        "Median time infused cells were detected.",
+        unit="days",
+        needs_note=True,
+        inherit="persistence",
+    ),
+    Field(
+        "max_persistence_days",
+        "number",
+        "persistence",
+        "Longest time infused NK cells were detected.",
+        unit="days",
+        needs_note=True,
+        inherit="persistence",
+    ),
+    Field(
+        "persistence_lower_bound",
+        "boolean",
+        "persistence",
+        "True when max_persistence_days is a lower bound "
+        "(cells still detected at the last test, e.g. 'beyond day 60').",
+        inherit="persistence",
+    ),
+    Field(
+        "persistence_method",
+        "string",
+        "persistence",
+        "How infused cells were detected (chimerism, flow, qPCR...).",
+        inherit="persistence",
+    ),
+    Field(
+        "persistence_note",
+        "string",
+        "persistence",
+        "Context for the persistence figure, in the curator's words.",
+        inherit="persistence",
+    ),
     # safety
     _safety("crs_any", "Patients with cytokine release syndrome of any grade."),
     _safety("crs_grade3plus", "Patients with CRS grade 3 or higher."),
@@ -203,21 +367,51 @@ FIELDS: tuple[Field, ...] = (
     _safety("treatment_related_deaths", "Deaths attributed to the treatment."),
     # provenance
     Field("source_url", "string", "provenance", "The page the numbers were read from.", required=True),
-    Field("source_section", "string", "provenance",
-          "Which part was read: abstract, full_text, table or review_table (detail may follow).", required=True),
-    Field("extraction_note", "string", "provenance", "What this row counts and how it was read, in the curator's words.",
-          required=True),
-    Field("field_notes", "string", "provenance",
-          "JSON object: for each reported number, where in the source it came from."),
-    Field("from_review", "string_list", "provenance",
-          "Fields whose value came only from a review's table rather than the primary paper."),
-    Field("unverified", "string_list", "provenance",
-          "Citation fields no page read confirmed (e.g. a first author not shown): verify before citing."),
-    Field("converted_from_percent", "string_list", "provenance",
-          "Count fields derived from a reported percentage (the only whole number that fits), not read as counts."),
-    Field("inherited_from", "string", "provenance",
-          "JSON object set by the build: for each value taken from an earlier report of the same patients (field-level "
-          "supersession), the cohort_id of that report."),
+    Field(
+        "source_section",
+        "string",
+        "provenance",
+        "Which part was read: abstract, full_text, table or review_table (detail may follow).",
+        required=True,
+    ),
+    Field(
+        "extraction_note",
+        "string",
+        "provenance",
+        "What this row counts and how it was read, in the curator's words.",
+        required=True,
+    ),
+    Field(
+        "field_notes",
+        "string",
+        "provenance",
+        "JSON object: for each reported number, where in the source it came from.",
+    ),
+    Field(
+        "from_review",
+        "string_list",
+        "provenance",
+        "Fields whose value came only from a review's table rather than the primary paper.",
+    ),
+    Field(
+        "unverified",
+        "string_list",
+        "provenance",
+        "Citation fields no page read confirmed (e.g. a first author not shown): verify before citing.",
+    ),
+    Field(
+        "converted_from_percent",
+        "string_list",
+        "provenance",
+        "Count fields derived from a reported percentage (the only whole number that fits), not read as counts.",
+    ),
+    Field(
+        "inherited_from",
+        "string",
+        "provenance",
+        "JSON object set by the build: for each value taken from an earlier report of the same patients (field-level "
+        "supersession), the cohort_id of that report.",
+    ),
 )
 
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -233,8 +427,12 @@ SOURCE_ONLY_KEYS: frozenset[str] = frozenset({SOURCE_NOTES_KEY, "cohorts"})
 DERIVED_FIELDS: frozenset[str] = frozenset({"field_notes", "study_id", "inherited_from"})
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.dtype in ("string_list", "endpoint_list"))
 SAFETY_GROUPS: tuple[tuple[str, str], ...] = (
-    ("crs_grade3plus", "crs_any"), ("gvhd_grade3plus", "agvhd_grade2plus"), ("agvhd_grade2plus", "agvhd_any"),
-    ("gvhd_grade3plus", "agvhd_any"), ("agvhd_any", "gvhd_any"), ("cgvhd_any", "gvhd_any"),
+    ("crs_grade3plus", "crs_any"),
+    ("gvhd_grade3plus", "agvhd_grade2plus"),
+    ("agvhd_grade2plus", "agvhd_any"),
+    ("gvhd_grade3plus", "agvhd_any"),
+    ("agvhd_any", "gvhd_any"),
+    ("cgvhd_any", "gvhd_any"),
     ("gvhd_grade3plus", "gvhd_any"),
 )  # (severe or narrower, broader): the first never exceeds the second
 
@@ -247,6 +445,7 @@ def inherit_groups() -> dict[str, tuple[Field, ...]]:
             groups.setdefault(f.inherit, []).append(f)
     return {name: tuple(fields) for name, fields in groups.items()}
 
+
 def _field_metadata(f: Field) -> dict[bytes, bytes]:
     """Description and unit carried by each Parquet column, so a downloaded file describes itself."""
     meta = {b"description": f.description.encode("utf-8")}
@@ -257,8 +456,9 @@ def _field_metadata(f: Field) -> dict[bytes, bytes]:
     return meta
 
 
-ARROW_SCHEMA: pa.Schema = pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required,
-                                              metadata=_field_metadata(f)) for f in FIELDS])
+ARROW_SCHEMA: pa.Schema = pa.schema(
+    [pa.field(f.name, f.arrow_type, nullable=not f.required, metadata=_field_metadata(f)) for f in FIELDS]
+)
 
 YEAR_MIN = 2000
 YEAR_MAX = 2026

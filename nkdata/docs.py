@@ -20,28 +20,38 @@ def _codes(codes: object) -> str:
 
 def link_table() -> str:
     """One row per link parameter, from the filter table and the analysis choices."""
-    rows = ["| parameter | values | example |", "|---|---|---|",
-            f"| `{YEARS_KEY}` | two publication years (from, to) | `?years=2015&years=2020` |"]
+    rows = [
+        "| parameter | values | example |",
+        "|---|---|---|",
+        f"| `{YEARS_KEY}` | two publication years (from, to) | `?years=2015&years=2020` |",
+    ]
     for f in FILTERS:
         values = _codes(f.codes) if f.codes is not None else "a value as in the data"
         if f.null_code:
             values += f", or `{f.null_code}` for none"
         rows.append(f"| `{f.key}` | {values} ({f.label.lower()}) | `{f.example}` |")
     for t in TOGGLES:
-        on, off = ("`1` (default) include", "`0` leave out") if t.default else ("`0` (default) leave out", "`1` include")
-        rows.append(f"| `{t.key}` | {on}, {off}: {t.label.lower().replace('include ', '')} | `?{t.key}="
-                    f"{0 if t.default else 1}` |")
+        on, off = (
+            ("`1` (default) include", "`0` leave out") if t.default else ("`0` (default) leave out", "`1` include")
+        )
+        rows.append(
+            f"| `{t.key}` | {on}, {off}: {t.label.lower().replace('include ', '')} | `?{t.key}="
+            f"{0 if t.default else 1}` |"
+        )
     defaults = Analysis()
     for key, (attribute, allowed, several) in _ANALYSIS_KEYS.items():
         default = getattr(defaults, attribute)
-        values = ", ".join(f"`{c}`" + (" (default)" if c == default or (several and c in default) else "")
-                           for c in allowed)
+        values = ", ".join(
+            f"`{c}`" + (" (default)" if c == default or (several and c in default) else "") for c in allowed
+        )
         example = next(c for c in allowed if c != default)
         rows.append(f"| `{key}` | {values}{' (several allowed)' if several else ''} | `?{key}={example}` |")
     for key in _ANALYSIS_BOOLS:
         rows.append(f"| `{key}` | `1` adds the across-groups pooled estimate (default `0`) | `?{key}=1` |")
-    rows.append("| `cohort` | a cohort id: opens that cohort's card with every number's source | "
-                "`?cohort=bachanova2014-il2dt` |")
+    rows.append(
+        "| `cohort` | a cohort id: opens that cohort's card with every number's source | "
+        "`?cohort=bachanova2014-il2dt` |"
+    )
     rows.append("| `q` | the Studies search text | `studies?q=cord%20blood` |")
     return "\n".join(rows)
 
@@ -50,19 +60,30 @@ def field_table() -> str:
     """The data dictionary as a Markdown table for curators."""
     rows = ["| field | type | unit | allowed values | meaning |", "|---|---|---|---|---|"]
     for f in FIELDS:
-        rows.append(f"| `{f.name}`{' (required)' if f.required else ''} | {f.dtype} | {f.unit or ''} | "
-                    f"{_codes(f.allowed or ())} | {f.description} |")
-    rows += ["", "Keys of each `survival` entry:", "", "| key | type | unit | allowed values | meaning |",
-             "|---|---|---|---|---|"]
+        rows.append(
+            f"| `{f.name}`{' (required)' if f.required else ''} | {f.dtype} | {f.unit or ''} | "
+            f"{_codes(f.allowed or ())} | {f.description} |"
+        )
+    rows += [
+        "",
+        "Keys of each `survival` entry:",
+        "",
+        "| key | type | unit | allowed values | meaning |",
+        "|---|---|---|---|---|",
+    ]
     for s in SURVIVAL_FIELDS:
-        rows.append(f"| `{s.name}`{' (required)' if s.required else ''} | {s.dtype} | {s.unit or ''} | "
-                    f"{_codes(s.allowed or ())} | {s.description}{' Set by the build.' if s.derived else ''} |")
+        rows.append(
+            f"| `{s.name}`{' (required)' if s.required else ''} | {s.dtype} | {s.unit or ''} | "
+            f"{_codes(s.allowed or ())} | {s.description}{' Set by the build.' if s.derived else ''} |"
+        )
     rows += ["", "Endpoints: " + "; ".join(f"`{k}` {v}" for k, v in voc.ENDPOINTS.items()) + "."]
     return "\n".join(rows)
 
 
-GENERATED: dict[str, tuple[str, object]] = {"link-table": ("README.md", link_table),
-                                           "field-table": ("data/CURATION.md", field_table)}
+GENERATED: dict[str, tuple[str, object]] = {
+    "link-table": ("README.md", link_table),
+    "field-table": ("data/CURATION.md", field_table),
+}
 
 
 def render(text: str, name: str, body: str) -> str:

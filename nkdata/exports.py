@@ -14,34 +14,49 @@ import pandas as pd
 from nkdata import vocabulary as voc
 from nkdata.presentation import as_list
 
-_RIS_TYPES = {"journal_article": "JOUR", "conference_abstract": "ABST", "case_report": "JOUR", "preprint": "UNPB",
-              "company_report": "RPRT"}
-_BIB_TYPES = {"journal_article": "article", "case_report": "article", "conference_abstract": "inproceedings",
-              "preprint": "misc", "company_report": "misc"}
+_RIS_TYPES = {
+    "journal_article": "JOUR",
+    "conference_abstract": "ABST",
+    "case_report": "JOUR",
+    "preprint": "UNPB",
+    "company_report": "RPRT",
+}
+_BIB_TYPES = {
+    "journal_article": "article",
+    "case_report": "article",
+    "conference_abstract": "inproceedings",
+    "preprint": "misc",
+    "company_report": "misc",
+}
 
 
 def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
     """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links."""
+
     def first_nct(value: Any) -> str | None:
         ids = [str(v) for v in as_list(value)]
         return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else None
 
-    return pd.DataFrame({
-        "Cohort": cohorts["cohort_id"],
-        "Study": [f"{a} {y}" for a, y in zip(cohorts["first_author"], cohorts["year"], strict=True)],
-        "Product": cohorts["product"],
-        "NK source": [voc.label(voc.NK_SOURCES, c) for c in cohorts["nk_source"]],
-        "Setting": [voc.label(voc.SETTINGS, c) for c in cohorts["setting"]],
-        "Type": [voc.label(voc.PUBLICATION_TYPES, c) for c in cohorts["publication_type"]],
-        "n treated": cohorts["n_treated"],
-        "CR": cohorts["cr_count"],
-        "n evaluable": cohorts["n_evaluable"],
-        "Superseded by": cohorts["superseded_by"],
-        "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else None for d in cohorts["doi"]],
-        "PubMed": [f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]],
-        "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
-        "Source read": cohorts["source_url"],
-    })
+    return pd.DataFrame(
+        {
+            "Cohort": cohorts["cohort_id"],
+            "Study": [f"{a} {y}" for a, y in zip(cohorts["first_author"], cohorts["year"], strict=True)],
+            "Product": cohorts["product"],
+            "NK source": [voc.label(voc.NK_SOURCES, c) for c in cohorts["nk_source"]],
+            "Setting": [voc.label(voc.SETTINGS, c) for c in cohorts["setting"]],
+            "Type": [voc.label(voc.PUBLICATION_TYPES, c) for c in cohorts["publication_type"]],
+            "n treated": cohorts["n_treated"],
+            "CR": cohorts["cr_count"],
+            "n evaluable": cohorts["n_evaluable"],
+            "Superseded by": cohorts["superseded_by"],
+            "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else None for d in cohorts["doi"]],
+            "PubMed": [
+                f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]
+            ],
+            "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
+            "Source read": cohorts["source_url"],
+        }
+    )
 
 
 def identifier_links(row: pd.Series) -> list[str]:
@@ -58,8 +73,11 @@ def identifier_links(row: pd.Series) -> list[str]:
 def citation_line(row: pd.Series) -> str:
     """The card's reference line in Markdown: title, journal when the row has one, and the page read."""
     journal = row.get("journal")
-    parts = [f"*{row['title']}*", journal if isinstance(journal, str) and journal else None,
-             f"Read: [{row['source_section']}]({row['source_url']})"]
+    parts = [
+        f"*{row['title']}*",
+        journal if isinstance(journal, str) and journal else None,
+        f"Read: [{row['source_section']}]({row['source_url']})",
+    ]
     return ". ".join(p for p in parts if p)
 
 
@@ -77,8 +95,13 @@ def to_bibtex(cohorts: pd.DataFrame) -> str:
     entries = []
     for ref in _references(cohorts):
         kind = _BIB_TYPES.get(ref["publication_type"], "misc")
-        fields = {"author": ref["first_author"] + " and others" if ref["publication_type"] != "company_report" else ref["first_author"],
-                  "title": ref["title"], "year": ref["year"]}
+        fields = {
+            "author": ref["first_author"] + " and others"
+            if ref["publication_type"] != "company_report"
+            else ref["first_author"],
+            "title": ref["title"],
+            "year": ref["year"],
+        }
         if isinstance(ref.get("journal"), str):
             fields["booktitle" if kind == "inproceedings" else "journal"] = ref["journal"]
         for key in ("doi", "pmid"):
@@ -95,8 +118,12 @@ def to_bibtex(cohorts: pd.DataFrame) -> str:
 def to_ris(cohorts: pd.DataFrame) -> str:
     records = []
     for ref in _references(cohorts):
-        lines = [f"TY  - {_RIS_TYPES.get(ref['publication_type'], 'GEN')}", f"AU  - {ref['first_author']}",
-                 f"TI  - {ref['title']}", f"PY  - {ref['year']}"]
+        lines = [
+            f"TY  - {_RIS_TYPES.get(ref['publication_type'], 'GEN')}",
+            f"AU  - {ref['first_author']}",
+            f"TI  - {ref['title']}",
+            f"PY  - {ref['year']}",
+        ]
         if isinstance(ref.get("journal"), str):
             lines.append(f"T2  - {ref['journal']}")
         if isinstance(ref.get("doi"), str):
@@ -112,22 +139,31 @@ def to_ris(cohorts: pd.DataFrame) -> str:
 
 def dataset_citation(release: dict[str, Any], citation: dict[str, Any], accessed: str) -> dict[str, str]:
     """The dataset's citation in APA and BibTeX, from CITATION.cff and the release facts."""
-    authors = "; ".join(a.get("name") or f"{a.get('family-names', '')}, {a.get('given-names', '')}".strip(", ")
-                        for a in citation.get("authors", [])) or "NK-AML Evidence Dashboard contributors"
+    authors = (
+        "; ".join(
+            a.get("name") or f"{a.get('family-names', '')}, {a.get('given-names', '')}".strip(", ")
+            for a in citation.get("authors", [])
+        )
+        or "NK-AML Evidence Dashboard contributors"
+    )
     title = citation.get("title", "NK-AML Evidence Dashboard")
     version = str(release.get("version") or citation.get("version") or "")
     year = str(release.get("date") or citation.get("date-released") or "")[:4]
     apa = f"{authors}. ({year}). {title} (Version {version}) [Data set]. Accessed {accessed}."
-    bib = (f"@misc{{nk_aml_dashboard_{version.replace('.', '_')},\n  author = {{{_bib_escape(authors)}}},\n"
-           f"  title = {{{_bib_escape(title)}}},\n  year = {{{year}}},\n  version = {{{version}}},\n"
-           f"  note = {{Data set, accessed {accessed}}}\n}}\n")
+    bib = (
+        f"@misc{{nk_aml_dashboard_{version.replace('.', '_')},\n  author = {{{_bib_escape(authors)}}},\n"
+        f"  title = {{{_bib_escape(title)}}},\n  year = {{{year}}},\n  version = {{{version}}},\n"
+        f"  note = {{Data set, accessed {accessed}}}\n}}\n"
+    )
     return {"apa": apa, "bibtex": bib}
 
 
 def view_citation(base: dict[str, str], link: str, view_description: str, accessed: str) -> dict[str, str]:
     """A citation of one view: the dataset's citation plus the link that reproduces the view and what it shows."""
     apa = base["apa"].replace(f" Accessed {accessed}.", f" View: {view_description}. {link} (accessed {accessed}).")
-    bib = base["bibtex"].replace(f"  note = {{Data set, accessed {accessed}}}",
-                                 f"  howpublished = {{\\url{{{link}}}}},\n"
-                                 f"  note = {{View: {_bib_escape(view_description)}; accessed {accessed}}}")
+    bib = base["bibtex"].replace(
+        f"  note = {{Data set, accessed {accessed}}}",
+        f"  howpublished = {{\\url{{{link}}}}},\n"
+        f"  note = {{View: {_bib_escape(view_description)}; accessed {accessed}}}",
+    )
     return {"apa": apa, "bibtex": bib}

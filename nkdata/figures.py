@@ -93,12 +93,26 @@ def forest_layout(rows: pd.DataFrame, label_chars: int = 46) -> tuple[pd.DataFra
         for i, line in enumerate(lines):
             texts.append({"column": "study", "y": y + i, "text": line, "style": style})
         texts.append({"column": "n", "y": y, "text": f"{int(row['events'])}/{int(row['total'])}", "style": style})
-        texts.append({"column": "ci", "y": y, "style": style,
-                      "text": _percent_ci(row["estimate"], row["ci_low"], row["ci_high"])})
+        texts.append(
+            {
+                "column": "ci",
+                "y": y,
+                "style": style,
+                "text": _percent_ci(row["estimate"], row["ci_low"], row["ci_high"]),
+            }
+        )
         if kind == "cohort":
             texts.append({"column": "weight", "y": y, "text": f"{100 * row['weight']:.1f}%", "style": style})
-        marks.append({"kind": kind, "y": y, "estimate": row["estimate"], "ci_low": row["ci_low"],
-                      "ci_high": row["ci_high"], "weight": row["weight"]})
+        marks.append(
+            {
+                "kind": kind,
+                "y": y,
+                "estimate": row["estimate"],
+                "ci_low": row["ci_low"],
+                "ci_high": row["ci_high"],
+                "weight": row["weight"],
+            }
+        )
         y += len(lines)
         detail = _detail(row) if kind == "cohort" else ""
         for line in wrap(detail, int(label_chars * FONT_SIZE / DETAIL_SIZE)) if detail else []:
@@ -107,10 +121,24 @@ def forest_layout(rows: pd.DataFrame, label_chars: int = 46) -> tuple[pd.DataFra
         has_pi = kind != "cohort" and _present(row.get("pi_low")) and _present(row.get("pi_high"))
         if has_pi and (row["pi_low"] < row["ci_low"] - 1e-9 or row["pi_high"] > row["ci_high"] + 1e-9):
             texts.append({"column": "study", "y": y, "text": "Prediction interval", "style": "detail"})
-            texts.append({"column": "ci", "y": y, "style": "detail",
-                          "text": f"[{100 * row['pi_low']:.1f}; {100 * row['pi_high']:.1f}]"})
-            marks.append({"kind": "pi", "y": y, "estimate": row["estimate"], "ci_low": row["pi_low"],
-                          "ci_high": row["pi_high"], "weight": math.nan})
+            texts.append(
+                {
+                    "column": "ci",
+                    "y": y,
+                    "style": "detail",
+                    "text": f"[{100 * row['pi_low']:.1f}; {100 * row['pi_high']:.1f}]",
+                }
+            )
+            marks.append(
+                {
+                    "kind": "pi",
+                    "y": y,
+                    "estimate": row["estimate"],
+                    "ci_low": row["pi_low"],
+                    "ci_high": row["pi_high"],
+                    "weight": math.nan,
+                }
+            )
             y += 1
     return pd.DataFrame(marks), pd.DataFrame(texts)
 
@@ -124,22 +152,31 @@ def _y(n_lines: float, field: str = "y") -> alt.Y:
     return alt.Y(f"{field}:Q", axis=None, scale=_y_scale(n_lines))
 
 
-_STYLES = {"header": {"fontWeight": "bold", "color": _INK, "fontSize": FONT_SIZE},
-           "group": {"fontWeight": "bold", "color": _INK, "fontSize": FONT_SIZE},
-           "bold": {"fontWeight": "bold", "color": _INK, "fontSize": FONT_SIZE},
-           "normal": {"fontWeight": "normal", "color": _INK, "fontSize": FONT_SIZE},
-           "detail": {"fontWeight": "normal", "color": _GREY, "fontSize": DETAIL_SIZE, "fontStyle": "italic"}}
+_STYLES = {
+    "header": {"fontWeight": "bold", "color": _INK, "fontSize": FONT_SIZE},
+    "group": {"fontWeight": "bold", "color": _INK, "fontSize": FONT_SIZE},
+    "bold": {"fontWeight": "bold", "color": _INK, "fontSize": FONT_SIZE},
+    "normal": {"fontWeight": "normal", "color": _INK, "fontSize": FONT_SIZE},
+    "detail": {"fontWeight": "normal", "color": _GREY, "fontSize": DETAIL_SIZE, "fontStyle": "italic"},
+}
 
 
 def _text_column(texts: pd.DataFrame, column: str, width: int, n_lines: float, align: str) -> alt.LayerChart:
     """One text column: a text layer per style, the header rule under line 0."""
     part = texts[texts["column"] == column]
     x = 0 if align == "left" else width
-    layers = [alt.Chart(part[part["style"] == style]).mark_text(align=align, baseline="middle", font=FONT, **props)
-              .encode(x=alt.value(x), y=_y(n_lines), text="text:N")
-              for style, props in _STYLES.items() if (part["style"] == style).any()]
-    layers.append(alt.Chart(pd.DataFrame({"y": [0.55]})).mark_rule(color=_INK, strokeWidth=0.8)
-                  .encode(x=alt.value(0), x2=alt.value(width), y=_y(n_lines)))
+    layers = [
+        alt.Chart(part[part["style"] == style])
+        .mark_text(align=align, baseline="middle", font=FONT, **props)
+        .encode(x=alt.value(x), y=_y(n_lines), text="text:N")
+        for style, props in _STYLES.items()
+        if (part["style"] == style).any()
+    ]
+    layers.append(
+        alt.Chart(pd.DataFrame({"y": [0.55]}))
+        .mark_rule(color=_INK, strokeWidth=0.8)
+        .encode(x=alt.value(0), x2=alt.value(width), y=_y(n_lines))
+    )
     return alt.layer(*layers).properties(width=width, height=n_lines * LINE_PX)
 
 
@@ -154,9 +191,19 @@ def _diamonds(marks: pd.DataFrame) -> pd.DataFrame:
 
 def _plot_panel(marks: pd.DataFrame, n_lines: float, value_title: str, reference: float | None) -> alt.LayerChart:
     scale = alt.Scale(domain=[0, 1], nice=False, clamp=True)
-    axis = alt.Axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0], grid=False, labelFont=FONT,
-                    titleFont=FONT, labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, domainColor=_INK,
-                    tickColor=_INK, labelColor=_INK, titleColor=_INK)
+    axis = alt.Axis(
+        format=".0%",
+        values=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        grid=False,
+        labelFont=FONT,
+        titleFont=FONT,
+        labelFontSize=FONT_SIZE,
+        titleFontSize=FONT_SIZE,
+        domainColor=_INK,
+        tickColor=_INK,
+        labelColor=_INK,
+        titleColor=_INK,
+    )
 
     def x(field: str) -> alt.X:
         # every layer carries the same axis: one layer without it drops the merged axis
@@ -165,37 +212,58 @@ def _plot_panel(marks: pd.DataFrame, n_lines: float, value_title: str, reference
     y = _y(n_lines)
     cohorts = marks[marks["kind"] == "cohort"]
     layers: list[alt.Chart] = [
-        alt.Chart(pd.DataFrame({"x": [0.0], "x2": [1.0], "y": [0.55]})).mark_rule(color=_INK, strokeWidth=0.8)
+        alt.Chart(pd.DataFrame({"x": [0.0], "x2": [1.0], "y": [0.55]}))
+        .mark_rule(color=_INK, strokeWidth=0.8)
         .encode(x=x("x"), x2="x2:Q", y=y),
     ]
     overall = marks[marks["kind"] == "overall"]
     line = overall.iloc[0]["estimate"] if len(overall) else reference
     if line is not None and not (isinstance(line, float) and math.isnan(line)):
-        layers.append(alt.Chart(pd.DataFrame({"x": [line], "y": [1.0], "y2": [n_lines - 0.5]}))
-                      .mark_rule(color=_GREY, strokeDash=[3, 3], strokeWidth=0.8)
-                      .encode(x=x("x"), y=y, y2="y2:Q"))
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [line], "y": [1.0], "y2": [n_lines - 0.5]}))
+            .mark_rule(color=_GREY, strokeDash=[3, 3], strokeWidth=0.8)
+            .encode(x=x("x"), y=y, y2="y2:Q")
+        )
     pi = marks[marks["kind"] == "pi"]
     if len(pi):
-        layers.append(alt.Chart(pi).mark_rule(color=_GREY, strokeWidth=3, strokeCap="butt")
-                      .encode(x=x("ci_low"), x2="ci_high:Q", y=y))
+        layers.append(
+            alt.Chart(pi)
+            .mark_rule(color=_GREY, strokeWidth=3, strokeCap="butt")
+            .encode(x=x("ci_low"), x2="ci_high:Q", y=y)
+        )
     if len(cohorts):
         layers += [
             alt.Chart(cohorts).mark_rule(color=_INK, strokeWidth=1).encode(x=x("ci_low"), x2="ci_high:Q", y=y),
-            alt.Chart(cohorts).mark_square(color=_COHORT, opacity=1).encode(
-                x=x("estimate"), y=y, size=alt.Size("weight:Q", legend=None,
-                                                    scale=alt.Scale(domain=[0, 1], range=[14, 220]))),
+            alt.Chart(cohorts)
+            .mark_square(color=_COHORT, opacity=1)
+            .encode(
+                x=x("estimate"),
+                y=y,
+                size=alt.Size("weight:Q", legend=None, scale=alt.Scale(domain=[0, 1], range=[14, 220])),
+            ),
         ]
     diamonds = _diamonds(marks)
     if len(diamonds):
-        layers.append(alt.Chart(diamonds).mark_area(color=_INK, orient="vertical").encode(
-            x=x("x"), y=_y(n_lines, "top"), y2="bottom:Q", detail="diamond:N"))  # points in x order; no
+        layers.append(
+            alt.Chart(diamonds)
+            .mark_area(color=_INK, orient="vertical")
+            .encode(x=x("x"), y=_y(n_lines, "top"), y2="bottom:Q", detail="diamond:N")
+        )  # points in x order; no
         # order channel: with one, vl-convert drew each vertex as its own (empty) area
     return alt.layer(*layers).properties(width=PLOT_PX, height=n_lines * LINE_PX)
 
 
-def forest_figure(rows: pd.DataFrame, title: str, filter_summary: str, data_version: str, source: str,
-                  value_title: str = "Proportion", notes: Sequence[str] = (), label_chars: int = 46,
-                  reference: float | None = None) -> alt.HConcatChart:
+def forest_figure(
+    rows: pd.DataFrame,
+    title: str,
+    filter_summary: str,
+    data_version: str,
+    source: str,
+    value_title: str = "Proportion",
+    notes: Sequence[str] = (),
+    label_chars: int = 46,
+    reference: float | None = None,
+) -> alt.HConcatChart:
     """A forest plot for a paper: Study | Events/N | plot (0-100%) | % [95% CI] | Weight, grouped rows with
     pooled diamonds and prediction-interval lines, full labels wrapped (never cut), and a title whose
     subtitle lines carry the filter summary, the data version and the source (then ``notes``).
@@ -218,15 +286,28 @@ def forest_figure(rows: pd.DataFrame, title: str, filter_summary: str, data_vers
     return with_caption(chart, title, lines, width_px=total_px)
 
 
-def with_caption(chart: alt.TopLevelMixin, title: str, lines: Sequence[str], width_px: int = DEFAULT_EXPORT_WIDTH
-                 ) -> alt.TopLevelMixin:
+def with_caption(
+    chart: alt.TopLevelMixin, title: str, lines: Sequence[str], width_px: int = DEFAULT_EXPORT_WIDTH
+) -> alt.TopLevelMixin:
     """Any chart with a title and subtitle lines (filters, data version, source...) so it stands alone on a
     slide; each line is wrapped to ``width_px`` (subtitles do not wrap by themselves and would be cut)."""
     chars = max(20, int(width_px / CHAR_PX))
     subtitle = [part for line in lines if _present(line) for part in wrap(line, chars)]
-    return chart.properties(title=alt.TitleParams(
-        text=title, subtitle=subtitle, anchor="start", font=FONT, subtitleFont=FONT, fontSize=14,
-        subtitleFontSize=FONT_SIZE, color=_INK, subtitleColor=_GREY, offset=12, subtitlePadding=6))
+    return chart.properties(
+        title=alt.TitleParams(
+            text=title,
+            subtitle=subtitle,
+            anchor="start",
+            font=FONT,
+            subtitleFont=FONT,
+            fontSize=14,
+            subtitleFontSize=FONT_SIZE,
+            color=_INK,
+            subtitleColor=_GREY,
+            offset=12,
+            subtitlePadding=6,
+        )
+    )
 
 
 def _fixed_sizes(spec: Any, width: int) -> Any:
@@ -248,8 +329,7 @@ def _vl_version() -> str | None:
     return wanted if wanted in vlc.get_vegalite_versions() else None
 
 
-def export_chart(chart: alt.TopLevelMixin, fmt: str, scale: float = 2.0,
-                 width: int = DEFAULT_EXPORT_WIDTH) -> bytes:
+def export_chart(chart: alt.TopLevelMixin, fmt: str, scale: float = 2.0, width: int = DEFAULT_EXPORT_WIDTH) -> bytes:
     """The chart as SVG, PDF or PNG bytes (``EXPORT_FORMATS`` gives the MIME type), rendered offline by
     vl-convert on a white background; ``scale`` multiplies PNG pixels (2 = sharp on slides)."""
     if fmt not in EXPORT_FORMATS:

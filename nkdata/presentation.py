@@ -17,12 +17,18 @@ from nkdata.source import notes_from_json
 
 NOT_REPORTED = voc.NOT_REPORTED_LABEL.lower()
 NOT_APPLICABLE = "—"
-_HIDDEN = frozenset({"field_notes", "from_review", "unverified", "converted_from_percent", "inherited_from",
-                     "survival"})
+_HIDDEN = frozenset(
+    {"field_notes", "from_review", "unverified", "converted_from_percent", "inherited_from", "survival"}
+)
 _CODED: dict[str, dict[str, str]] = {
-    "nk_source": voc.NK_SOURCES, "product_class": voc.PRODUCT_CLASSES, "setting": voc.SETTINGS,
-    "population": voc.POPULATIONS, "donor_type": voc.DONOR_TYPES, "publication_type": voc.PUBLICATION_TYPES,
-    "design": voc.DESIGNS, "phase": voc.PHASES,
+    "nk_source": voc.NK_SOURCES,
+    "product_class": voc.PRODUCT_CLASSES,
+    "setting": voc.SETTINGS,
+    "population": voc.POPULATIONS,
+    "donor_type": voc.DONOR_TYPES,
+    "publication_type": voc.PUBLICATION_TYPES,
+    "design": voc.DESIGNS,
+    "phase": voc.PHASES,
 }
 
 
@@ -72,8 +78,11 @@ def applies(name: str, row: pd.Series | dict) -> bool:
         aml_only = get("aml_only")
         return is_missing(aml_only) or not bool(aml_only)
     if name in ("persistence_lower_bound", "persistence_method", "persistence_note"):
-        return not (is_missing(get("max_persistence_days")) and is_missing(get("median_persistence_days"))
-                    and is_missing(get(name)))
+        return not (
+            is_missing(get("max_persistence_days"))
+            and is_missing(get("median_persistence_days"))
+            and is_missing(get(name))
+        )
     if name in ("peak_unit", "peak_day"):
         return not is_missing(get("peak_count")) or not is_missing(get(name))
     if name == "superseded_by":
@@ -161,9 +170,14 @@ def cohort_card(row: pd.Series | dict) -> pd.DataFrame:
     for field in FIELDS:
         if field.name in _HIDDEN:
             continue
-        rows.append({"Group": field.group, "Field": field.name,
-                     "Value": format_value(field.name, row.get(field.name), row),
-                     "Where it came from": (_flags(field.name, row, inherited) + str(notes.get(field.name, ""))).strip()})
+        rows.append(
+            {
+                "Group": field.group,
+                "Field": field.name,
+                "Value": format_value(field.name, row.get(field.name), row),
+                "Where it came from": (_flags(field.name, row, inherited) + str(notes.get(field.name, ""))).strip(),
+            }
+        )
     own = row.get("cohort_id")
     for entry in as_list(row.get("survival")):
         entry = dict(entry)
@@ -171,8 +185,14 @@ def cohort_card(row: pd.Series | dict) -> pd.DataFrame:
         tags = "[from a review table] " if entry.get("from_review") is True else ""
         if isinstance(source, str) and source != own:
             tags += f"[from the earlier report {source}] "
-        rows.append({"Group": "survival", "Field": entry.get("endpoint") or "",
-                     "Value": survival_text(entry), "Where it came from": (tags + str(entry.get("note") or "")).strip()})
+        rows.append(
+            {
+                "Group": "survival",
+                "Field": entry.get("endpoint") or "",
+                "Value": survival_text(entry),
+                "Where it came from": (tags + str(entry.get("note") or "")).strip(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -193,8 +213,10 @@ def describe_slice(slice_: Any, year_bounds: tuple[int, int] | None = None) -> s
             parts.append(f"{spec.label.lower()}: {', '.join(spec.code_label(c) for c in chosen)}")
     for toggle in TOGGLES:
         if getattr(slice_, toggle.field) != toggle.default:
-            parts.append(("with " if getattr(slice_, toggle.field) else "without ") + toggle.label.lower()
-                         .replace("include ", ""))
+            parts.append(
+                ("with " if getattr(slice_, toggle.field) else "without ")
+                + toggle.label.lower().replace("include ", "")
+            )
     return "; ".join(parts) if parts else "all cohorts"
 
 
@@ -211,12 +233,19 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A table ready for CSV/JSON: lists joined with '; ', coded fields as labels beside their codes."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, (list, tuple)) or hasattr(v, "tolist") and not isinstance(v, str)
-                           ).any():
-            out[column] = [("; ".join(str(x) for x in as_list(v)) if not isinstance(v, str) else v)
-                           for v in out[column]]
+        if (
+            out[column]
+            .map(lambda v: isinstance(v, (list, tuple)) or hasattr(v, "tolist") and not isinstance(v, str))
+            .any()
+        ):
+            out[column] = [
+                ("; ".join(str(x) for x in as_list(v)) if not isinstance(v, str) else v) for v in out[column]
+            ]
     for column, vocabulary in _CODED.items():
         if column in out.columns:
-            out.insert(out.columns.get_loc(column) + 1, f"{column}_label",
-                       [voc.label(vocabulary, c) if isinstance(c, str) else "" for c in out[column]])
+            out.insert(
+                out.columns.get_loc(column) + 1,
+                f"{column}_label",
+                [voc.label(vocabulary, c) if isinstance(c, str) else "" for c in out[column]],
+            )
     return out

@@ -33,8 +33,10 @@ def _filter_options_sql() -> str:
     parts = []
     for f in FILTERS:
         parent = FILTERS_BY_FIELD[f.parent].column if f.parent else "NULL"
-        parts.append(f"SELECT '{f.field}' AS field, {f.sql_value()} AS code, {parent} AS parent, count(*) AS cohorts "
-                     f"FROM trials WHERE {f.column} IS NOT NULL{' OR true' if f.null_code else ''} GROUP BY ALL")
+        parts.append(
+            f"SELECT '{f.field}' AS field, {f.sql_value()} AS code, {parent} AS parent, count(*) AS cohorts "
+            f"FROM trials WHERE {f.column} IS NOT NULL{' OR true' if f.null_code else ''} GROUP BY ALL"
+        )
     return "\nUNION ALL ".join(parts)
 
 
@@ -43,9 +45,11 @@ def _facet_counts_sql(conditions: list[str]) -> str:
     parts = []
     for index, f in enumerate(FILTERS, start=1):  # condition 0 is the years
         others = " AND ".join(c for i, c in enumerate(conditions) if i != index)
-        parts.append(f"SELECT '{f.field}' AS field, {f.sql_value()} AS code, count(*) AS cohorts, "
-                     f"coalesce(sum(n_treated), 0)::BIGINT AS patients "
-                     f"FROM (SELECT $slice AS s), trials WHERE {others} GROUP BY ALL")
+        parts.append(
+            f"SELECT '{f.field}' AS field, {f.sql_value()} AS code, count(*) AS cohorts, "
+            f"coalesce(sum(n_treated), 0)::BIGINT AS patients "
+            f"FROM (SELECT $slice AS s), trials WHERE {others} GROUP BY ALL"
+        )
     return "\nUNION ALL ".join(parts)
 
 
@@ -85,7 +89,7 @@ def load_queries(path: Path = QUERIES_FILE) -> dict[str, str]:
     queries: dict[str, str] = {}
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        queries[match.group(1)] = text[match.end():end].strip()
+        queries[match.group(1)] = text[match.end() : end].strip()
     return queries
 
 

@@ -94,8 +94,13 @@ SCREENING_REASONS: dict[str, str] = {
 
 # ClinicalTrials.gov spells phases and statuses like this in its CSV download.
 CTGOV_PHASES: dict[str, str] = {
-    "early_1": "EARLY_PHASE1", "1": "PHASE1", "1/2": "PHASE1|PHASE2", "2": "PHASE2",
-    "2/3": "PHASE2|PHASE3", "3": "PHASE3", "not_applicable": "NA",
+    "early_1": "EARLY_PHASE1",
+    "1": "PHASE1",
+    "1/2": "PHASE1|PHASE2",
+    "2": "PHASE2",
+    "2/3": "PHASE2|PHASE3",
+    "3": "PHASE3",
+    "not_applicable": "NA",
 }
 
 PHASE_ORDER: tuple[str, ...] = tuple(TRIAL_PHASES)
@@ -114,48 +119,96 @@ def _noted(name: str, dtype: Any, description: str, **kw: Any) -> Field:
 
 # dtype "status_list" is registry-only: a list of {status, as_of, source_url}.
 REGISTRY_FIELDS: tuple[Field, ...] = (
-    Field("registry_id", "string", "identity",
-          "Registry identifier: NCT + 8 digits, ChiCTR..., EudraCT number or another registry's id. "
-          "The file is named after it in lowercase.", required=True),
-    Field("registry", "string", "identity", "Which registry the id belongs to.",
-          allowed=_codes(REGISTRIES), required=True),
+    Field(
+        "registry_id",
+        "string",
+        "identity",
+        "Registry identifier: NCT + 8 digits, ChiCTR..., EudraCT number or another registry's id. "
+        "The file is named after it in lowercase.",
+        required=True,
+    ),
+    Field(
+        "registry", "string", "identity", "Which registry the id belongs to.", allowed=_codes(REGISTRIES), required=True
+    ),
     Field("title", "string", "identity", "Brief or official title as shown on the page read.", required=True),
-    _noted("phase", "string", "Trial phase as registered; null when no page read gave it.",
-           allowed=_codes(TRIAL_PHASES)),
-    _noted("status", "string", "Recruitment status on the page read, on status_as_of.",
-           allowed=_codes(TRIAL_STATUSES), required=True),
-    _noted("status_as_of", "string",
-           "Date the status refers to: the page's own 'last update'/'verified' date, else the date it was "
-           "read (ISO YYYY-MM-DD or YYYY-MM; the note says which).", required=True),
+    _noted(
+        "phase", "string", "Trial phase as registered; null when no page read gave it.", allowed=_codes(TRIAL_PHASES)
+    ),
+    _noted(
+        "status",
+        "string",
+        "Recruitment status on the page read, on status_as_of.",
+        allowed=_codes(TRIAL_STATUSES),
+        required=True,
+    ),
+    _noted(
+        "status_as_of",
+        "string",
+        "Date the status refers to: the page's own 'last update'/'verified' date, else the date it was "
+        "read (ISO YYYY-MM-DD or YYYY-MM; the note says which).",
+        required=True,
+    ),
     Field("status_source_url", "string", "provenance", "The page the status was read from.", required=True),
-    Field("other_statuses", "status_list", "provenance",
-          "Other statuses shown by other pages, each {status, as_of, source_url}: conflicts stay visible."),
+    Field(
+        "other_statuses",
+        "status_list",
+        "provenance",
+        "Other statuses shown by other pages, each {status, as_of, source_url}: conflicts stay visible.",
+    ),
     _noted("sponsor", "string", "Lead sponsor (or responsible party) as shown."),
     Field("sponsor_type", "string", "identity", "Kind of lead sponsor.", allowed=_codes(SPONSOR_TYPES)),
     _noted("countries", "string_list", "Countries of the trial sites, when a page named them."),
     _noted("start_year", "integer", "Year the trial started (actual or planned).", unit="year"),
     _noted("enrollment", "integer", "Participants enrolled (actual) or planned.", unit="participants"),
-    Field("enrollment_type", "string", "design", "Whether enrollment is the actual or the planned number.",
-          allowed=_codes(ENROLLMENT_TYPES)),
-    Field("nk_source", "string", "product", "Where the NK cells come from; null when the page does not say.",
-          allowed=_codes(voc.NK_SOURCES)),
+    Field(
+        "enrollment_type",
+        "string",
+        "design",
+        "Whether enrollment is the actual or the planned number.",
+        allowed=_codes(ENROLLMENT_TYPES),
+    ),
+    Field(
+        "nk_source",
+        "string",
+        "product",
+        "Where the NK cells come from; null when the page does not say.",
+        allowed=_codes(voc.NK_SOURCES),
+    ),
     Field("product", "string", "product", "Short product name used in tables and charts.", required=True),
     Field("product_class", "string", "product", "How the cells are prepared.", allowed=_codes(voc.PRODUCT_CLASSES)),
     Field("car_target", "string", "product", "Antigen targeted by a CAR; null for products without a CAR."),
-    Field("donor_type", "string", "product", "Relation of the cell donor to the patient.",
-          allowed=_codes(voc.DONOR_TYPES)),
-    Field("setting", "string", "population", "Disease setting at NK-cell infusion ('other' when mixed).",
-          allowed=_codes(voc.SETTINGS), required=True),
+    Field(
+        "donor_type", "string", "product", "Relation of the cell donor to the patient.", allowed=_codes(voc.DONOR_TYPES)
+    ),
+    Field(
+        "setting",
+        "string",
+        "population",
+        "Disease setting at NK-cell infusion ('other' when mixed).",
+        allowed=_codes(voc.SETTINGS),
+        required=True,
+    ),
     Field("population", "string", "population", "Age group eligible.", allowed=_codes(voc.POPULATIONS)),
     Field("aml_only", "boolean", "population", "True when only AML patients are eligible.", required=True),
     Field("conditions", "string", "population", "Conditions studied, in short."),
-    Field("cohort_ids", "string_list", "links",
-          "Published cohorts (data/trials.parquet cohort_id) that report this trial."),
+    Field(
+        "cohort_ids",
+        "string_list",
+        "links",
+        "Published cohorts (data/trials.parquet cohort_id) that report this trial.",
+    ),
     Field("source_url", "string", "provenance", "The main page read for this record.", required=True),
-    Field("source_section", "string", "provenance", "Kind of page read.",
-          allowed=_codes(REGISTRY_SOURCE_SECTIONS), required=True),
-    Field("extraction_note", "string", "provenance", "What was read and judged, in the curator's words.",
-          required=True),
+    Field(
+        "source_section",
+        "string",
+        "provenance",
+        "Kind of page read.",
+        allowed=_codes(REGISTRY_SOURCE_SECTIONS),
+        required=True,
+    ),
+    Field(
+        "extraction_note", "string", "provenance", "What was read and judged, in the curator's words.", required=True
+    ),
     Field("field_notes", "string", "provenance", "JSON object: for each field, where it was read."),
     Field("from_review", "string_list", "provenance", "Fields whose value came only from a review table."),
 )
@@ -168,10 +221,16 @@ _SOURCE_KEYS = frozenset(REGISTRY_COLUMNS) - {"field_notes"} | {"notes"}
 _LIST_FIELDS = ("countries", "cohort_ids", "from_review")
 
 STATUS_STRUCT = pa.struct([("status", pa.string()), ("as_of", pa.string()), ("source_url", pa.string())])
-_ARROW = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_(),
-          "string_list": pa.list_(pa.string()), "status_list": pa.list_(STATUS_STRUCT)}
+_ARROW = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "boolean": pa.bool_(),
+    "string_list": pa.list_(pa.string()),
+    "status_list": pa.list_(STATUS_STRUCT),
+}
 REGISTRY_SCHEMA: pa.Schema = pa.schema(
-    [pa.field(f.name, _ARROW[f.dtype], nullable=not f.required) for f in REGISTRY_FIELDS])
+    [pa.field(f.name, _ARROW[f.dtype], nullable=not f.required) for f in REGISTRY_FIELDS]
+)
 
 REGISTRY_RULES: dict[str, str] = {
     "yaml_syntax": "The file is valid YAML.",
@@ -244,12 +303,28 @@ def load_trial_file(path: Path) -> tuple[Record | None, list[Issue]]:
     shown_id = str(trial_id) if trial_id is not None else path.stem
     issues: list[Issue] = []
     if not isinstance(trial_id, str) or trial_id.lower() != path.stem:
-        issues.append(Issue(name, shown_id, None, "registry_id", "registry_id_matches_file",
-                            f"registry_id {trial_id!r} must equal the file name {path.stem!r} (lowercased)"))
+        issues.append(
+            Issue(
+                name,
+                shown_id,
+                None,
+                "registry_id",
+                "registry_id_matches_file",
+                f"registry_id {trial_id!r} must equal the file name {path.stem!r} (lowercased)",
+            )
+        )
     for key in doc:
         if key not in _SOURCE_KEYS:
-            issues.append(Issue(name, shown_id, None, str(key), "unknown_field",
-                                f"{key!r} is not a field of the registry dictionary (typo?)"))
+            issues.append(
+                Issue(
+                    name,
+                    shown_id,
+                    None,
+                    str(key),
+                    "unknown_field",
+                    f"{key!r} is not a field of the registry dictionary (typo?)",
+                )
+            )
     notes = doc.get("notes") if isinstance(doc.get("notes"), dict) else {}
     record: Record = {f: doc.get(f) for f in REGISTRY_COLUMNS}
     for list_field in _LIST_FIELDS:
@@ -302,7 +377,7 @@ def parse_partial_date(text: Any) -> dt.date | None:
 
 def _check_date(field: str, value: Any, today: dt.date) -> Iterable[tuple[str, str, str]]:
     if isinstance(value, dt.date):
-        yield field, "date_format", f"{value!s} must be quoted text in YAML (\"YYYY-MM-DD\")"
+        yield field, "date_format", f'{value!s} must be quoted text in YAML ("YYYY-MM-DD")'
         return
     parsed = parse_partial_date(value)
     if parsed is None:
@@ -311,8 +386,9 @@ def _check_date(field: str, value: Any, today: dt.date) -> Iterable[tuple[str, s
         yield field, "date_not_future", f"{value} is after {today.isoformat()}"
 
 
-def check_trial(record: Record, known_cohort_ids: frozenset[str] | None,
-                today: dt.date) -> Iterable[tuple[str | None, str, str]]:
+def check_trial(
+    record: Record, known_cohort_ids: frozenset[str] | None, today: dt.date
+) -> Iterable[tuple[str | None, str, str]]:
     """(field, rule, message) for every problem of one record."""
     for field in REGISTRY_FIELDS:
         value = record.get(field.name)
@@ -386,8 +462,9 @@ def check_trial(record: Record, known_cohort_ids: frozenset[str] | None,
                 yield "cohort_ids", "cohort_exists", f"{cohort_id!r} is not a cohort of the publication dataset"
 
 
-def validate_registry_records(records: list[Record], known_cohort_ids: Iterable[str] | None = None,
-                              today: dt.date | None = None) -> list[Issue]:
+def validate_registry_records(
+    records: list[Record], known_cohort_ids: Iterable[str] | None = None, today: dt.date | None = None
+) -> list[Issue]:
     """Issues of already-loaded records (YAML or Parquet), sorted."""
     known = frozenset(known_cohort_ids) if known_cohort_ids is not None else None
     today = today or dt.date.today()
@@ -401,15 +478,24 @@ def validate_registry_records(records: list[Record], known_cohort_ids: Iterable[
             issues.append(Issue(file_name, shown, None, field, rule, message))
         if isinstance(trial_id, str):
             if trial_id in seen:
-                issues.append(Issue(file_name, shown, None, "registry_id", "unique_id",
-                                    f"{trial_id!r} is also used in {seen[trial_id]}"))
+                issues.append(
+                    Issue(
+                        file_name,
+                        shown,
+                        None,
+                        "registry_id",
+                        "unique_id",
+                        f"{trial_id!r} is also used in {seen[trial_id]}",
+                    )
+                )
             else:
                 seen[trial_id] = file_name
     return sorted(issues)
 
 
-def validate_registry(folder: Path, known_cohort_ids: Iterable[str] | None,
-                      today: dt.date | None = None) -> list[Issue]:
+def validate_registry(
+    folder: Path, known_cohort_ids: Iterable[str] | None, today: dt.date | None = None
+) -> list[Issue]:
     """Every issue of a registry folder. ``known_cohort_ids`` None skips the cohort link check."""
     records, issues = load_registry_folder(Path(folder))
     return sorted(issues + validate_registry_records(records, known_cohort_ids, today))
@@ -438,15 +524,39 @@ def validate_screening(path: Path, folder: Path | None = None) -> list[Issue]:
     for entry in entries:
         trial_id = str(entry.get("registry_id")) if isinstance(entry, dict) else None
         if not isinstance(entry, dict) or not {"registry_id", "reason", "source_url", "note"} <= set(entry):
-            issues.append(Issue(name, trial_id, None, None, "yaml_structure",
-                                "each entry needs registry_id, reason, source_url and note"))
+            issues.append(
+                Issue(
+                    name,
+                    trial_id,
+                    None,
+                    None,
+                    "yaml_structure",
+                    "each entry needs registry_id, reason, source_url and note",
+                )
+            )
             continue
         if entry["reason"] not in SCREENING_REASONS:
-            issues.append(Issue(name, trial_id, None, "reason", "allowed_values",
-                                f"{entry['reason']!r} is not one of {', '.join(SCREENING_REASONS)}"))
+            issues.append(
+                Issue(
+                    name,
+                    trial_id,
+                    None,
+                    "reason",
+                    "allowed_values",
+                    f"{entry['reason']!r} is not one of {', '.join(SCREENING_REASONS)}",
+                )
+            )
         if trial_id and trial_id.lower() in listed:
-            issues.append(Issue(name, trial_id, None, "registry_id", "unique_id",
-                                "excluded here but also listed as a registered trial"))
+            issues.append(
+                Issue(
+                    name,
+                    trial_id,
+                    None,
+                    "registry_id",
+                    "unique_id",
+                    "excluded here but also listed as a registered trial",
+                )
+            )
     return sorted(issues)
 
 
@@ -460,12 +570,14 @@ def records_to_table(records: list[Record]) -> pa.Table:
     columns["countries"] = [list(v) for v in columns["countries"]]
     columns["other_statuses"] = [
         [{"status": e["status"], "as_of": e["as_of"], "source_url": e["source_url"]} for e in v]
-        for v in columns["other_statuses"]]
+        for v in columns["other_statuses"]
+    ]
     return pa.table(columns, schema=REGISTRY_SCHEMA)
 
 
-def build_registry(folder: Path, out_path: Path, known_cohort_ids: Iterable[str] | None,
-                   today: dt.date | None = None) -> pa.Table:
+def build_registry(
+    folder: Path, out_path: Path, known_cohort_ids: Iterable[str] | None, today: dt.date | None = None
+) -> pa.Table:
     """Validate the folder and write the Parquet atomically; DatasetError (file untouched) on any issue."""
     records, issues = load_registry_folder(Path(folder))
     issues += validate_registry_records(records, known_cohort_ids, today)
@@ -498,16 +610,24 @@ class RegistrySlice:
         years = getattr(shared, "years", None)
         return cls(
             years=(int(years[0]), int(years[1])) if years else None,
-            **{name: tuple(getattr(shared, name, ()) or ()) for name in
-               ("sources", "product_classes", "car_targets", "settings", "populations")},
+            **{
+                name: tuple(getattr(shared, name, ()) or ())
+                for name in ("sources", "product_classes", "car_targets", "settings", "populations")
+            },
         )
 
     def sql_params(self) -> dict[str, Any]:
         year_min, year_max = self.years if self.years else (0, 0)
-        return {"use_years": self.years is not None, "year_min": year_min, "year_max": year_max,
-                "sources": list(self.sources), "product_classes": list(self.product_classes),
-                "car_targets": list(self.car_targets), "settings": list(self.settings),
-                "populations": list(self.populations)}
+        return {
+            "use_years": self.years is not None,
+            "year_min": year_min,
+            "year_max": year_max,
+            "sources": list(self.sources),
+            "product_classes": list(self.product_classes),
+            "car_targets": list(self.car_targets),
+            "settings": list(self.settings),
+            "populations": list(self.populations),
+        }
 
 
 CTGOV_COLUMNS: dict[str, str] = {
@@ -545,7 +665,6 @@ def to_ctgov_frame(rows: pd.DataFrame) -> pd.DataFrame:
 # ----- Repository ------------------------------------------------------------------------------
 
 
-
 def _kind_ok(field: Field, arrow_type: pa.DataType) -> bool:
     if pa.types.is_null(arrow_type):
         return True
@@ -554,8 +673,11 @@ def _kind_ok(field: Field, arrow_type: pa.DataType) -> bool:
         return pa.types.is_integer(arrow_type)
     if field.dtype == "string":
         return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
-    return arrow_type.equals(expected) or (pa.types.is_list(arrow_type) and pa.types.is_list(expected)
-                                           and arrow_type.value_type.equals(expected.value_type))
+    return arrow_type.equals(expected) or (
+        pa.types.is_list(arrow_type)
+        and pa.types.is_list(expected)
+        and arrow_type.value_type.equals(expected.value_type)
+    )
 
 
 def registry_schema_issues(schema: pa.Schema, file_name: str) -> list[Issue]:
@@ -563,11 +685,20 @@ def registry_schema_issues(schema: pa.Schema, file_name: str) -> list[Issue]:
     issues = []
     for field in REGISTRY_FIELDS:
         if field.name not in schema.names:
-            issues.append(Issue(file_name, None, None, field.name, "required_column",
-                                f"column {field.name!r} is missing"))
+            issues.append(
+                Issue(file_name, None, None, field.name, "required_column", f"column {field.name!r} is missing")
+            )
         elif not _kind_ok(field, schema.field(field.name).type):
-            issues.append(Issue(file_name, None, None, field.name, "column_type",
-                                f"column {field.name!r} is {schema.field(field.name).type}, expected {field.dtype}"))
+            issues.append(
+                Issue(
+                    file_name,
+                    None,
+                    None,
+                    field.name,
+                    "column_type",
+                    f"column {field.name!r} is {schema.field(field.name).type}, expected {field.dtype}",
+                )
+            )
     return issues
 
 
@@ -597,23 +728,48 @@ class RegistryRepository(NamedQueryRunner):
             self._con.execute(self._queries["registry_setup_macro"])
         except duckdb.Error as exc:
             self._con.close()
-            raise DatasetError([Issue(str(self.path), None, None, None, "parquet_readable",
-                                      f"the data cannot be read ({exc.__class__.__name__}: "
-                                      f"{str(exc).splitlines()[0]})")], hint=hint) from exc
+            raise DatasetError(
+                [
+                    Issue(
+                        str(self.path),
+                        None,
+                        None,
+                        None,
+                        "parquet_readable",
+                        f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
+                    )
+                ],
+                hint=hint,
+            ) from exc
         self._check_codes(hint)
 
     def _check_codes(self, hint: str) -> None:
-        bad = self.query("registry_invalid_codes", {
-            "status_codes": list(TRIAL_STATUSES), "phase_codes": list(TRIAL_PHASES),
-            "nk_source_codes": list(voc.NK_SOURCES), "product_class_codes": list(voc.PRODUCT_CLASSES),
-            "setting_codes": list(voc.SETTINGS), "population_codes": list(voc.POPULATIONS),
-            "sponsor_type_codes": list(SPONSOR_TYPES)})
+        bad = self.query(
+            "registry_invalid_codes",
+            {
+                "status_codes": list(TRIAL_STATUSES),
+                "phase_codes": list(TRIAL_PHASES),
+                "nk_source_codes": list(voc.NK_SOURCES),
+                "product_class_codes": list(voc.PRODUCT_CLASSES),
+                "setting_codes": list(voc.SETTINGS),
+                "population_codes": list(voc.POPULATIONS),
+                "sponsor_type_codes": list(SPONSOR_TYPES),
+            },
+        )
         if not bad.empty:
-            issues = [Issue(str(self.path), row.registry_id, None, row.field,
-                            "allowed_values" if row.value is not None else "required",
-                            f"{row.value!r} is not an allowed {row.field} code" if row.value is not None
-                            else f"{row.field} is missing")
-                      for row in bad.itertuples(index=False)]
+            issues = [
+                Issue(
+                    str(self.path),
+                    row.registry_id,
+                    None,
+                    row.field,
+                    "allowed_values" if row.value is not None else "required",
+                    f"{row.value!r} is not an allowed {row.field} code"
+                    if row.value is not None
+                    else f"{row.field} is missing",
+                )
+                for row in bad.itertuples(index=False)
+            ]
             self.close()
             raise DatasetError(issues, hint="Use the registry's codes. " + hint)
 
@@ -657,11 +813,29 @@ def field_notes(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def dictionary_frame() -> pd.DataFrame:
     """The registry dictionary as a table (for a methods page or the curation guide)."""
-    return pd.DataFrame([{"field": f.name, "type": f.dtype, "required": f.required,
-                          "codes": ", ".join(f.allowed) if f.allowed else "", "description": f.description}
-                         for f in REGISTRY_FIELDS])
+    return pd.DataFrame(
+        [
+            {
+                "field": f.name,
+                "type": f.dtype,
+                "required": f.required,
+                "codes": ", ".join(f.allowed) if f.allowed else "",
+                "description": f.description,
+            }
+            for f in REGISTRY_FIELDS
+        ]
+    )
 
 
-__all__ = ["REGISTRY_FIELDS", "REGISTRY_RULES", "RegistryRepository", "RegistrySlice", "build_registry",
-           "known_cohort_ids", "load_registry_folder", "to_ctgov_frame", "validate_registry",
-           "validate_screening"]
+__all__ = [
+    "REGISTRY_FIELDS",
+    "REGISTRY_RULES",
+    "RegistryRepository",
+    "RegistrySlice",
+    "build_registry",
+    "known_cohort_ids",
+    "load_registry_folder",
+    "to_ctgov_frame",
+    "validate_registry",
+    "validate_screening",
+]

@@ -23,8 +23,13 @@ from nkdata.queries import load_queries, parameter_names
 from nkdata.slices import Slice, Vocabulary
 
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-_DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
-                 "string_list": "VARCHAR[]"}
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "string_list": "VARCHAR[]",
+}
 
 
 def _duckdb_type(f: Field) -> str:
@@ -37,15 +42,15 @@ def _duckdb_type(f: Field) -> str:
 GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting")
 
 
-def _rate_params(slice_: Slice, group_by: str, events: str, totals: str,
-                 exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+def _rate_params(
+    slice_: Slice, group_by: str, events: str, totals: str, exclude: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Slice parameters plus the column choices of the rate_inputs macro, checked here: an unknown
     name would otherwise select NULL silently (the SQL CASE has no ELSE)."""
     for value, allowed in ((group_by, GROUP_COLUMNS), (events, RATE_EVENTS), (totals, RATE_TOTALS)):
         if value not in allowed:
             raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
-    return {**slice_.sql_params(), "group_by": group_by, "events": events, "totals": totals,
-            "exclude": list(exclude)}
+    return {**slice_.sql_params(), "group_by": group_by, "events": events, "totals": totals, "exclude": list(exclude)}
 
 
 def _words(text: str) -> list[str]:
@@ -111,8 +116,11 @@ class TrialsRepository(NamedQueryRunner):
         if (path is None) == (table is None):
             raise ValueError("give a path or a table")
         self.path = Path(path) if path is not None else Path("<memory>")
-        self.identity = DatasetIdentity.of(self.path) if path is not None else DatasetIdentity(
-            f"<memory:{id(table)}>", table.nbytes, 0, 0, id(table))
+        self.identity = (
+            DatasetIdentity.of(self.path)
+            if path is not None
+            else DatasetIdentity(f"<memory:{id(table)}>", table.nbytes, 0, 0, id(table))
+        )
         self._queries = load_queries()
         schema = open_parquet_schema(self.path) if table is None else table.schema
         problems = schema_issues(schema, str(self.path))
@@ -124,9 +132,19 @@ class TrialsRepository(NamedQueryRunner):
             self._con.execute("SELECT count(*) FROM trials").fetchall()
         except duckdb.Error as exc:
             self._con.close()
-            raise DatasetError([Issue(str(self.path), None, None, None, "parquet_readable",
-                                      f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")],
-                               hint="Rebuild it with `python -m nkdata build`.") from exc
+            raise DatasetError(
+                [
+                    Issue(
+                        str(self.path),
+                        None,
+                        None,
+                        None,
+                        "parquet_readable",
+                        f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
+                    )
+                ],
+                hint="Rebuild it with `python -m nkdata build`.",
+            ) from exc
         self._con.execute(self._queries["setup_slice_macro"])
         self._check_codes()
         self.release: dict[str, Any] = release_of(self.path) if table is None else {}
@@ -144,8 +162,9 @@ class TrialsRepository(NamedQueryRunner):
         needs, so a million-row dataset is not copied into memory. Optional columns a user's file
         lacks read as null ('not reported'). The path is the operator's setting, not user input;
         a view cannot take a bound parameter, so it is written as a quoted SQL string literal."""
-        missing = "".join(f', CAST(NULL AS {_duckdb_type(f)}) AS "{f.name}"'
-                          for f in FIELDS if f.name not in present)  # names and types from the dictionary
+        missing = "".join(
+            f', CAST(NULL AS {_duckdb_type(f)}) AS "{f.name}"' for f in FIELDS if f.name not in present
+        )  # names and types from the dictionary
         if table is not None:
             self._con.from_arrow(table).to_table("trials_table")  # an in-memory copy: stubs are small
             source = "trials_table"
@@ -160,11 +179,27 @@ class TrialsRepository(NamedQueryRunner):
             f = FIELDS_BY_NAME[row.field]
             missing = not isinstance(row.value, str)  # null arrives as NaN in a pandas string column
             if missing and f.required:
-                issues.append(Issue(str(self.path), None, row.example, row.field, "required",
-                                    f"{row.field} is missing in {row.cohorts} cohort(s)"))
+                issues.append(
+                    Issue(
+                        str(self.path),
+                        None,
+                        row.example,
+                        row.field,
+                        "required",
+                        f"{row.field} is missing in {row.cohorts} cohort(s)",
+                    )
+                )
             elif not missing and f.allowed and row.value not in f.allowed:
-                issues.append(Issue(str(self.path), None, row.example, row.field, "allowed_values",
-                                    f"{row.value!r} is not one of {', '.join(f.allowed)} ({row.cohorts} cohort(s))"))
+                issues.append(
+                    Issue(
+                        str(self.path),
+                        None,
+                        row.example,
+                        row.field,
+                        "allowed_values",
+                        f"{row.value!r} is not one of {', '.join(f.allowed)} ({row.cohorts} cohort(s))",
+                    )
+                )
         if issues:
             raise DatasetError(issues, hint="Use the dataset's codes (see About & methods).")
 
@@ -176,8 +211,10 @@ class TrialsRepository(NamedQueryRunner):
     def search_cohorts(self, slice_: Slice, text: str, limit: int) -> tuple[pd.DataFrame, int]:
         """The Studies table's columns for the rows of the slice matching every word of ``text``
         (at most ``limit``), and how many match."""
-        return _split_count(self.query("slice_cohorts_search",
-                                       {**slice_.sql_params(), "words": _words(text), "limit": limit}), "matches")
+        return _split_count(
+            self.query("slice_cohorts_search", {**slice_.sql_params(), "words": _words(text), "limit": limit}),
+            "matches",
+        )
 
     def found_cohorts(self, slice_: Slice, text: str) -> pd.DataFrame:
         """Every column of every row the same search finds (for downloads)."""
@@ -188,23 +225,49 @@ class TrialsRepository(NamedQueryRunner):
         rows = self.query("cohort_record", {"cohort_id": cohort_id})
         return rows.iloc[0] if len(rows) else None
 
-    def rate_counts(self, slice_: Slice, group_by: str, events: str, totals: str,
-                    exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+    def rate_counts(
+        self, slice_: Slice, group_by: str, events: str, totals: str, exclude: tuple[str, ...] = ()
+    ) -> pd.DataFrame:
         """Primary cohorts as distinct (grp, events, total, excluded) rows with a ``cohorts`` count."""
         return self.query("rate_counts", _rate_params(slice_, group_by, events, totals, exclude))
 
     def persistence_rank_correlation(self, slice_: Slice, events: str, totals: str) -> dict[str, Any]:
         """n, distinct values on each side, and Spearman's rho of persistence against events / total."""
-        return self.query("persistence_rank_correlation",
-                          _rate_params(slice_, "nk_source", events, totals)).iloc[0].to_dict()
+        return (
+            self.query("persistence_rank_correlation", _rate_params(slice_, "nk_source", events, totals))
+            .iloc[0]
+            .to_dict()
+        )
 
-    def cohort_points(self, slice_: Slice, group_by: str, events: str, totals: str, *, limit: int,
-                      need_rate: bool = True, need_persistence: bool = False, need_followup: bool = False,
-                      groups: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int]:
+    def cohort_points(
+        self,
+        slice_: Slice,
+        group_by: str,
+        events: str,
+        totals: str,
+        *,
+        limit: int,
+        need_rate: bool = True,
+        need_persistence: bool = False,
+        need_followup: bool = False,
+        groups: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+    ) -> tuple[pd.DataFrame, int]:
         """The largest qualifying primary cohorts (at most ``limit``), and how many qualified."""
-        return _split_count(self.query("cohort_points", {
-            **_rate_params(slice_, group_by, events, totals, exclude), "limit": limit, "need_rate": need_rate,
-            "need_persistence": need_persistence, "need_followup": need_followup, "groups": list(groups)}), "qualified")
+        return _split_count(
+            self.query(
+                "cohort_points",
+                {
+                    **_rate_params(slice_, group_by, events, totals, exclude),
+                    "limit": limit,
+                    "need_rate": need_rate,
+                    "need_persistence": need_persistence,
+                    "need_followup": need_followup,
+                    "groups": list(groups),
+                },
+            ),
+            "qualified",
+        )
 
     def persistence_by_group(self, slice_: Slice, group_by: str) -> pd.DataFrame:
         return self.query("persistence_by_group", _rate_params(slice_, group_by, "cr_count", "n_treated"))

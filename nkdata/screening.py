@@ -59,8 +59,9 @@ def load_logs(folder: Path) -> tuple[list[dict[str, Any]], list[Issue]]:
         if not isinstance(doc, list):
             issues.append(Issue(str(path), None, None, None, "yaml_structure", "a screening log is a list of entries"))
             continue
-        entries.extend({**e, "_file": str(path)} if isinstance(e, dict) else {"_file": str(path), "_bad": e}
-                       for e in doc)
+        entries.extend(
+            {**e, "_file": str(path)} if isinstance(e, dict) else {"_file": str(path), "_bad": e} for e in doc
+        )
     return entries, issues
 
 
@@ -73,11 +74,13 @@ def check_entry(entry: dict[str, Any], study_ids: set[str]) -> list[tuple[str | 
     if decision and decision not in DECISIONS:
         problems.append(("decision", "allowed_values", f"{decision!r} is not one of {', '.join(DECISIONS)}"))
     if decision == "excluded" and entry.get("reason") not in EXCLUSION_REASONS:
-        problems.append(("reason", "allowed_values",
-                         f"{entry.get('reason')!r} is not one of {', '.join(EXCLUSION_REASONS)}"))
+        problems.append(
+            ("reason", "allowed_values", f"{entry.get('reason')!r} is not one of {', '.join(EXCLUSION_REASONS)}")
+        )
     if decision == "included" and entry.get("study_id") not in study_ids:
-        problems.append(("study_id", "included_study_exists",
-                         f"included, but no study file is named {entry.get('study_id')!r}"))
+        problems.append(
+            ("study_id", "included_study_exists", f"included, but no study file is named {entry.get('study_id')!r}")
+        )
     return problems
 
 
@@ -109,17 +112,23 @@ def flow(folder: Path, source_dir: Path) -> Flow:
             excluded[reason] = excluded.get(reason, 0) + 1
     included_logged = sum(1 for e in unique.values() if e.get("decision") == "included")
     included = len(study_files(source_dir))
-    return Flow(records=len(entries), duplicates=len(entries) - len(unique),
-                screened=len(unique) + (included - min(included, included_logged)),
-                excluded=dict(sorted(excluded.items(), key=lambda kv: -kv[1])), included_logged=included_logged,
-                included=included)
+    return Flow(
+        records=len(entries),
+        duplicates=len(entries) - len(unique),
+        screened=len(unique) + (included - min(included, included_logged)),
+        excluded=dict(sorted(excluded.items(), key=lambda kv: -kv[1])),
+        included_logged=included_logged,
+        included=included,
+    )
 
 
 def flow_table(f: Flow) -> pd.DataFrame:
     """The flow as rows for a table: stage, count."""
-    rows = [("Records in the screening logs", f.records), ("Logged by more than one curator (counted once)",
-                                                             -f.duplicates),
-            ("Publications screened (logged, plus included ones not logged)", f.screened)]
+    rows = [
+        ("Records in the screening logs", f.records),
+        ("Logged by more than one curator (counted once)", -f.duplicates),
+        ("Publications screened (logged, plus included ones not logged)", f.screened),
+    ]
     rows += [(f"Excluded: {EXCLUSION_REASONS.get(reason, reason)}", -n) for reason, n in f.excluded.items()]
     rows.append(("Included publications (study files)", f.included))
     return pd.DataFrame(rows, columns=["Stage", "Records"])

@@ -31,13 +31,29 @@ import pandas as pd
 
 from nkdata import stats
 
-LOO_COLUMNS = ["label", "events", "total", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2",
-               "i2", "q", "change", "rstudent", "outlier"]
+LOO_COLUMNS = [
+    "label",
+    "events",
+    "total",
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "i2",
+    "q",
+    "change",
+    "rstudent",
+    "outlier",
+]
 OUTLIER_Z = 1.96
 
 
-def leave_one_out_logits(y: Sequence[float], v: Sequence[float], method: str = "REML",
-                         level: float = 0.95) -> pd.DataFrame:
+def leave_one_out_logits(
+    y: Sequence[float], v: Sequence[float], method: str = "REML", level: float = 0.95
+) -> pd.DataFrame:
     """The model refitted without each estimate in turn, on the analysis scale (like metafor ``leave1out()``),
     with each left-out estimate's standardized deleted residual (metafor ``rstudent()``):
     (y_i - mu_(-i)) / sqrt(v_i + tau2_(-i) + se_(-i)^2)."""
@@ -47,15 +63,34 @@ def leave_one_out_logits(y: Sequence[float], v: Sequence[float], method: str = "
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
         p = stats.pool_logits(y[keep], v[keep], method, level)
-        rows.append({"omitted": i, "mu": p.mu, "se": p.se, "ci_low": p.ci_low, "ci_high": p.ci_high,
-                     "tau2": p.tau2, "q": p.q, "q_df": p.q_df, "q_p": p.q_p, "i2": p.i2,
-                     "rstudent": (y[i] - p.mu) / math.sqrt(v[i] + p.tau2 + p.se**2)})
-    return pd.DataFrame(rows, columns=["omitted", "mu", "se", "ci_low", "ci_high", "tau2", "q", "q_df", "q_p", "i2",
-                                       "rstudent"])
+        rows.append(
+            {
+                "omitted": i,
+                "mu": p.mu,
+                "se": p.se,
+                "ci_low": p.ci_low,
+                "ci_high": p.ci_high,
+                "tau2": p.tau2,
+                "q": p.q,
+                "q_df": p.q_df,
+                "q_p": p.q_p,
+                "i2": p.i2,
+                "rstudent": (y[i] - p.mu) / math.sqrt(v[i] + p.tau2 + p.se**2),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["omitted", "mu", "se", "ci_low", "ci_high", "tau2", "q", "q_df", "q_p", "i2", "rstudent"]
+    )
 
 
-def leave_one_out(events: Sequence[int], totals: Sequence[int], labels: Sequence[str], method: str = "REML",
-                  level: float = 0.95, single_ci: str = "clopper-pearson") -> pd.DataFrame:
+def leave_one_out(
+    events: Sequence[int],
+    totals: Sequence[int],
+    labels: Sequence[str],
+    method: str = "REML",
+    level: float = 0.95,
+    single_ci: str = "clopper-pearson",
+) -> pd.DataFrame:
     """One row per cohort: the pooled proportion, CI, PI, tau^2 and I^2 with that cohort left out, the change
     of the estimate (proportion, left-out minus full), its standardized deleted residual and the
     ``outlier`` flag (|residual| > 1.96). Fewer than 2 cohorts: no rows."""
@@ -72,10 +107,25 @@ def leave_one_out(events: Sequence[int], totals: Sequence[int], labels: Sequence
     for i, label in enumerate(labels):
         keep = np.arange(len(e)) != i
         r = stats.pool_proportions(e[keep], t[keep], method, level, single_ci)
-        rows.append({"label": label, "events": int(e[i]), "total": int(t[i]), "k": r.k, "estimate": r.estimate,
-                     "ci_low": r.ci_low, "ci_high": r.ci_high, "pi_low": r.pi_low, "pi_high": r.pi_high,
-                     "tau2": r.tau2, "i2": r.i2, "q": r.q, "change": r.estimate - full.estimate,
-                     "rstudent": float(residuals[i]), "outlier": bool(abs(residuals[i]) > OUTLIER_Z)})
+        rows.append(
+            {
+                "label": label,
+                "events": int(e[i]),
+                "total": int(t[i]),
+                "k": r.k,
+                "estimate": r.estimate,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "pi_low": r.pi_low,
+                "pi_high": r.pi_high,
+                "tau2": r.tau2,
+                "i2": r.i2,
+                "q": r.q,
+                "change": r.estimate - full.estimate,
+                "rstudent": float(residuals[i]),
+                "outlier": bool(abs(residuals[i]) > OUTLIER_Z),
+            }
+        )
     return pd.DataFrame(rows, columns=LOO_COLUMNS)
 
 
@@ -93,9 +143,14 @@ class Exclusion:
         return self.kept.estimate - self.full.estimate
 
 
-def exclusion_sensitivity(events: Sequence[int], totals: Sequence[int], exclude: Sequence[bool],
-                          method: str = "REML", level: float = 0.95,
-                          single_ci: str = "clopper-pearson") -> Exclusion:
+def exclusion_sensitivity(
+    events: Sequence[int],
+    totals: Sequence[int],
+    exclude: Sequence[bool],
+    method: str = "REML",
+    level: float = 0.95,
+    single_ci: str = "clopper-pearson",
+) -> Exclusion:
     """Pool all cohorts, then only those not marked in ``exclude``, so a page can say how much e.g. the
     abstracts move the answer."""
     e = np.asarray(events, dtype=int)
@@ -103,8 +158,11 @@ def exclusion_sensitivity(events: Sequence[int], totals: Sequence[int], exclude:
     mask = np.asarray(exclude, dtype=bool)
     if mask.shape != e.shape:
         raise ValueError("exclude must mark every cohort")
-    return Exclusion(stats.pool_proportions(e, t, method, level, single_ci),
-                     stats.pool_proportions(e[~mask], t[~mask], method, level, single_ci), int(mask.sum()))
+    return Exclusion(
+        stats.pool_proportions(e, t, method, level, single_ci),
+        stats.pool_proportions(e[~mask], t[~mask], method, level, single_ci),
+        int(mask.sum()),
+    )
 
 
 # --- summary of findings ---------------------------------------------------------------------------
@@ -125,9 +183,14 @@ class Flag:
     text: str
 
 
-def confidence_flags(pooled: stats.PooledResult, publication_types: Sequence[str], single_arm: bool = True,
-                     i2_high: float = I2_HIGH, tau2_high: float = TAU2_HIGH,
-                     ci_width_wide: float = CI_WIDTH_WIDE) -> list[Flag]:
+def confidence_flags(
+    pooled: stats.PooledResult,
+    publication_types: Sequence[str],
+    single_arm: bool = True,
+    i2_high: float = I2_HIGH,
+    tau2_high: float = TAU2_HIGH,
+    ci_width_wide: float = CI_WIDTH_WIDE,
+) -> list[Flag]:
     """The plain flags that lower confidence in one outcome's pooled result. ``publication_types`` has one
     entry per pooled cohort; tau^2 is checked as well as I^2 because with cohorts of 5-20 patients the
     within-cohort variance is large and I^2 stays low even when true rates differ widely."""
@@ -139,8 +202,9 @@ def confidence_flags(pooled: stats.PooledResult, publication_types: Sequence[str
     if publication_types:
         share = sum(p in ABSTRACT_TYPES for p in publication_types) / len(publication_types)
         if share > ABSTRACT_SHARE:
-            flags.append(Flag("mostly_abstracts",
-                              f"{share:.0%} of cohorts from conference abstracts or company reports"))
+            flags.append(
+                Flag("mostly_abstracts", f"{share:.0%} of cohorts from conference abstracts or company reports")
+            )
     heterogeneity = []
     if not math.isnan(pooled.i2) and pooled.q_df > 0 and pooled.i2 > i2_high:
         heterogeneity.append(f"I\u00b2 {pooled.i2:.0%}")
@@ -154,17 +218,43 @@ def confidence_flags(pooled: stats.PooledResult, publication_types: Sequence[str
     return flags
 
 
-def summary_of_findings(outcomes: Mapping[str, tuple[stats.PooledResult, Sequence[str]]],
-                        single_arm: bool = True) -> pd.DataFrame:
+def summary_of_findings(
+    outcomes: Mapping[str, tuple[stats.PooledResult, Sequence[str]]], single_arm: bool = True
+) -> pd.DataFrame:
     """One row per outcome (in the mapping's order): k, patients, pooled estimate and CI, and its flags as
     codes and as one readable line. ``outcomes`` maps an outcome name to (pooled result, publication
     type per pooled cohort)."""
     rows = []
     for outcome, (pooled, types) in outcomes.items():
         flags = confidence_flags(pooled, types, single_arm)
-        rows.append({"outcome": outcome, "k": pooled.k, "patients": pooled.n_total, "estimate": pooled.estimate,
-                     "ci_low": pooled.ci_low, "ci_high": pooled.ci_high, "i2": pooled.i2, "tau2": pooled.tau2,
-                     "n_flags": len(flags), "flags": tuple(f.code for f in flags),
-                     "concerns": "; ".join(f.text for f in flags)})
-    return pd.DataFrame(rows, columns=["outcome", "k", "patients", "estimate", "ci_low", "ci_high", "i2", "tau2",
-                                       "n_flags", "flags", "concerns"])
+        rows.append(
+            {
+                "outcome": outcome,
+                "k": pooled.k,
+                "patients": pooled.n_total,
+                "estimate": pooled.estimate,
+                "ci_low": pooled.ci_low,
+                "ci_high": pooled.ci_high,
+                "i2": pooled.i2,
+                "tau2": pooled.tau2,
+                "n_flags": len(flags),
+                "flags": tuple(f.code for f in flags),
+                "concerns": "; ".join(f.text for f in flags),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outcome",
+            "k",
+            "patients",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "i2",
+            "tau2",
+            "n_flags",
+            "flags",
+            "concerns",
+        ],
+    )

@@ -49,9 +49,16 @@ def _slice_class() -> type:
         value.update({t.field: bool(getattr(self, t.field)) for t in TOGGLES})
         return {"slice": value}
 
-    return make_dataclass("Slice", spec, frozen=True, namespace={
-        "__doc__": "The sidebar filters. Empty tuples mean 'all'; years None means the whole span.",
-        "__module__": __name__, "sql_params": sql_params})
+    return make_dataclass(
+        "Slice",
+        spec,
+        frozen=True,
+        namespace={
+            "__doc__": "The sidebar filters. Empty tuples mean 'all'; years None means the whole span.",
+            "__module__": __name__,
+            "sql_params": sql_params,
+        },
+    )
 
 
 Slice = _slice_class()
@@ -130,8 +137,9 @@ def _bool(values: list[str]) -> bool | None:
     return True if value in _TRUE else False if value in _FALSE else None
 
 
-def parse_query_params(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary,
-                       cohort_exists: Callable[[str], bool] = lambda _: False) -> tuple[View, list[str]]:
+def parse_query_params(
+    params: Mapping[str, Sequence[str] | str], vocab: Vocabulary, cohort_exists: Callable[[str], bool] = lambda _: False
+) -> tuple[View, list[str]]:
     """The view a link asks for, and at most one notice per parameter (plus one for all unknown keys)."""
     notices: list[str] = []
     slice_values: dict[str, Any] = {}
@@ -153,8 +161,11 @@ def parse_query_params(params: Mapping[str, Sequence[str] | str], vocab: Vocabul
         if too_long:
             problems.append(f"{len(too_long)} over-long value(s)")
             values = [v for v in values if len(v) <= limit]
-        note = (_parse_one(key, values, vocab, cohort_exists, slice_values, analysis_values, view_values)
-                if values or not too_long else None)
+        note = (
+            _parse_one(key, values, vocab, cohort_exists, slice_values, analysis_values, view_values)
+            if values or not too_long
+            else None
+        )
         if note:
             problems.append(note)
         if problems:
@@ -164,9 +175,15 @@ def parse_query_params(params: Mapping[str, Sequence[str] | str], vocab: Vocabul
     return view, notices
 
 
-def _parse_one(key: str, values: list[str], vocab: Vocabulary, cohort_exists: Callable[[str], bool],
-               slice_values: dict[str, Any],
-               analysis_values: dict[str, Any], view_values: dict[str, Any]) -> str | None:
+def _parse_one(
+    key: str,
+    values: list[str],
+    vocab: Vocabulary,
+    cohort_exists: Callable[[str], bool],
+    slice_values: dict[str, Any],
+    analysis_values: dict[str, Any],
+    view_values: dict[str, Any],
+) -> str | None:
     """Store what ``key`` contributes; return what had to be ignored or adjusted, if anything."""
     if key == YEARS_KEY:
         years, note = _parse_years(values, vocab.year_bounds)
@@ -183,8 +200,9 @@ def _parse_one(key: str, values: list[str], vocab: Vocabulary, cohort_exists: Ca
         value = _bool(values)
         if value is None:
             return f"{_show(values[-1] if values else '')} is not 1 or 0"
-        (slice_values if key in _TOGGLE_KEYS else analysis_values)[
-            _TOGGLE_KEYS.get(key) or _ANALYSIS_BOOLS[key]] = value
+        (slice_values if key in _TOGGLE_KEYS else analysis_values)[_TOGGLE_KEYS.get(key) or _ANALYSIS_BOOLS[key]] = (
+            value
+        )
         return None
     if key in _ANALYSIS_KEYS:
         attribute, allowed, several = _ANALYSIS_KEYS[key]

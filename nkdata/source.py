@@ -70,31 +70,57 @@ def load_study_file(path: Path) -> tuple[list[Record], list[Issue]]:
     study_id = doc.get("study_id")
     issues: list[Issue] = []
     if study_id != path.stem:
-        issues.append(Issue(name, str(study_id), None, "study_id", "study_id_matches_file",
-                            f"study_id {study_id!r} must equal the file name {path.stem!r}"))
+        issues.append(
+            Issue(
+                name,
+                str(study_id),
+                None,
+                "study_id",
+                "study_id_matches_file",
+                f"study_id {study_id!r} must equal the file name {path.stem!r}",
+            )
+        )
     for key in doc:
         if key not in FIELDS_BY_NAME and key not in _STUDY_KEYS or key in _NOT_IN_SOURCE:
-            issues.append(Issue(name, study_id, None, str(key), "unknown_field",
-                                f"{key!r} is not a field of the data dictionary (typo?)"))
+            issues.append(
+                Issue(
+                    name,
+                    study_id,
+                    None,
+                    str(key),
+                    "unknown_field",
+                    f"{key!r} is not a field of the data dictionary (typo?)",
+                )
+            )
 
     cohorts = doc.get("cohorts")
     if not isinstance(cohorts, list) or not cohorts:
-        issues.append(Issue(name, study_id, None, "cohorts", "cohorts_present",
-                            "a study file needs a non-empty list 'cohorts'"))
+        issues.append(
+            Issue(name, study_id, None, "cohorts", "cohorts_present", "a study file needs a non-empty list 'cohorts'")
+        )
         return [], issues
 
     defaults = {k: v for k, v in doc.items() if k != "cohorts"}
     records: list[Record] = []
     for index, cohort in enumerate(cohorts):
         if not isinstance(cohort, dict):
-            issues.append(Issue(name, study_id, f"#{index + 1}", None, "yaml_structure",
-                                "each cohort must be a mapping"))
+            issues.append(
+                Issue(name, study_id, f"#{index + 1}", None, "yaml_structure", "each cohort must be a mapping")
+            )
             continue
         cohort_id = cohort.get("cohort_id", f"#{index + 1}")
         for key in cohort:
             if key not in FIELDS_BY_NAME and key not in _COHORT_KEYS or key in _NOT_IN_SOURCE | {"study_id"}:
-                issues.append(Issue(name, study_id, str(cohort_id), str(key), "unknown_field",
-                                    f"{key!r} is not a cohort field of the data dictionary (typo?)"))
+                issues.append(
+                    Issue(
+                        name,
+                        study_id,
+                        str(cohort_id),
+                        str(key),
+                        "unknown_field",
+                        f"{key!r} is not a cohort field of the data dictionary (typo?)",
+                    )
+                )
         record = _merge(defaults, cohort, name)
         for message in record.pop("_source_issues"):
             issues.append(Issue(name, study_id, str(cohort_id), "survival", "unknown_field", message))

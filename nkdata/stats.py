@@ -137,8 +137,13 @@ class LogitPool:
     pi_high: float
 
 
-def pool_logits(y: Sequence[float], v: Sequence[float], method: str = "REML", level: float = 0.95,
-                counts: Sequence[int] | None = None) -> LogitPool:
+def pool_logits(
+    y: Sequence[float],
+    v: Sequence[float],
+    method: str = "REML",
+    level: float = 0.95,
+    counts: Sequence[int] | None = None,
+) -> LogitPool:
     """Inverse-variance pooling of estimates ``y`` with sampling variances ``v``: REML, DL or FE (tau^2 = 0).
 
     The proportion API sits on top of this; it takes yi/vi directly so it can be checked against
@@ -157,8 +162,9 @@ def pool_logits(y: Sequence[float], v: Sequence[float], method: str = "REML", le
     if k == 1:
         se = math.sqrt(v[0])
         mu = float(y[0])
-        return LogitPool(1, method, mu, se, 0.0, 0.0, 0, math.nan, math.nan,
-                         mu - z * se, mu + z * se, mu - z * se, mu + z * se)
+        return LogitPool(
+            1, method, mu, se, 0.0, 0.0, 0, math.nan, math.nan, mu - z * se, mu + z * se, mu - z * se, mu + z * se
+        )
     tau2, q = _tau2_dl(y, v, m)
     if method == "REML":
         tau2 = _tau2_reml(y, v, m, tau2)
@@ -169,9 +175,21 @@ def pool_logits(y: Sequence[float], v: Sequence[float], method: str = "REML", le
     se = float(1.0 / math.sqrt(np.sum(w)))
     df = k - 1
     pi_half = z * math.sqrt(se**2 + tau2)
-    return LogitPool(k, method, mu, se, float(tau2), q, df, _chi2_sf(q, df),
-                     max(0.0, (q - df) / q) if q > 0 else 0.0,
-                     mu - z * se, mu + z * se, mu - pi_half, mu + pi_half)
+    return LogitPool(
+        k,
+        method,
+        mu,
+        se,
+        float(tau2),
+        q,
+        df,
+        _chi2_sf(q, df),
+        max(0.0, (q - df) / q) if q > 0 else 0.0,
+        mu - z * se,
+        mu + z * se,
+        mu - pi_half,
+        mu + pi_half,
+    )
 
 
 def logit_and_variance(events: Sequence[int], totals: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -180,9 +198,14 @@ def logit_and_variance(events: Sequence[int], totals: Sequence[int]) -> tuple[np
     return y, v
 
 
-def pool_proportions(events: Sequence[int], totals: Sequence[int], method: str = "REML",
-                     level: float = 0.95, single_ci: str = "clopper-pearson",
-                     counts: Sequence[int] | None = None) -> PooledResult:
+def pool_proportions(
+    events: Sequence[int],
+    totals: Sequence[int],
+    method: str = "REML",
+    level: float = 0.95,
+    single_ci: str = "clopper-pearson",
+    counts: Sequence[int] | None = None,
+) -> PooledResult:
     """Pooled proportion on the logit scale: random effects (REML, DL) or fixed effect (FE).
 
     ``counts`` says how many cohorts share each (events, total) pair: a large slice arrives
@@ -208,14 +231,36 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], method: str =
     n_corrected = int(np.sum(m * needs))
     if k == 1:
         low, high = proportion_ci(int(e[0]), int(t[0]), single_ci, level)
-        return PooledResult(n_corrected=n_corrected, estimate=float(e[0] / t[0]), ci_low=low, ci_high=high,
-                            pi_low=low, pi_high=high, logit=float(y[0]), se=math.sqrt(v[0]), tau2=0.0,
-                            q=0.0, q_df=0, **base)
+        return PooledResult(
+            n_corrected=n_corrected,
+            estimate=float(e[0] / t[0]),
+            ci_low=low,
+            ci_high=high,
+            pi_low=low,
+            pi_high=high,
+            logit=float(y[0]),
+            se=math.sqrt(v[0]),
+            tau2=0.0,
+            q=0.0,
+            q_df=0,
+            **base,
+        )
     p = pool_logits(y, v, method, level, m)
     return PooledResult(
-        n_corrected=n_corrected, estimate=_expit(p.mu), ci_low=_expit(p.ci_low), ci_high=_expit(p.ci_high),
-        pi_low=_expit(p.pi_low), pi_high=_expit(p.pi_high), logit=p.mu, se=p.se, tau2=p.tau2,
-        q=p.q, q_df=p.q_df, q_p=p.q_p, i2=p.i2, **base,
+        n_corrected=n_corrected,
+        estimate=_expit(p.mu),
+        ci_low=_expit(p.ci_low),
+        ci_high=_expit(p.ci_high),
+        pi_low=_expit(p.pi_low),
+        pi_high=_expit(p.pi_high),
+        logit=p.mu,
+        se=p.se,
+        tau2=p.tau2,
+        q=p.q,
+        q_df=p.q_df,
+        q_p=p.q_p,
+        i2=p.i2,
+        **base,
     )
 
 
@@ -229,8 +274,9 @@ class SubgroupTest:
     groups: int
 
 
-def proportion_ci_arrays(k: np.ndarray, n: np.ndarray, method: str = "clopper-pearson",
-                         level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def proportion_ci_arrays(
+    k: np.ndarray, n: np.ndarray, method: str = "clopper-pearson", level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`proportion_ci` for many cohorts at once (same formulas)."""
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -251,8 +297,9 @@ def proportion_ci_arrays(k: np.ndarray, n: np.ndarray, method: str = "clopper-pe
     raise ValueError(f"unknown CI method {method!r}; use one of {CI_METHODS}")
 
 
-def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str = "clopper-pearson",
-                 level: float = 0.95) -> pd.DataFrame:
+def cohort_rates(
+    cohorts: pd.DataFrame, events: str, totals: str, ci_method: str = "clopper-pearson", level: float = 0.95
+) -> pd.DataFrame:
     """Cohorts with both counts reported, with rate and interval; others are left out here
     (callers count them as "not reported")."""
     mask = cohorts[events].notna() & cohorts[totals].notna() & (cohorts[totals] > 0)
@@ -266,15 +313,28 @@ def cohort_rates(cohorts: pd.DataFrame, events: str, totals: str, ci_method: str
     return usable
 
 
-def pool_by_group(rates: pd.DataFrame, group: str, events: str, totals: str, method: str = "REML",
-                  level: float = 0.95, single_ci: str = "clopper-pearson",
-                  counts: str | None = None) -> tuple[pd.DataFrame, SubgroupTest]:
+def pool_by_group(
+    rates: pd.DataFrame,
+    group: str,
+    events: str,
+    totals: str,
+    method: str = "REML",
+    level: float = 0.95,
+    single_ci: str = "clopper-pearson",
+    counts: str | None = None,
+) -> tuple[pd.DataFrame, SubgroupTest]:
     """Pooled estimate per subgroup (each pooled alone) and the test for subgroup differences.
     ``counts`` names a column of multiplicities (see :func:`pool_proportions`)."""
     rows = []
     for name, part in rates.groupby(group, sort=True, dropna=False):
-        result = pool_proportions(part[events].tolist(), part[totals].tolist(), method, level, single_ci,
-                                  part[counts].tolist() if counts else None)
+        result = pool_proportions(
+            part[events].tolist(),
+            part[totals].tolist(),
+            method,
+            level,
+            single_ci,
+            part[counts].tolist() if counts else None,
+        )
         rows.append({group: name, **result.as_dict()})
     table = pd.DataFrame(rows)
     if table.empty:
@@ -290,15 +350,37 @@ def pool_by_group(rates: pd.DataFrame, group: str, events: str, totals: str, met
     return table, SubgroupTest(q_between, df, _chi2_sf(q_between, df), len(usable))
 
 
-def forest_rows(pooled: pd.DataFrame, overall: PooledResult, group: str, cohorts: pd.DataFrame | None = None,
-                events: str = "events", totals: str = "total") -> pd.DataFrame:
+def forest_rows(
+    pooled: pd.DataFrame,
+    overall: PooledResult,
+    group: str,
+    cohorts: pd.DataFrame | None = None,
+    events: str = "events",
+    totals: str = "total",
+) -> pd.DataFrame:
     """The rows of a forest plot in display order: each cohort of ``cohorts`` (rows of
     :func:`cohort_rates`, weighted within its subgroup by that subgroup's tau^2), a diamond per
     subgroup of ``pooled`` (from :func:`pool_by_group`) and the ``overall`` diamond, the diamonds
     with their prediction interval (``pi_low``/``pi_high``, NaN on cohort rows). Without
     ``cohorts`` only the diamonds (for slices with too many cohorts to draw)."""
-    columns = ["order", "kind", "group", "label", "estimate", "ci_low", "ci_high", "weight", "events", "total",
-               "cohort_id", "first_author", "year", "product", "pi_low", "pi_high"]
+    columns = [
+        "order",
+        "kind",
+        "group",
+        "label",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "weight",
+        "events",
+        "total",
+        "cohort_id",
+        "first_author",
+        "year",
+        "product",
+        "pi_low",
+        "pi_high",
+    ]
     if pooled.empty or overall.k == 0:
         return pd.DataFrame(columns=columns)
     if cohorts is None:
@@ -310,21 +392,53 @@ def forest_rows(pooled: pd.DataFrame, overall: PooledResult, group: str, cohorts
         w = 1.0 / (v + (g["tau2"] if g["k"] > 1 else 0.0))
         weights = w / w.sum() if len(w) else w
         for (_, row), weight in zip(part.iterrows(), weights, strict=True):
-            out.append({"kind": "cohort", "group": g[group],
-                        "label": f"{row['first_author']} {row['year']} - {row['product']} ({row[events]}/{row[totals]})",
-                        "estimate": row["rate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-                        "weight": float(weight), "events": int(row[events]), "total": int(row[totals]),
-                        "cohort_id": row["cohort_id"], "first_author": row["first_author"], "year": int(row["year"]),
-                        "product": row["product"]})
-        out.append({"kind": "pooled", "group": g[group],
-                    "label": f"Pooled: {g[group]} (k={g['k']}, N={g['n_total']})",
-                    "estimate": g["estimate"], "ci_low": g["ci_low"], "ci_high": g["ci_high"], "weight": 1.0,
-                    "events": int(g["events_total"]), "total": int(g["n_total"]),
-                    "pi_low": g["pi_low"], "pi_high": g["pi_high"]})
-    out.append({"kind": "overall", "group": "All", "label": f"Overall (k={overall.k}, N={overall.n_total})",
-                "estimate": overall.estimate, "ci_low": overall.ci_low, "ci_high": overall.ci_high, "weight": 1.0,
-                "events": overall.events_total, "total": overall.n_total,
-                "pi_low": overall.pi_low, "pi_high": overall.pi_high})
+            out.append(
+                {
+                    "kind": "cohort",
+                    "group": g[group],
+                    "label": f"{row['first_author']} {row['year']} - {row['product']} ({row[events]}/{row[totals]})",
+                    "estimate": row["rate"],
+                    "ci_low": row["ci_low"],
+                    "ci_high": row["ci_high"],
+                    "weight": float(weight),
+                    "events": int(row[events]),
+                    "total": int(row[totals]),
+                    "cohort_id": row["cohort_id"],
+                    "first_author": row["first_author"],
+                    "year": int(row["year"]),
+                    "product": row["product"],
+                }
+            )
+        out.append(
+            {
+                "kind": "pooled",
+                "group": g[group],
+                "label": f"Pooled: {g[group]} (k={g['k']}, N={g['n_total']})",
+                "estimate": g["estimate"],
+                "ci_low": g["ci_low"],
+                "ci_high": g["ci_high"],
+                "weight": 1.0,
+                "events": int(g["events_total"]),
+                "total": int(g["n_total"]),
+                "pi_low": g["pi_low"],
+                "pi_high": g["pi_high"],
+            }
+        )
+    out.append(
+        {
+            "kind": "overall",
+            "group": "All",
+            "label": f"Overall (k={overall.k}, N={overall.n_total})",
+            "estimate": overall.estimate,
+            "ci_low": overall.ci_low,
+            "ci_high": overall.ci_high,
+            "weight": 1.0,
+            "events": overall.events_total,
+            "total": overall.n_total,
+            "pi_low": overall.pi_low,
+            "pi_high": overall.pi_high,
+        }
+    )
     frame = pd.DataFrame(out, columns=[c for c in columns if c != "order"])
     frame.insert(0, "order", range(len(frame)))
     return frame

@@ -52,7 +52,7 @@ def inherit(primary: Record, earlier: list[Record]) -> Record:
     sources: dict[str, str] = {}
     from_review = list(out.get("from_review") or [])
     converted = list(out.get("converted_from_percent") or [])
-    for group, fields in inherit_groups().items():
+    for _group, fields in inherit_groups().items():
         names = tuple(f.name for f in fields)
         if not _empty(out, names):
             continue

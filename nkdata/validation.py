@@ -40,19 +40,21 @@ RULES: dict[str, str] = {
     "id_format": "Ids are lowercase slugs and a cohort_id starts with its study_id.",
     "study_id_matches_file": "A study file is named after its study_id.",
     "evaluable_le_treated": "n_evaluable <= n_treated.",
-    "count_le_evaluable": "cr_count, orr_count and mrd_neg_count <= n_evaluable (or n_treated when n_evaluable is null).",
+    "count_le_evaluable": "cr_count, orr_count and mrd_neg_count <= n_evaluable "
+    "(or n_treated when n_evaluable is null).",
     "cr_le_orr": "cr_count <= orr_count (a complete remission is a response).",
     "relapse_le_at_risk": "relapse_count <= relapse_at_risk <= n_treated.",
     "safety_le_treated": "Patients with a safety event <= n_treated; a severe or narrower grade <= the broader one "
-                         "(grade >= 3 <= grade >= 2 <= any; acute or chronic <= any GVHD).",
+    "(grade >= 3 <= grade >= 2 <= any; acute or chronic <= any GVHD).",
     "counts_need_n": "A cohort whose patient count is not reported (n_treated null) reports no other counts.",
     "expansion_le_evaluated": "expansion_count <= expansion_evaluated <= n_treated.",
     "persistence_order": "median_persistence_days <= max_persistence_days.",
     "lower_bound_needs_duration": "persistence_lower_bound is set only together with max_persistence_days.",
     "peak_needs_unit": "A peak_count states its peak_unit.",
-    "survival_entry": "Each survival entry is a mapping of known keys with the right types, a known endpoint and a note.",
+    "survival_entry": "Each survival entry is a mapping of known keys with the right types, "
+    "a known endpoint and a note.",
     "survival_has_result": "A survival entry gives a landmark with its estimate, a median, or 'median not reached'; "
-                           "a landmark and an estimate come together.",
+    "a landmark and an estimate come together.",
     "landmark_positive": "A landmark is after time 0 (landmark_months > 0).",
     "percent_range": "Estimates, confidence limits and comparators are percentages between 0 and 100.",
     "ci_contains_estimate": "ci_low_pct <= estimate_pct <= ci_high_pct.",
@@ -78,8 +80,14 @@ RuleCheck = Callable[[Record], Iterable[tuple[str | None, str, str]]]
 
 
 def _issue(record: Record, field: str | None, rule: str, message: str) -> Issue:
-    return Issue(str(record.get("_file", "?")), _str_or_none(record.get("study_id")),
-                 _str_or_none(record.get("cohort_id")), field, rule, message)
+    return Issue(
+        str(record.get("_file", "?")),
+        _str_or_none(record.get("study_id")),
+        _str_or_none(record.get("cohort_id")),
+        field,
+        rule,
+        message,
+    )
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -166,9 +174,17 @@ def check_counts(record: Record) -> Iterable[tuple[str | None, str, str]]:
                 yield name, "counts_need_n", f"{name} is given but n_treated is not reported"
     expanded, evaluated = _num(record, "expansion_count"), _num(record, "expansion_evaluated")
     if expanded is not None and evaluated is not None and expanded > evaluated:
-        yield "expansion_count", "expansion_le_evaluated", f"expansion_count ({expanded}) exceeds expansion_evaluated ({evaluated})"
+        yield (
+            "expansion_count",
+            "expansion_le_evaluated",
+            f"expansion_count ({expanded}) exceeds expansion_evaluated ({evaluated})",
+        )
     if evaluated is not None and treated is not None and evaluated > treated:
-        yield "expansion_evaluated", "expansion_le_evaluated", f"expansion_evaluated ({evaluated}) exceeds n_treated ({treated})"
+        yield (
+            "expansion_evaluated",
+            "expansion_le_evaluated",
+            f"expansion_evaluated ({evaluated}) exceeds n_treated ({treated})",
+        )
     n_aml = _num(record, "n_aml")
     if n_aml is not None and treated is not None:
         if n_aml > treated:
@@ -200,12 +216,23 @@ def check_identifiers(record: Record) -> Iterable[tuple[str | None, str, str]]:
     for name, value in (("study_id", study_id), ("cohort_id", cohort_id)):
         if isinstance(value, str) and not SLUG_RE.match(value):
             yield name, "id_format", f"{value!r} must be a lowercase slug (a-z, 0-9, hyphens)"
-    if isinstance(study_id, str) and isinstance(cohort_id, str) and not (
-        cohort_id == study_id or cohort_id.startswith(study_id + "-")
+    if (
+        isinstance(study_id, str)
+        and isinstance(cohort_id, str)
+        and not (cohort_id == study_id or cohort_id.startswith(study_id + "-"))
     ):
         yield "cohort_id", "id_format", f"{cohort_id!r} must start with its study_id {study_id!r}"
-    if not doi and not pmid and not record.get("citation_detail") and record.get("publication_type") == "journal_article":
-        yield "doi", "citation_present", "a journal article needs a DOI, a PMID, or citation_detail as shown on the page read"
+    if (
+        not doi
+        and not pmid
+        and not record.get("citation_detail")
+        and record.get("publication_type") == "journal_article"
+    ):
+        yield (
+            "doi",
+            "citation_present",
+            "a journal article needs a DOI, a PMID, or citation_detail as shown on the page read",
+        )
 
 
 def check_provenance(record: Record) -> Iterable[tuple[str | None, str, str]]:
@@ -215,7 +242,11 @@ def check_provenance(record: Record) -> Iterable[tuple[str | None, str, str]]:
         if record.get(name) is not None:
             note = notes.get(name)
             if not isinstance(note, str) or not note.strip():
-                yield name, "note_required", f"{name} = {record.get(name)} has no note in 'notes' saying where it came from"
+                yield (
+                    name,
+                    "note_required",
+                    f"{name} = {record.get(name)} has no note in 'notes' saying where it came from",
+                )
     for name in notes:
         if name not in FIELDS_BY_NAME:
             yield "notes", "note_unknown_field", f"note for unknown field {name!r}"
@@ -226,7 +257,11 @@ def check_provenance(record: Record) -> Iterable[tuple[str | None, str, str]]:
                 if name not in FIELDS_BY_NAME:
                     yield list_name, "note_unknown_field", f"{list_name} names unknown field {name!r}"
     if record.get("aml_only") is False and not record.get("diagnosis_mix"):
-        yield "diagnosis_mix", "mixed_needs_composition", "aml_only is false, so diagnosis_mix must say what the cohort mixes"
+        yield (
+            "diagnosis_mix",
+            "mixed_needs_composition",
+            "aml_only is false, so diagnosis_mix must say what the cohort mixes",
+        )
     if record.get("product_class") == "car_engineered" and not record.get("car_target"):
         yield "car_target", "car_target_required", "a CAR-engineered product needs its car_target"
 
@@ -235,7 +270,11 @@ def check_persistence(record: Record) -> Iterable[tuple[str | None, str, str]]:
     """Durations in order, a lower bound only on a duration, a peak with its unit."""
     median, longest = _num(record, "median_persistence_days"), _num(record, "max_persistence_days")
     if median is not None and longest is not None and median > longest:
-        yield "median_persistence_days", "persistence_order", f"median ({median}) exceeds the longest detection ({longest})"
+        yield (
+            "median_persistence_days",
+            "persistence_order",
+            f"median ({median}) exceeds the longest detection ({longest})",
+        )
     if record.get("persistence_lower_bound") is not None and longest is None:
         yield "persistence_lower_bound", "lower_bound_needs_duration", "a lower-bound flag needs max_persistence_days"
     if record.get("peak_count") is not None and not record.get("peak_unit"):
@@ -294,10 +333,14 @@ def check_survival(record: Record) -> Iterable[tuple[str | None, str, str]]:
     for index, entry in enumerate(entries, start=1):
         label = f"survival[{index}]"
         if isinstance(entry, dict):
-            label += f" ({entry.get('endpoint')}" + (f" at {entry['landmark_months']} months)"
-                                                     if entry.get("landmark_months") is not None else " median)")
-            key = (entry.get("endpoint"), entry.get("landmark_months"),
-                   entry.get("landmark_months") is None and entry.get("source_cohort"))
+            label += f" ({entry.get('endpoint')}" + (
+                f" at {entry['landmark_months']} months)" if entry.get("landmark_months") is not None else " median)"
+            )
+            key = (
+                entry.get("endpoint"),
+                entry.get("landmark_months"),
+                entry.get("landmark_months") is None and entry.get("source_cohort"),
+            )
             if key in seen:
                 yield "survival", "survival_unique", f"{label} repeats an endpoint and landmark of this cohort"
             seen.add(key)
@@ -312,8 +355,15 @@ def check_conversions(record: Record) -> Iterable[tuple[str | None, str, str]]:
             yield "converted_from_percent", "converted_names_count", f"{name!r} is not a reported count of this cohort"
 
 
-RECORD_CHECKS: tuple[RuleCheck, ...] = (check_fields, check_counts, check_identifiers, check_provenance,
-                                        check_persistence, check_survival, check_conversions)
+RECORD_CHECKS: tuple[RuleCheck, ...] = (
+    check_fields,
+    check_counts,
+    check_identifiers,
+    check_provenance,
+    check_persistence,
+    check_survival,
+    check_conversions,
+)
 
 
 def validate_records(records: list[Record], check_notes: bool = True, whole_dataset: bool = True) -> list[Issue]:
@@ -346,7 +396,9 @@ def _check_unique_ids(records: list[Record]) -> Iterable[Issue]:
         study_id, file_name = record.get("study_id"), str(record.get("_file"))
         if isinstance(study_id, str) and file_name.endswith(".yaml"):
             if study_files.setdefault(study_id, file_name) != file_name:
-                yield _issue(record, "study_id", "unique_id", f"study_id {study_id!r} is also used in {study_files[study_id]}")
+                yield _issue(
+                    record, "study_id", "unique_id", f"study_id {study_id!r} is also used in {study_files[study_id]}"
+                )
 
 
 def _check_superseded(records: list[Record]) -> Iterable[Issue]:
@@ -356,15 +408,20 @@ def _check_superseded(records: list[Record]) -> Iterable[Issue]:
         if not isinstance(target, str):
             continue
         if target == record.get("cohort_id") or target not in by_id:
-            yield _issue(record, "superseded_by", "superseded_target_exists",
-                         f"{target!r} is not another cohort of the dataset")
+            yield _issue(
+                record, "superseded_by", "superseded_target_exists", f"{target!r} is not another cohort of the dataset"
+            )
             continue
         visited = {record.get("cohort_id")}
         current = target
         while isinstance(current, str) and current in by_id:
             if current in visited:
-                yield _issue(record, "superseded_by", "superseded_no_cycle",
-                             f"superseded_by chain starting at {target!r} loops back")
+                yield _issue(
+                    record,
+                    "superseded_by",
+                    "superseded_no_cycle",
+                    f"superseded_by chain starting at {target!r} loops back",
+                )
                 break
             visited.add(current)
             current = by_id[current].get("superseded_by")

@@ -98,32 +98,66 @@ def render(repo: TrialsRepository, view: View) -> None:
 """
     )
     st.header("Data dictionary")
-    st.dataframe(pd.DataFrame([{"Field": f.name, "Group": f.group, "Type": f.dtype, "Unit": f.unit or "",
-                                "Required": "yes" if f.required else "", "Allowed values": ", ".join(f.allowed or ()),
-                                "Description": f.description} for f in FIELDS]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Field": f.name,
+                    "Group": f.group,
+                    "Type": f.dtype,
+                    "Unit": f.unit or "",
+                    "Required": "yes" if f.required else "",
+                    "Allowed values": ", ".join(f.allowed or ()),
+                    "Description": f.description,
+                }
+                for f in FIELDS
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     st.markdown("Each entry of `survival` (time-to-event results) has these keys:")
-    st.dataframe(pd.DataFrame([{"Key": f.name, "Type": f.dtype, "Unit": f.unit or "",
-                                "Allowed values": ", ".join(f.allowed or ()), "Description": f.description}
-                               for f in SURVIVAL_FIELDS]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Key": f.name,
+                    "Type": f.dtype,
+                    "Unit": f.unit or "",
+                    "Allowed values": ", ".join(f.allowed or ()),
+                    "Description": f.description,
+                }
+                for f in SURVIVAL_FIELDS
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     st.header("Validation rules")
     st.dataframe(pd.DataFrame([{"Rule": k, "Meaning": v} for k, v in RULES.items()]), hide_index=True, width="stretch")
     st.header("Screening: how publications were found and selected")
-    st.markdown("Publications were found with searches of stored PubMed/PMC pages, journal pages, ASH/EHA/AACR "
-                "abstracts, registry mirrors and review tables (trial tables of systematic reviews were read to find "
-                "trials), and screened against the criteria above. Each curator logged every record looked at; "
-                "records logged by two curators count once.")
+    st.markdown(
+        "Publications were found with searches of stored PubMed/PMC pages, journal pages, ASH/EHA/AACR "
+        "abstracts, registry mirrors and review tables (trial tables of systematic reviews were read to find "
+        "trials), and screened against the criteria above. Each curator logged every record looked at; "
+        "records logged by two curators count once."
+    )
     st.dataframe(screening.flow_table(cached_flow()), hide_index=True, width="stretch")
-    st.markdown("**Rebuild a published figure.** A 2025 systematic review of NK-cell trials in AML reports a "
-                "pooled complete remission of 37.1% outside transplantation. To see the nearest figure these data "
-                "give, with its inclusion explicit: choose the settings *Relapsed/refractory*, *Consolidation in CR* "
-                "and *MRD-positive* in the sidebar, then on Remission switch on *Pool across groups too* "
-                "(link: `outcomes?setting=relapsed_refractory&setting=consolidation_in_cr&setting=mrd_positive"
-                "&overall=1`). Every cohort entering the estimate, its CR definition and its source are listed "
-                "there; the review's own trial list and pooling method are not stored, so the two numbers need not "
-                "agree.")
+    st.markdown(
+        "**Rebuild a published figure.** A 2025 systematic review of NK-cell trials in AML reports a "
+        "pooled complete remission of 37.1% outside transplantation. To see the nearest figure these data "
+        "give, with its inclusion explicit: choose the settings *Relapsed/refractory*, *Consolidation in CR* "
+        "and *MRD-positive* in the sidebar, then on Remission switch on *Pool across groups too* "
+        "(link: `outcomes?setting=relapsed_refractory&setting=consolidation_in_cr&setting=mrd_positive"
+        "&overall=1`). Every cohort entering the estimate, its CR definition and its source are listed "
+        "there; the review's own trial list and pooling method are not stored, so the two numbers need not "
+        "agree."
+    )
     st.header("How to cite")
-    st.markdown("Cite the dataset **and** the primary publications of the results you use (Studies page: BibTeX "
-                "or RIS of the slice). The Share box at the top of every page cites the view you are looking at.")
+    st.markdown(
+        "Cite the dataset **and** the primary publications of the results you use (Studies page: BibTeX "
+        "or RIS of the slice). The Share box at the top of every page cites the view you are looking at."
+    )
     cite = dataset_citation_text(release)
     st.markdown(f"> {cite['apa']}")
     st.code(cite["bibtex"], language="bibtex")

@@ -20,12 +20,13 @@ def render(repo: TrialsRepository, view: View) -> None:
     if table.empty:
         empty_state("outcomes")
         return
-    st.caption("One row per outcome and disease setting for the slice in the sidebar (choose an NK source there to "
-               "see one source). Proportions are pooled on the logit scale with the chosen model; a setting with "
-               "one cohort shows that cohort. Landmark survival is summarised as the median and range of the "
-               "reported estimates, never pooled. Flags say what lowers confidence (few cohorts, single-arm "
-               "designs, mostly abstracts, heterogeneity, imprecision). "
-               + analysis.exclusion_note(choices))
+    st.caption(
+        "One row per outcome and disease setting for the slice in the sidebar (choose an NK source there to "
+        "see one source). Proportions are pooled on the logit scale with the chosen model; a setting with "
+        "one cohort shows that cohort. Landmark survival is summarised as the median and range of the "
+        "reported estimates, never pooled. Flags say what lowers confidence (few cohorts, single-arm "
+        "designs, mostly abstracts, heterogeneity, imprecision). " + analysis.exclusion_note(choices)
+    )
     percent = {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if c.endswith("%")}
     st.dataframe(table, hide_index=True, width="stretch", column_config=percent)
     with st.expander("Downloads", icon=":material/download:"):

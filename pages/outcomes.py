@@ -43,48 +43,83 @@ def render(repo: TrialsRepository, view: View) -> None:
         empty_state(f"cohorts reporting CR over {denominator}")
         return
     if choices.group != "setting":
-        st.warning("Cohorts of different disease settings (relapsed/refractory, in remission, around a transplant) "
-                   "are pooled together within each group here. Group by setting for comparable estimates.",
-                   icon=":material/warning:")
+        st.warning(
+            "Cohorts of different disease settings (relapsed/refractory, in remission, around a transplant) "
+            "are pooled together within each group here. Group by setting for comparable estimates.",
+            icon=":material/warning:",
+        )
     if result.show_overall:
-        st.warning("The across-groups estimate pools cohorts that differ in who was treated; read it as a rough "
-                   "summary, not as one effect.", icon=":material/warning:")
+        st.warning(
+            "The across-groups estimate pools cohorts that differ in who was treated; read it as a rough "
+            "summary, not as one effect.",
+            icon=":material/warning:",
+        )
     forest(result, "CR rate", key="cr_forest")
-    count_caption(f"Complete remission as each paper defines it (hover a row: definition, setting, cautions) over "
-                  f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
-                  f"diamonds {analysis.pool_method(choices)} pooled estimates (a group of one cohort shows only that "
-                  "cohort). Click a cohort to see where its numbers came from. "
-                  + analysis.exclusion_note(choices)
-                  + (f" {result.cohorts_excluded} cohort(s) left out by the sensitivity choice." if result.cohorts_excluded
-                     else ""),
-                  result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
+    count_caption(
+        f"Complete remission as each paper defines it (hover a row: definition, setting, cautions) over "
+        f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
+        f"diamonds {analysis.pool_method(choices)} pooled estimates (a group of one cohort shows only that "
+        "cohort). Click a cohort to see where its numbers came from. "
+        + analysis.exclusion_note(choices)
+        + (
+            f" {result.cohorts_excluded} cohort(s) left out by the sensitivity choice."
+            if result.cohorts_excluded
+            else ""
+        ),
+        result.cohorts_shown,
+        result.patients_shown,
+        result.cohorts_not_reported,
+        result.cohorts_in_slice,
+    )
     if result.show_overall:
         o = result.overall
-        st.markdown(f"**Across groups: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}; "
-                    f"prediction interval {pct(o.pi_low, 1)}-{pct(o.pi_high, 1)}), k = {o.k}, N = {o.n_total}; "
-                    f"tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based).")
+        st.markdown(
+            f"**Across groups: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}; "
+            f"prediction interval {pct(o.pi_low, 1)}-{pct(o.pi_high, 1)}), k = {o.k}, N = {o.n_total}; "
+            f"tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based)."
+        )
     st.markdown("**Pooled per group**")
     pooled_dataframe(analysis.pooled_table(result))
     t = result.test
     if t.groups >= 2:
-        st.caption(f"Test for subgroup differences (separate tau² per group): Q = {t.q_between:.2f}, df = {t.df}, "
-                   f"p = {t.p:.3g}. With few small cohorts per group this test has little power.")
+        st.caption(
+            f"Test for subgroup differences (separate tau² per group): Q = {t.q_between:.2f}, df = {t.df}, "
+            f"p = {t.p:.3g}. With few small cohorts per group this test has little power."
+        )
     with st.expander("Sensitivity: fixed vs random effects, leave-one-out", icon=":material/tune:"):
         st.markdown("**Random effects and fixed effect side by side**")
         st.dataframe(analysis.model_table(result), hide_index=True, width="stretch")
-        st.markdown("**Leave-one-out** (groups of at least 3 cohorts): the pooled estimate with each cohort left "
-                    "out; *Influential* marks a standardized deleted residual beyond ±1.96 (about 1 in 20 by chance).")
+        st.markdown(
+            "**Leave-one-out** (groups of at least 3 cohorts): the pooled estimate with each cohort left "
+            "out; *Influential* marks a standardized deleted residual beyond ±1.96 (about 1 in 20 by chance)."
+        )
         loo = analysis.leave_one_out_table(result)
         if loo.empty:
             st.caption("No group has 3 or more cohorts.")
         else:
-            st.dataframe(loo.drop(columns=["cohort_id"]), hide_index=True, width="stretch",
-                         column_config={c: st.column_config.NumberColumn(format="%.1f") for c in loo.columns
-                                        if c.endswith("%") or c.startswith("Change")})
+            st.dataframe(
+                loo.drop(columns=["cohort_id"]),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    c: st.column_config.NumberColumn(format="%.1f")
+                    for c in loo.columns
+                    if c.endswith("%") or c.startswith("Change")
+                },
+            )
     with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, result.forest[result.forest["kind"] != "header"], "remission", vocab.year_bounds, key="cr_rows")
-        figure_downloads(repo, result, f"Complete remission per cohort, by {group_name.lower()}", "CR rate",
-                         vocab.year_bounds, key="cr_forest_figure", note=analysis.exclusion_note(choices))
+        view_downloads(
+            repo, result.forest[result.forest["kind"] != "header"], "remission", vocab.year_bounds, key="cr_rows"
+        )
+        figure_downloads(
+            repo,
+            result,
+            f"Complete remission per cohort, by {group_name.lower()}",
+            "CR rate",
+            vocab.year_bounds,
+            key="cr_forest_figure",
+            note=analysis.exclusion_note(choices),
+        )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -27,26 +27,36 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Adoptive NK-cell therapy in AML: the evidence")
     _, _, dataset = dataset_facts(repo)
     release = repo.release or {}
-    st.caption(f"Data version {release.get('version', 'user file')}"
-               + (f", last literature search {release['searched']}" if release.get("searched") else "")
-               + ". Every number is traceable to its publication (Studies). Filters in the sidebar apply to every page.")
+    st.caption(
+        f"Data version {release.get('version', 'user file')}"
+        + (f", last literature search {release['searched']}" if release.get("searched") else "")
+        + ". Every number is traceable to its publication (Studies). Filters in the sidebar apply to every page."
+    )
     summary = cached(repo, TrialsRepository.summary, view.slice)
     if not summary["cohorts"]:
         empty_state()
         return
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Publications", int(summary["publications"]))
-    c2.metric("Cohorts", int(summary["cohorts"]), help="Treated arms; superseded reports are counted once, as the "
-              "newest report, unless you include them.")
-    c3.metric("Patients treated", int(summary["patients_treated"]),
-              help=f"{int(summary['cohorts_n_not_reported'])} cohort(s) do not report how many patients they treated "
-                   "and are not in this total.")
+    c2.metric(
+        "Cohorts",
+        int(summary["cohorts"]),
+        help="Treated arms; superseded reports are counted once, as the newest report, unless you include them.",
+    )
+    c3.metric(
+        "Patients treated",
+        int(summary["patients_treated"]),
+        help=f"{int(summary['cohorts_n_not_reported'])} cohort(s) do not report how many patients they treated "
+        "and are not in this total.",
+    )
     c4.metric("Mixed-diagnosis cohorts", int(summary["cohorts_mixed"]))
     trials = registered_summary()
     if trials:
-        st.caption(f"Registered trials: {trials['trials']} NK-cell trials in AML are in the registry dataset, "
-                   f"{trials['with_results']} of them with results published in this dataset, {trials['recruiting']} "
-                   "recruiting on their status dates (Registered trials page).")
+        st.caption(
+            f"Registered trials: {trials['trials']} NK-cell trials in AML are in the registry dataset, "
+            f"{trials['with_results']} of them with results published in this dataset, {trials['recruiting']} "
+            "recruiting on their status dates (Registered trials page)."
+        )
 
     choices = view.analysis
     headline = cached(repo, analysis.setting_headline, view.slice, choices)
@@ -57,13 +67,17 @@ def render(repo: TrialsRepository, view: View) -> None:
         rows = []
         for _, p in headline.pooled.sort_values("k", ascending=False).iterrows():
             how = "pooled" if p["k"] > 1 else "one cohort"
-            rows.append(f"- **{p['label']}: {pct(p['estimate'], 1)}** (95% CI {pct(p['ci_low'], 1)}-"
-                        f"{pct(p['ci_high'], 1)}), k = {int(p['k'])}, N = {int(p['n_total'])} ({how})")
+            rows.append(
+                f"- **{p['label']}: {pct(p['estimate'], 1)}** (95% CI {pct(p['ci_low'], 1)}-"
+                f"{pct(p['ci_high'], 1)}), k = {int(p['k'])}, N = {int(p['n_total'])} ({how})"
+            )
         st.markdown("\n".join(rows))
-        st.caption(f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.pool_method(choices)} on the logit scale: "
-                   "the same numbers as the Remission page for this slice, where each cohort, its CR definition and "
-                   f"the sensitivity analyses are shown. {headline.cohorts_not_reported} cohort(s) in the slice did "
-                   "not report CR. Settings are not pooled together: who was treated differs too much.")
+        st.caption(
+            f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.pool_method(choices)} on the logit scale: "
+            "the same numbers as the Remission page for this slice, where each cohort, its CR definition and "
+            f"the sensitivity analyses are shown. {headline.cohorts_not_reported} cohort(s) in the slice did "
+            "not report CR. Settings are not pooled together: who was treated differs too much."
+        )
 
     st.subheader("Cohorts per publication year")
     show_chart(charts.cohorts_per_year, cached(repo, TrialsRepository.cohorts_per_year, view.slice))

@@ -18,13 +18,19 @@ EXPANSION_GROUPS = {"nk_source": "NK source", "product_class": "Product class", 
 
 
 def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "Cohort": durations["first_author"] + " " + durations["year"].astype(str) + " - " + durations["product"],
-        "Longest detection (days)": [("≥ " if is_true(b) else "") + number(v) for v, b in zip(
-            durations["max_persistence_days"], durations["persistence_lower_bound"].astype(object), strict=True)],
-        "Median detection (days)": [number(v) for v in durations["median_persistence_days"]],
-        "Method": durations["persistence_method"].fillna("not reported"),
-    })
+    return pd.DataFrame(
+        {
+            "Cohort": durations["first_author"] + " " + durations["year"].astype(str) + " - " + durations["product"],
+            "Longest detection (days)": [
+                ("≥ " if is_true(b) else "") + number(v)
+                for v, b in zip(
+                    durations["max_persistence_days"], durations["persistence_lower_bound"].astype(object), strict=True
+                )
+            ],
+            "Median detection (days)": [number(v) for v in durations["median_persistence_days"]],
+            "Method": durations["persistence_method"].fillna("not reported"),
+        }
+    )
 
 
 def render(repo: TrialsRepository, view: View) -> None:
@@ -41,9 +47,14 @@ def render(repo: TrialsRepository, view: View) -> None:
         empty_state("cohorts reporting expansion among evaluated patients")
     else:
         forest(expansion, "Patients with expansion", key="expansion_forest")
-        count_caption("Patients with detectable expansion or engraftment of the infused cells, as each paper defines "
-                      "it (hover: definition), over patients evaluated; pooled per group.", expansion.cohorts_shown,
-                      expansion.patients_shown, expansion.cohorts_not_reported, expansion.cohorts_in_slice)
+        count_caption(
+            "Patients with detectable expansion or engraftment of the infused cells, as each paper defines "
+            "it (hover: definition), over patients evaluated; pooled per group.",
+            expansion.cohorts_shown,
+            expansion.patients_shown,
+            expansion.cohorts_not_reported,
+            expansion.cohorts_in_slice,
+        )
         pooled_dataframe(analysis.pooled_table(expansion))
 
     st.subheader("How long the infused cells were detected")
@@ -54,38 +65,73 @@ def render(repo: TrialsRepository, view: View) -> None:
         st.dataframe(_durations_table(durations), hide_index=True, width="stretch")
     else:
         empty_state("cohorts reporting how long the cells were detected")
-    st.caption(f"Longest detection per cohort (days, log scale); a triangle pointing right means the cells were still "
-               f"there at the last test, so the true duration is longer; a tick marks the median detection where "
-               f"reported. {result.durations_reporting} of {expansion.cohorts_in_slice} cohorts report a detection "
-               "time. Methods (chimerism, flow cytometry, qPCR) differ in sensitivity: compare with care."
-               + (f" Only the {analysis.MAX_POINTS} largest cohorts are drawn."
-                  if result.durations_reporting > len(durations) else ""))
+    st.caption(
+        f"Longest detection per cohort (days, log scale); a triangle pointing right means the cells were still "
+        f"there at the last test, so the true duration is longer; a tick marks the median detection where "
+        f"reported. {result.durations_reporting} of {expansion.cohorts_in_slice} cohorts report a detection "
+        "time. Methods (chimerism, flow cytometry, qPCR) differ in sensitivity: compare with care."
+        + (
+            f" Only the {analysis.MAX_POINTS} largest cohorts are drawn."
+            if result.durations_reporting > len(durations)
+            else ""
+        )
+    )
     by_source = result.by_source[result.by_source["cohorts_reported"] > 0]
     if not by_source.empty:
-        st.dataframe(not_reported_text(by_source.drop(columns=["nk_source"]).rename(columns={
-            "label": "NK source", "cohorts_reported": "Cohorts reporting", "cohorts_not_reported": "Not reported",
-            "median": "Median of longest (days)", "q1": "Q1", "q3": "Q3", "min": "Min", "max": "Max"}),
-            ["Median of longest (days)", "Q1", "Q3", "Min", "Max"]), hide_index=True, width="stretch")
+        st.dataframe(
+            not_reported_text(
+                by_source.drop(columns=["nk_source"]).rename(
+                    columns={
+                        "label": "NK source",
+                        "cohorts_reported": "Cohorts reporting",
+                        "cohorts_not_reported": "Not reported",
+                        "median": "Median of longest (days)",
+                        "q1": "Q1",
+                        "q3": "Q3",
+                        "min": "Min",
+                        "max": "Max",
+                    }
+                ),
+                ["Median of longest (days)", "Q1", "Q3", "Min", "Max"],
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     st.subheader("Detection time and complete remission")
     persistence = result.persistence
     pairs = persistence.versus_cr if persistence is not None else pd.DataFrame()
     if len(pairs) >= MIN_CHART_POINTS:
         show_chart(charts.persistence_vs_response, pairs)
     elif len(pairs):
-        st.dataframe(pd.DataFrame({
-            "Cohort": pairs["first_author"] + " " + pairs["year"].astype(str) + " - " + pairs["product"],
-            "Longest detection (days)": [number(v) for v in pairs["max_persistence_days"]],
-            "CR": [f"{int(e)} / {int(t)}" for e, t in zip(pairs["cr_count"], pairs["total"], strict=True)]}),
-            hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Cohort": pairs["first_author"] + " " + pairs["year"].astype(str) + " - " + pairs["product"],
+                    "Longest detection (days)": [number(v) for v in pairs["max_persistence_days"]],
+                    "CR": [f"{int(e)} / {int(t)}" for e, t in zip(pairs["cr_count"], pairs["total"], strict=True)],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         empty_state("cohorts reporting both a detection time and CR")
     if persistence is not None and len(pairs):
         c = persistence.correlation
-        corr = (f"Spearman rho = {c.rho:.2f} (p = {c.p:.2g}, n = {c.n} cohorts)" if c.n >= 3 and c.rho == c.rho
-                else f"too few cohorts (n = {c.n}) for a rank correlation")
+        corr = (
+            f"Spearman rho = {c.rho:.2f} (p = {c.p:.2g}, n = {c.n} cohorts)"
+            if c.n >= 3 and c.rho == c.rho
+            else f"too few cohorts (n = {c.n}) for a rank correlation"
+        )
         st.caption(f"Cohorts reporting both; {corr}. Across studies this says nothing about individual patients.")
     with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, expansion.forest[expansion.forest["kind"] != "header"], "expansion", vocab.year_bounds, key="expansion_rows")
+        view_downloads(
+            repo,
+            expansion.forest[expansion.forest["kind"] != "header"],
+            "expansion",
+            vocab.year_bounds,
+            key="expansion_rows",
+        )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -43,9 +43,11 @@ def _small_table(frame: pd.DataFrame, columns: dict[str, str]) -> None:
 def render(registry: RegistryRepository, view: Any = None) -> None:
     slice_ = RegistrySlice.from_view(view)
     st.title("Pipeline: registered trials")
-    st.caption("Interventional trials giving NK cells to patients with AML, as their registry records (or mirrors of "
-               "them) showed them on the date given. A registry record states plans and status, not results; "
-               "published results are on the other pages.")
+    st.caption(
+        "Interventional trials giving NK cells to patients with AML, as their registry records (or mirrors of "
+        "them) showed them on the date given. A registry record states plans and status, not results; "
+        "published results are on the other pages."
+    )
 
     k = registry.summary(slice_)
     if int(k["trials"]) == 0:
@@ -53,23 +55,35 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         return
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Registered trials", int(k["trials"]), help=f"{int(k['total'])} in the dataset before filters.")
-    c2.metric("With published results", int(k["with_results"]),
-              help="Trials whose NCT number appears in a publication of this dashboard.")
-    c3.metric("Recruiting now", int(k["recruiting"]),
-              help="Recruiting or enrolling by invitation on the status date of each record.")
+    c2.metric(
+        "With published results",
+        int(k["with_results"]),
+        help="Trials whose NCT number appears in a publication of this dashboard.",
+    )
+    c3.metric(
+        "Recruiting now",
+        int(k["recruiting"]),
+        help="Recruiting or enrolling by invitation on the status date of each record.",
+    )
     first, last = str(k["as_of_min"]), str(k["as_of_max"])
-    c4.metric("Statuses as of", first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}",
-              help="Each status is as of its own date: the page's last update, else the day it was read.")
+    c4.metric(
+        "Statuses as of",
+        first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}",
+        help="Each status is as of its own date: the page's last update, else the day it was read.",
+    )
     st.caption(f"Status dates run from {first} to {last}; a registry status can be years old.")
     if slice_.years and int(k["no_start_year"]):
-        st.caption(f"A start-year range is set, so the {int(k['no_start_year'])} trial(s) whose start year was not "
-                   "reported are left out.")
+        st.caption(
+            f"A start-year range is set, so the {int(k['no_start_year'])} trial(s) whose start year was not "
+            "reported are left out."
+        )
 
     st.subheader("NK source by phase")
     by_phase = registry.source_phase_counts(slice_)
     if len(by_phase) < MIN_CHART_POINTS:
-        _small_table(charts.with_registry_labels(by_phase), {"NK source": "NK source", "Phase": "Phase",
-                                                              "trials": "Trials"})
+        _small_table(
+            charts.with_registry_labels(by_phase), {"NK source": "NK source", "Phase": "Phase", "trials": "Trials"}
+        )
     else:
         st.altair_chart(charts.registry_source_phase(by_phase), width="stretch")
     st.caption("Phase as registered; grey = the page read did not name the phase or the NK source.")
@@ -79,8 +93,10 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
     if car.empty:
         st.write("No CAR-NK trial in the current selection.")
     elif len(car) < MIN_CHART_POINTS:
-        _small_table(charts.with_registry_labels(car), {"car_target": "CAR target", "Start year": "Start year",
-                                                        "trials": "Trials"})
+        _small_table(
+            charts.with_registry_labels(car),
+            {"car_target": "CAR target", "Start year": "Start year", "trials": "Trials"},
+        )
     else:
         st.altair_chart(charts.registry_car_targets(car), width="stretch")
         st.caption("Dot size and number: trials. 'Not reported' collects CAR trials whose start year was not shown.")
@@ -88,13 +104,21 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
     st.subheader("Recruitment status")
     status = registry.status_counts(slice_)
     if len(status) < MIN_CHART_POINTS:
-        _small_table(charts.with_registry_labels(status), {"Status": "Status", "trials": "Trials",
-                                                           "as_of_min": "Earliest status date",
-                                                           "as_of_max": "Latest status date"})
+        _small_table(
+            charts.with_registry_labels(status),
+            {
+                "Status": "Status",
+                "trials": "Trials",
+                "as_of_min": "Earliest status date",
+                "as_of_max": "Latest status date",
+            },
+        )
     else:
         st.altair_chart(charts.registry_status(status), width="stretch")
-    st.caption("Statuses go stale: a record not updated for years may still say 'recruiting'. Where pages disagreed, "
-               "the other statuses are listed in the table below.")
+    st.caption(
+        "Statuses go stale: a record not updated for years may still say 'recruiting'. Where pages disagreed, "
+        "the other statuses are listed in the table below."
+    )
 
     left, right = st.columns(2)
     with left:
@@ -118,19 +142,29 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
     shown = charts.with_registry_labels(rows)
     shown["published"] = [", ".join(v) if v is not None and len(v) else "" for v in shown["cohort_ids"]]
     st.dataframe(
-        shown[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS), hide_index=True, width="stretch",
-        column_config={"Registry": st.column_config.LinkColumn("Registry", display_text=r"https://[^/]+/(?:study/)?(.*)"),
-                       "Enrollment": st.column_config.NumberColumn(format="%d")},
+        shown[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Registry": st.column_config.LinkColumn("Registry", display_text=r"https://[^/]+/(?:study/)?(.*)"),
+            "Enrollment": st.column_config.NumberColumn(format="%d"),
+        },
     )
-    st.caption("Registry: the ClinicalTrials.gov record (or the page read, for other registries). Published cohorts: "
-               "cohort ids of this dashboard's publications that report the trial.")
+    st.caption(
+        "Registry: the ClinicalTrials.gov record (or the page read, for other registries). Published cohorts: "
+        "cohort ids of this dashboard's publications that report the trial."
+    )
 
     d1, d2 = st.columns(2)
-    d1.download_button("Trials (CSV, ClinicalTrials.gov-style columns)",
-                       lambda: to_ctgov_frame(rows).to_csv(index=False), "nk_aml_registered_trials.csv",
-                       mime="text/csv")
-    d2.download_button("Whole registry dataset (Parquet)", registry.parquet_bytes, "registry.parquet",
-                       mime="application/octet-stream")
+    d1.download_button(
+        "Trials (CSV, ClinicalTrials.gov-style columns)",
+        lambda: to_ctgov_frame(rows).to_csv(index=False),
+        "nk_aml_registered_trials.csv",
+        mime="text/csv",
+    )
+    d2.download_button(
+        "Whole registry dataset (Parquet)", registry.parquet_bytes, "registry.parquet", mime="application/octet-stream"
+    )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

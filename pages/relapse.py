@@ -27,14 +27,21 @@ def render(repo: TrialsRepository, view: View) -> None:
         empty_state()
         return
     result = relapse.result
-    st.subheader(f"Relapse among patients at risk, pooled within each {RELAPSE_GROUPS.get(choices.group, 'setting').lower()}")
+    st.subheader(
+        f"Relapse among patients at risk, pooled within each {RELAPSE_GROUPS.get(choices.group, 'setting').lower()}"
+    )
     if result.cohorts_shown == 0:
         empty_state("cohorts reporting relapse among patients at risk")
         return
     forest(result, "Relapse proportion", key="relapse_forest")
-    count_caption(f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
-                  f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals.",
-                  result.cohorts_shown, result.patients_shown, result.cohorts_not_reported, result.cohorts_in_slice)
+    count_caption(
+        f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
+        f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals.",
+        result.cohorts_shown,
+        result.patients_shown,
+        result.cohorts_not_reported,
+        result.cohorts_in_slice,
+    )
     pooled_dataframe(analysis.pooled_table(result))
     settings = sorted({voc.label(voc.SETTINGS, s) for s in result.forest.get("setting", []) if s})
     if settings:
@@ -44,19 +51,31 @@ def render(repo: TrialsRepository, view: View) -> None:
     if len(points) >= MIN_CHART_POINTS:
         show_chart(charts.relapse_vs_followup, points)
     elif len(points):
-        st.dataframe(pd.DataFrame({
-            "Cohort": points["first_author"] + " " + points["year"].astype(str) + " - " + points["product"],
-            "Relapsed / at risk": [f"{int(e)} / {int(t)}" for e, t in zip(points["relapse_count"],
-                                                                          points["relapse_at_risk"], strict=True)],
-            "Median follow-up (months)": [number(v) for v in points["median_followup_months"]]}),
-            hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Cohort": points["first_author"] + " " + points["year"].astype(str) + " - " + points["product"],
+                    "Relapsed / at risk": [
+                        f"{int(e)} / {int(t)}"
+                        for e, t in zip(points["relapse_count"], points["relapse_at_risk"], strict=True)
+                    ],
+                    "Median follow-up (months)": [number(v) for v in points["median_followup_months"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         empty_state("cohorts reporting both relapse and follow-up")
-    st.caption(f"{relapse.followup_reported} of {result.cohorts_shown} cohorts with a relapse proportion also report "
-               "median follow-up; a short follow-up makes relapse look rare."
-               + (f" Only the {len(points)} largest are drawn." if relapse.followup_truncated else ""))
+    st.caption(
+        f"{relapse.followup_reported} of {result.cohorts_shown} cohorts with a relapse proportion also report "
+        "median follow-up; a short follow-up makes relapse look rare."
+        + (f" Only the {len(points)} largest are drawn." if relapse.followup_truncated else "")
+    )
     with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, result.forest[result.forest["kind"] != "header"], "relapse", vocab.year_bounds, key="relapse_rows")
+        view_downloads(
+            repo, result.forest[result.forest["kind"] != "header"], "relapse", vocab.year_bounds, key="relapse_rows"
+        )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -13,6 +13,7 @@ from nkdata.repository import TrialsRepository
 from nkdata.slices import MAX_SEARCH_CHARS, View
 
 MAX_TABLE_ROWS = 2000  # what a table can usefully show; downloads hold every matching row
+EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when asked for (one click)
 MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole dataset as Parquet
 
 
@@ -21,9 +22,12 @@ def _download_files(_repo: TrialsRepository, identity: object, slice_: object, t
     """Every download of the slice, built once per dataset, slice and search (so a click never waits or races)."""
     rows = _repo.found_cohorts(slice_, text)
     table = presentation.export_frame(rows)
-    return {"csv": table.to_csv(index=False).encode("utf-8"),
-            "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
-            "bib": exports.to_bibtex(rows).encode("utf-8"), "ris": exports.to_ris(rows).encode("utf-8")}
+    return {
+        "csv": table.to_csv(index=False).encode("utf-8"),
+        "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
+        "bib": exports.to_bibtex(rows).encode("utf-8"),
+        "ris": exports.to_ris(rows).encode("utf-8"),
+    }
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
@@ -43,19 +47,29 @@ def render(repo: TrialsRepository, view: View) -> None:
         empty_state("cohorts" if not text else f"cohorts matching '{text}'")
         return
     shown = f"the first {len(found)} of " if matches > len(found) else ""
-    st.caption(f"Showing {shown}{matches} cohorts from {found['study_id'].nunique()} publications"
-               f"{' (narrow the filters or search to see the rest; downloads hold all)' if shown else ''}. "
-               "Select a row to see every number with where it was read (the card opens above; its link is shareable).")
+    st.caption(
+        f"Showing {shown}{matches} cohorts from {found['study_id'].nunique()} publications"
+        f"{' (narrow the filters or search to see the rest; downloads hold all)' if shown else ''}. "
+        "Select a row to see every number with where it was read (the card opens above; its link is shareable)."
+    )
     link = st.column_config.LinkColumn
     table = exports.link_table(found)
     event = st.dataframe(
-        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="studies_table",
-        column_config={"DOI": link("DOI", display_text="DOI"), "PubMed": link("PubMed", display_text="PubMed"),
-                       "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
-                       "Source read": link("Source read", display_text="page"),
-                       "n treated": st.column_config.NumberColumn(format="%d"),
-                       "CR": st.column_config.NumberColumn(format="%d"),
-                       "n evaluable": st.column_config.NumberColumn(format="%d")},
+        table,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="studies_table",
+        column_config={
+            "DOI": link("DOI", display_text="DOI"),
+            "PubMed": link("PubMed", display_text="PubMed"),
+            "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
+            "Source read": link("Source read", display_text="page"),
+            "n treated": st.column_config.NumberColumn(format="%d"),
+            "CR": st.column_config.NumberColumn(format="%d"),
+            "n evaluable": st.column_config.NumberColumn(format="%d"),
+        },
     )
     rows = event.selection.rows if event is not None else []
     selected = found.iloc[rows[0]]["cohort_id"] if rows and rows[0] < len(found) else None
@@ -68,21 +82,42 @@ def render(repo: TrialsRepository, view: View) -> None:
     version = str(release.get("version", "user-file"))
     share = state.share_link(vocab.year_bounds)
     if matches > MAX_DOWNLOAD_ROWS:
-        st.info(f"{matches} cohorts are more than a download of rows holds ({MAX_DOWNLOAD_ROWS}); narrow the slice, "
-                "or take the whole dataset as Parquet.", icon=":material/info:")
+        st.info(
+            f"{matches} cohorts are more than a download of rows holds ({MAX_DOWNLOAD_ROWS}); narrow the slice, "
+            "or take the whole dataset as Parquet.",
+            icon=":material/info:",
+        )
+    elif matches > EAGER_DOWNLOAD_ROWS and not st.toggle(f"Prepare downloads of all {matches} rows",
+                                                          key="prepare_downloads"):
+        st.caption("Large slices are written only when asked for, so the page stays quick.")
     else:
         files = _download_files(repo, repo.identity, view.slice, text)
         c1, c2, c3, c4 = st.columns(4)
-        for column, (kind, label, mime) in zip((c1, c2, c3, c4), (
-                ("csv", "Rows (CSV)", "text/csv"), ("json", "Rows (JSON)", "application/json"),
+        for column, (kind, label, mime) in zip(
+            (c1, c2, c3, c4),
+            (
+                ("csv", "Rows (CSV)", "text/csv"),
+                ("json", "Rows (JSON)", "application/json"),
                 ("bib", "References (BibTeX)", "application/x-bibtex"),
-                ("ris", "References (RIS)", "application/x-research-info-systems")), strict=True):
-            column.download_button(label, files[kind], presentation.download_name("studies", version, share, kind),
-                                   mime, key=f"download_{kind}")
+                ("ris", "References (RIS)", "application/x-research-info-systems"),
+            ),
+            strict=True,
+        ):
+            column.download_button(
+                label,
+                files[kind],
+                presentation.download_name("studies", version, share, kind),
+                mime,
+                key=f"download_{kind}",
+            )
     if repo.path.exists():
-        st.download_button("Whole dataset (Parquet, self-describing: each column carries its description and unit)",
-                           _dataset_bytes(repo, repo.identity), f"nk-aml_trials_v{version}.parquet",
-                           "application/vnd.apache.parquet", key="download_parquet")
+        st.download_button(
+            "Whole dataset (Parquet, self-describing: each column carries its description and unit)",
+            _dataset_bytes(repo, repo.identity),
+            f"nk-aml_trials_v{version}.parquet",
+            "application/vnd.apache.parquet",
+            key="download_parquet",
+        )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

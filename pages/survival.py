@@ -18,25 +18,36 @@ MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 
 
 def _table(entries: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "Cohort": entries["first_author"] + " " + entries["year"].astype(str) + " - " + entries["product"],
-        "Setting": [voc.label(voc.SETTINGS, c) for c in entries["setting"]],
-        "Endpoint": [voc.ENDPOINTS.get(e, e) for e in entries["endpoint"]],
-        "Landmark (months)": [number(v) for v in entries["landmark_months"]],
-        "Estimate %": [number(v) for v in entries["estimate_pct"]],
-        "95% CI": [f"{number(lo)}-{number(hi)}" if pd.notna(lo) else "not reported"
-                   for lo, hi in zip(entries["ci_low_pct"], entries["ci_high_pct"], strict=True)],
-        "Median (months)": ["not reached" if is_true(nr) else number(m) if pd.notna(m) else "—"
-                            for m, nr in zip(entries["median_months"], entries["median_not_reached"], strict=True)],
-        "n analysed": [number(v) for v in entries["n_analysed"]],
-        "Comparator": [f"{number(c)}% ({lbl})" if pd.notna(c) else "—"
-                       for c, lbl in zip(entries["comparator_pct"], entries["comparator_label"], strict=True)],
-        "Median follow-up (months)": [number(v) for v in entries["median_followup_months"]],
-        "Read in": [(s if isinstance(s, str) else c) + (" (earlier report)" if is_true(inh) else "") for s, c, inh in
-                    zip(entries["source_cohort"], entries["cohort_id"], entries["inherited"].astype(object),
-                        strict=True)],
-        "cohort_id": entries["cohort_id"],
-    })
+    return pd.DataFrame(
+        {
+            "Cohort": entries["first_author"] + " " + entries["year"].astype(str) + " - " + entries["product"],
+            "Setting": [voc.label(voc.SETTINGS, c) for c in entries["setting"]],
+            "Endpoint": [voc.ENDPOINTS.get(e, e) for e in entries["endpoint"]],
+            "Landmark (months)": [number(v) for v in entries["landmark_months"]],
+            "Estimate %": [number(v) for v in entries["estimate_pct"]],
+            "95% CI": [
+                f"{number(lo)}-{number(hi)}" if pd.notna(lo) else "not reported"
+                for lo, hi in zip(entries["ci_low_pct"], entries["ci_high_pct"], strict=True)
+            ],
+            "Median (months)": [
+                "not reached" if is_true(nr) else number(m) if pd.notna(m) else "—"
+                for m, nr in zip(entries["median_months"], entries["median_not_reached"], strict=True)
+            ],
+            "n analysed": [number(v) for v in entries["n_analysed"]],
+            "Comparator": [
+                f"{number(c)}% ({lbl})" if pd.notna(c) else "—"
+                for c, lbl in zip(entries["comparator_pct"], entries["comparator_label"], strict=True)
+            ],
+            "Median follow-up (months)": [number(v) for v in entries["median_followup_months"]],
+            "Read in": [
+                (s if isinstance(s, str) else c) + (" (earlier report)" if is_true(inh) else "")
+                for s, c, inh in zip(
+                    entries["source_cohort"], entries["cohort_id"], entries["inherited"].astype(object), strict=True
+                )
+            ],
+            "cohort_id": entries["cohort_id"],
+        }
+    )
 
 
 def render(repo: TrialsRepository, view: View) -> None:
@@ -56,13 +67,18 @@ def render(repo: TrialsRepository, view: View) -> None:
     elif len(points):
         st.dataframe(_table(points).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
     else:
-        st.info(f"No cohort in this slice reports {endpoint.lower()} at {LANDMARKS[choices.landmark]}. "
-                "Other endpoints and landmarks reported in the slice are listed below.", icon=":material/info:")
+        st.info(
+            f"No cohort in this slice reports {endpoint.lower()} at {LANDMARKS[choices.landmark]}. "
+            "Other endpoints and landmarks reported in the slice are listed below.",
+            icon=":material/info:",
+        )
     direction = "lower is better" if choices.endpoint in voc.INCIDENCE_ENDPOINTS else "higher is better"
-    st.caption(f"Kaplan-Meier or cumulative-incidence estimates as each paper reports them ({direction}); lines are "
-               "95% CIs where the paper gave one. Not pooled: papers rarely give the standard errors that pooling "
-               f"needs, and follow-up differs. {result.cohorts_reporting} of {result.cohorts_in_slice} cohorts in the "
-               "slice report any time-to-event result.")
+    st.caption(
+        f"Kaplan-Meier or cumulative-incidence estimates as each paper reports them ({direction}); lines are "
+        "95% CIs where the paper gave one. Not pooled: papers rarely give the standard errors that pooling "
+        f"needs, and follow-up differs. {result.cohorts_reporting} of {result.cohorts_in_slice} cohorts in the "
+        "slice report any time-to-event result."
+    )
     if not result.medians.empty:
         st.markdown(f"**Median {endpoint.lower()}** (cohorts reporting a median rather than a landmark)")
         st.dataframe(_table(result.medians).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
@@ -72,8 +88,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         return
     table = _table(result.entries)
     st.dataframe(table.drop(columns=["cohort_id"]), hide_index=True, width="stretch")
-    st.caption("'Read in' names the report an entry was read in; '(earlier report)' marks a result that only an "
-               "earlier report of the same patients gave, carried into the newer report.")
+    st.caption(
+        "'Read in' names the report an entry was read in; '(earlier report)' marks a result that only an "
+        "earlier report of the same patients gave, carried into the newer report."
+    )
     with st.expander("Downloads", icon=":material/download:"):
         view_downloads(repo, table, "survival", vocab.year_bounds, key="survival_rows")
 

@@ -37,10 +37,21 @@ def run_page(module_name: str, repo: TrialsRepository, view: View | None = None)
 def cohort(**fields: Any) -> dict[str, Any]:
     """A valid primary cohort record with sensible defaults; ``fields`` override them."""
     base = {
-        "cohort_id": "stub2020-a", "study_id": "stub2020", "first_author": "Stub", "year": 2020,
-        "title": "A stub cohort", "publication_type": "journal_article", "design": "prospective_trial",
-        "nk_source": "peripheral_blood", "product": "Stub NK", "product_class": "activated",
-        "setting": "relapsed_refractory", "aml_only": True, "n_treated": 10, "source_url": "https://example.org/stub",
-        "source_section": "abstract", "extraction_note": "stub",
+        "cohort_id": "stub2020-a",
+        "study_id": "stub2020",
+        "first_author": "Stub",
+        "year": 2020,
+        "title": "A stub cohort",
+        "publication_type": "journal_article",
+        "design": "prospective_trial",
+        "nk_source": "peripheral_blood",
+        "product": "Stub NK",
+        "product_class": "activated",
+        "setting": "relapsed_refractory",
+        "aml_only": True,
+        "n_treated": 10,
+        "source_url": "https://example.org/stub",
+        "source_section": "abstract",
+        "extraction_note": "stub",
     }
     return {**base, **fields}

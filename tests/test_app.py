@@ -8,13 +8,23 @@ from pathlib import Path
 import pytest
 
 from nkdata.dictionary import FIELDS
-from nkdata.vocabulary import NK_SOURCES
 from nkdata.stats import pool_proportions
+from nkdata.vocabulary import NK_SOURCES
 
 from .apptest_helpers import chart_rows, run_app, texts
 
-PAGES = ["pages/overview.py", "pages/outcomes.py", "pages/survival.py", "pages/persistence.py", "pages/relapse.py",
-         "pages/safety.py", "pages/evidence.py", "pages/studies.py", "pages/pipeline.py", "pages/about.py"]
+PAGES = [
+    "pages/overview.py",
+    "pages/outcomes.py",
+    "pages/survival.py",
+    "pages/persistence.py",
+    "pages/relapse.py",
+    "pages/safety.py",
+    "pages/evidence.py",
+    "pages/studies.py",
+    "pages/pipeline.py",
+    "pages/about.py",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +46,12 @@ def test_default_slice_renders(page: str) -> None:
 def test_overview_counts_for_linked_slice() -> None:
     at = run_app({"source": "cell_line"})
     # gamma2022-low (0/3) and gamma2022-high (2/4); gamma2021-rr is superseded.
-    assert _metrics(at) == {"Publications": "1", "Cohorts": "2", "Patients treated": "7",
-                            "Mixed-diagnosis cohorts": "0"}
+    assert _metrics(at) == {
+        "Publications": "1",
+        "Cohorts": "2",
+        "Patients treated": "7",
+        "Mixed-diagnosis cohorts": "0",
+    }
     expected = pool_proportions([0, 2], [3, 4])
     assert f"Relapsed/refractory: {100 * expected.estimate:.1f}%" in texts(at)
     per_year = chart_rows(at)[0]
@@ -49,8 +63,10 @@ def test_overview_headline_equals_the_remission_page() -> None:
     link = {"source": "peripheral_blood", "pool": "DL", "denom": "evaluable"}
     headline = re.findall(r"\*\*([^*]+): ([\d.]+)%\*\* \(95% CI ([\d.]+)%-([\d.]+)%\)", texts(run_app(link)))
     table = run_app(link, page="pages/outcomes.py").dataframe[0].value
-    from_outcomes = {(g, f"{e:.1f}", f"{lo:.1f}", f"{hi:.1f}") for g, e, lo, hi in zip(
-        table["Group"], table["Estimate %"], table["CI low %"], table["CI high %"], strict=True)}
+    from_outcomes = {
+        (g, f"{e:.1f}", f"{lo:.1f}", f"{hi:.1f}")
+        for g, e, lo, hi in zip(table["Group"], table["Estimate %"], table["CI low %"], table["CI high %"], strict=True)
+    }
     assert headline and set(headline) == from_outcomes
 
 
@@ -63,8 +79,17 @@ def test_outcomes_default_pools_within_settings_only() -> None:
 
 
 def test_outcomes_forest_matches_stats_for_linked_slice() -> None:
-    at = run_app({"source": "peripheral_blood", "years": ["2010", "2018"], "pool": "DL", "denom": "evaluable",
-                  "group": "nk_source", "overall": "1"}, page="pages/outcomes.py")
+    at = run_app(
+        {
+            "source": "peripheral_blood",
+            "years": ["2010", "2018"],
+            "pool": "DL",
+            "denom": "evaluable",
+            "group": "nk_source",
+            "overall": "1",
+        },
+        page="pages/outcomes.py",
+    )
     forest = chart_rows(at)[0]
     cohorts = sorted(r["display"] for r in forest if r.get("kind") == "cohort")
     assert cohorts == ["Alpha 2010 - Haplo NK + IL-2 (2/8)", "Delta 2018 - CIML NK (3/6)"]
@@ -78,8 +103,9 @@ def test_outcomes_forest_matches_stats_for_linked_slice() -> None:
 
 
 def test_fixed_effect_and_leave_one_out_are_shown() -> None:
-    at = run_app({"source": ["peripheral_blood", "cell_line"], "group": "nk_source", "overall": "1"},
-                 page="pages/outcomes.py")
+    at = run_app(
+        {"source": ["peripheral_blood", "cell_line"], "group": "nk_source", "overall": "1"}, page="pages/outcomes.py"
+    )
     models = next(df.value for df in at.dataframe if "Fixed effect %" in df.value.columns)
     fixed = pool_proportions([2, 3, 0, 2], [10, 6, 3, 4], "FE")
     row = models.set_index("Group").loc["All groups"]
@@ -136,11 +162,17 @@ def test_survival_page_lists_every_entry_with_its_report() -> None:
 def test_safety_shows_not_reported_apart_from_zero() -> None:
     at = run_app({"source": ["peripheral_blood", "umbilical_cord_blood"]}, page="pages/safety.py")
     rows = chart_rows(at)[0]
-    crs_pb = {r["Status"]: r["Patients"] for r in rows
-              if r["NK source"] == "Peripheral blood" and r["Outcome"] == "CRS (any grade)"}
+    crs_pb = {
+        r["Status"]: r["Patients"]
+        for r in rows
+        if r["NK source"] == "Peripheral blood" and r["Outcome"] == "CRS (any grade)"
+    }
     assert crs_pb == {"With event": 0, "Reported without event": 10, "Not reported": 6}
-    ucb = {r["Status"]: r["Patients"] for r in rows
-           if r["NK source"] == "Umbilical cord blood" and r["Outcome"] == "Acute GVHD (any grade)"}
+    ucb = {
+        r["Status"]: r["Patients"]
+        for r in rows
+        if r["NK source"] == "Umbilical cord blood" and r["Outcome"] == "Acute GVHD (any grade)"
+    }
     assert ucb == {"With event": 0, "Reported without event": 6, "Not reported": 0}
 
 
@@ -205,8 +237,10 @@ def test_empty_slice_shows_empty_state(page: str) -> None:
 
 
 def test_garbage_link_shows_one_short_notice_per_parameter() -> None:
-    at = run_app({"source": ["cell_line", "'; DROP TABLE trials; --"], "years": ["abc", "x"], "utm": "mail",
-                  "pool": "magic"}, page="pages/outcomes.py")
+    at = run_app(
+        {"source": ["cell_line", "'; DROP TABLE trials; --"], "years": ["abc", "x"], "utm": "mail", "pool": "magic"},
+        page="pages/outcomes.py",
+    )
     notice = " ".join(w.value for w in at.warning)
     assert "ignored" in notice and "DROP" in notice and "utm" in notice and "pool" in notice
     assert at.multiselect(key="w_sources").value == ["cell_line"]
@@ -227,13 +261,17 @@ def test_changing_a_filter_updates_the_view_and_the_count_line() -> None:
     assert any("source=umbilical_cord_blood" in c.value for c in at.code)
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (None, "file not found"),
-    (b"", "file is empty"),
-    (b"not a parquet file at all", "not a readable Parquet file"),
-])
-def test_bad_dataset_file_shows_error_panel_without_server_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                 content: bytes | None, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "file not found"),
+        (b"", "file is empty"),
+        (b"not a parquet file at all", "not a readable Parquet file"),
+    ],
+)
+def test_bad_dataset_file_shows_error_panel_without_server_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None, expected: str
+) -> None:
     path = tmp_path / "trials.parquet"
     if content is not None:
         path.write_bytes(content)

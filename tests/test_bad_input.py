@@ -15,8 +15,15 @@ from nkdata.repository import TrialsRepository
 
 from .apptest_helpers import run_app, texts
 
-PAGES = [None, "pages/outcomes.py", "pages/persistence.py", "pages/relapse.py", "pages/safety.py",
-         "pages/studies.py", "pages/about.py"]
+PAGES = [
+    None,
+    "pages/outcomes.py",
+    "pages/persistence.py",
+    "pages/relapse.py",
+    "pages/safety.py",
+    "pages/studies.py",
+    "pages/about.py",
+]
 
 
 def _variant(fixture_parquet: Path, tmp_path: Path, change) -> Path:  # noqa: ANN001
@@ -37,17 +44,28 @@ def _set_column(table: pa.Table, name: str, values: list, type_: pa.DataType | N
 
 BAD_FILES = {
     "missing_required_column": (lambda t: t.drop_columns(["nk_source"]), "required_column", "nk_source"),
-    "wrong_column_type": (lambda t: _set_column(t, "n_treated", [str(v) for v in t.column("n_treated").to_pylist()],
-                                                pa.string()), "column_type", "n_treated"),
-    "unknown_code": (lambda t: _set_column(t, "nk_source", ["bone_marrow"] + t.column("nk_source").to_pylist()[1:]),
-                     "allowed_values", "bone_marrow"),
+    "wrong_column_type": (
+        lambda t: _set_column(t, "n_treated", [str(v) for v in t.column("n_treated").to_pylist()], pa.string()),
+        "column_type",
+        "n_treated",
+    ),
+    "unknown_code": (
+        lambda t: _set_column(t, "nk_source", ["bone_marrow"] + t.column("nk_source").to_pylist()[1:]),
+        "allowed_values",
+        "bone_marrow",
+    ),
     "truncated": ("truncate", "parquet_readable", ""),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_file_named_by_validate_and_app(case: str, fixture_parquet: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_file_named_by_validate_and_app(
+    case: str,
+    fixture_parquet: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     change, rule, detail = BAD_FILES[case]
     if change == "truncate":
         data = fixture_parquet.read_bytes()
@@ -65,12 +83,31 @@ def test_bad_file_named_by_validate_and_app(case: str, fixture_parquet: Path, tm
         assert len(at.error) == 1 and "How to fix it" in at.error[0].value and rule in at.error[0].value
 
 
-def test_file_with_only_required_columns_works(fixture_parquet: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_with_only_required_columns_works(
+    fixture_parquet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A user's minimal file: optional columns missing read as 'not reported'."""
-    keep = ["cohort_id", "study_id", "first_author", "year", "title", "publication_type", "design", "nk_source",
-            "product", "product_class", "setting", "aml_only", "n_treated", "source_url", "source_section",
-            "extraction_note", "doi", "pmid", "field_notes"]
+    keep = [
+        "cohort_id",
+        "study_id",
+        "first_author",
+        "year",
+        "title",
+        "publication_type",
+        "design",
+        "nk_source",
+        "product",
+        "product_class",
+        "setting",
+        "aml_only",
+        "n_treated",
+        "source_url",
+        "source_section",
+        "extraction_note",
+        "doi",
+        "pmid",
+        "field_notes",
+    ]
     path = _variant(fixture_parquet, tmp_path, lambda t: t.select(keep))
     assert not [i for i in validate_path(path) if i.rule in ("required_column", "column_type", "parquet_readable")]
     monkeypatch.setenv("NK_TRIALS_PATH", str(path))
@@ -79,11 +116,25 @@ def test_file_with_only_required_columns_works(fixture_parquet: Path, tmp_path: 
         assert not at.error
 
 
-def test_all_outcomes_null_shows_not_reported(fixture_parquet: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    nulls = ["n_evaluable", "cr_count", "orr_count", "mrd_neg_count", "relapse_count", "relapse_at_risk",
-             "median_followup_months", "max_persistence_days", "crs_any", "crs_grade3plus", "icans_any", "gvhd_any",
-             "gvhd_grade3plus", "treatment_related_deaths"]
+def test_all_outcomes_null_shows_not_reported(
+    fixture_parquet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nulls = [
+        "n_evaluable",
+        "cr_count",
+        "orr_count",
+        "mrd_neg_count",
+        "relapse_count",
+        "relapse_at_risk",
+        "median_followup_months",
+        "max_persistence_days",
+        "crs_any",
+        "crs_grade3plus",
+        "icans_any",
+        "gvhd_any",
+        "gvhd_grade3plus",
+        "treatment_related_deaths",
+    ]
 
     def blank(table: pa.Table) -> pa.Table:
         for name in nulls:
@@ -102,15 +153,18 @@ def test_all_outcomes_null_shows_not_reported(fixture_parquet: Path, tmp_path: P
     assert metrics["Patients treated"] == "29" and "No cohorts reporting CR" in texts(overview)
 
 
-@pytest.mark.parametrize("query", [
-    {"years": ["2022", "2010"]},
-    {"years": ["1800", "3000"]},
-    {"years": ["x" * 5000, "2020"]},
-    {"source": ["cell_line"] * 500},
-    {"product": ["\"; SELECT * FROM trials; --"]},
-    {"car_target": ["%27%20OR%201%3D1"]},
-    {"mixed": ["yes please"], "superseded": [""]},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"years": ["2022", "2010"]},
+        {"years": ["1800", "3000"]},
+        {"years": ["x" * 5000, "2020"]},
+        {"source": ["cell_line"] * 500},
+        {"product": ['"; SELECT * FROM trials; --']},
+        {"car_target": ["%27%20OR%201%3D1"]},
+        {"mixed": ["yes please"], "superseded": [""]},
+    ],
+)
 def test_mangled_links_never_break_a_page(query: dict, fixture_parquet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NK_TRIALS_PATH", str(fixture_parquet))
     for page in ("pages/outcomes.py", "pages/studies.py"):

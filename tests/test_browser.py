@@ -46,7 +46,7 @@ def server(live_dataset: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator["sync_api.Browser"]:
+def browser() -> Iterator[sync_api.Browser]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield browser
@@ -54,35 +54,36 @@ def browser() -> Iterator["sync_api.Browser"]:
 
 
 @pytest.fixture()
-def page(browser: "sync_api.Browser") -> Iterator["sync_api.Page"]:
+def page(browser: sync_api.Browser) -> Iterator[sync_api.Page]:
     page = browser.new_page(viewport={"width": 1440, "height": 1200}, accept_downloads=True)
     yield page
     page.close()
 
 
-def _settle(page: "sync_api.Page") -> None:
+def _settle(page: sync_api.Page) -> None:
     """Wait until the app has drawn and finished running its script."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
-    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSlider"], [data-testid="stAlert"]',
-                           timeout=60_000)
+    page.wait_for_selector(
+        '[data-testid="stSidebar"] [data-testid="stSlider"], [data-testid="stAlert"]', timeout=60_000
+    )
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
     page.wait_for_timeout(800)  # charts and the URL update land just after the run ends
 
 
-def _chips(page: "sync_api.Page") -> list[str]:
+def _chips(page: sync_api.Page) -> list[str]:
     chips = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] > *').all_inner_texts()
     return [t.strip() for t in chips if t.strip()]
 
 
-def _query(page: "sync_api.Page") -> dict[str, list[str]]:
+def _query(page: sync_api.Page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
-def _no_traceback(page: "sync_api.Page") -> None:
+def _no_traceback(page: sync_api.Page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_cold_shared_link_survives_navigation(page: "sync_api.Page", server: str) -> None:
+def test_cold_shared_link_survives_navigation(page: sync_api.Page, server: str) -> None:
     """The first visit to a fresh server is a deep link: the page, its sidebar and its slice all appear."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.goto(f"{server}/outcomes?source=cell_line&years=2012&years=2022&group=nk_source")
@@ -92,8 +93,9 @@ def test_cold_shared_link_survives_navigation(page: "sync_api.Page", server: str
     assert [c.rsplit(" (", 1)[0] for c in _chips(page)] == ["NK cell line"]
     slider_text = sidebar.locator('[data-testid="stSlider"]').inner_text()
     assert "2012" in slider_text and "2022" in slider_text
-    page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
-                           timeout=30_000)
+    page.wait_for_selector(
+        '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=30_000
+    )
     assert page.get_by_text("CR rate per cohort", exact=False).first.is_visible()
     assert _query(page) == {"source": ["cell_line"], "years": ["2012", "2022"], "group": ["nk_source"]}
 
@@ -104,7 +106,7 @@ def test_cold_shared_link_survives_navigation(page: "sync_api.Page", server: str
     assert [c.rsplit(" (", 1)[0] for c in _chips(page)] == ["NK cell line"]
 
 
-def test_changing_a_filter_updates_the_url(page: "sync_api.Page", server: str) -> None:
+def test_changing_a_filter_updates_the_url(page: sync_api.Page, server: str) -> None:
     page.goto(f"{server}/safety?source=cell_line")
     _settle(page)
     page.locator('[data-testid="stSidebar"]').get_by_text("Include superseded reports").click()
@@ -115,7 +117,7 @@ def test_changing_a_filter_updates_the_url(page: "sync_api.Page", server: str) -
     assert "source=cell_line" in share and "superseded=1" in share
 
 
-def test_unknown_page_and_garbage_link_give_short_notices(page: "sync_api.Page", server: str) -> None:
+def test_unknown_page_and_garbage_link_give_short_notices(page: sync_api.Page, server: str) -> None:
     keys = "&".join(f"k{i}=1" for i in range(999))  # with source: the 1000 fields Streamlit accepts at most
     page.goto(f"{server}/nope?source=nonsense&{keys}")
     _settle(page)
@@ -127,12 +129,13 @@ def test_unknown_page_and_garbage_link_give_short_notices(page: "sync_api.Page",
     _no_traceback(page)
 
 
-def test_outcomes_on_a_phone_shows_the_intervals(browser: "sync_api.Browser", server: str) -> None:
+def test_outcomes_on_a_phone_shows_the_intervals(browser: sync_api.Browser, server: str) -> None:
     phone = browser.new_page(viewport={"width": 390, "height": 2400})
     phone.goto(f"{server}/outcomes?superseded=1")
     _settle(phone)
-    drawn = phone.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
-                                    timeout=30_000)
+    drawn = phone.wait_for_selector(
+        '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=30_000
+    )
     phone.wait_for_timeout(1000)
     phone.screenshot(path=str(SCREENSHOTS / "browser-outcomes-390.png"))
     box = drawn.bounding_box()
@@ -140,7 +143,7 @@ def test_outcomes_on_a_phone_shows_the_intervals(browser: "sync_api.Browser", se
     phone.close()
 
 
-def test_five_quick_downloads_all_arrive(page: "sync_api.Page", server: str, tmp_path: Path) -> None:
+def test_five_quick_downloads_all_arrive(page: sync_api.Page, server: str, tmp_path: Path) -> None:
     page.goto(f"{server}/studies")
     _settle(page)
     files = []
@@ -154,8 +157,9 @@ def test_five_quick_downloads_all_arrive(page: "sync_api.Page", server: str, tmp
     assert files[0].name.endswith(".csv") and "_v" in files[0].name
 
 
-def test_live_faults_show_the_panel_and_recover(page: "sync_api.Page", server: str, live_dataset: Path,
-                                                fixture_parquet: Path) -> None:
+def test_live_faults_show_the_panel_and_recover(
+    page: sync_api.Page, server: str, live_dataset: Path, fixture_parquet: Path
+) -> None:
     """Damage with the same modification time (cp -p of a bad copy), a folder in its place, deletion, then the
     good file again: every new view shows the one panel (no traceback, no server path) and then recovers."""
     good = fixture_parquet.read_bytes()
@@ -170,7 +174,7 @@ def test_live_faults_show_the_panel_and_recover(page: "sync_api.Page", server: s
     assert "CR rate per cohort" in visit()
     try:
         damaged = bytearray(good)
-        damaged[len(damaged) // 2: len(damaged) // 2 + 64] = b"\0" * 64
+        damaged[len(damaged) // 2 : len(damaged) // 2 + 64] = b"\0" * 64
         live_dataset.write_bytes(bytes(damaged))
         os.utime(live_dataset, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime, as cp -p or rsync -t
         text = visit("safety")
@@ -192,7 +196,7 @@ def test_live_faults_show_the_panel_and_recover(page: "sync_api.Page", server: s
     assert "CR rate per cohort" in visit()  # recovered without a restart
 
 
-def test_screenshot_every_page(page: "sync_api.Page", server: str) -> None:
+def test_screenshot_every_page(page: sync_api.Page, server: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     for name in PAGES:
         page.goto(f"{server}/{name}")

@@ -63,7 +63,9 @@ def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["validate", str(FIXTURE_STUDIES)]) == 0
     source = tmp_path / "studies"
     shutil.copytree(FIXTURE_STUDIES, source)
-    (source / "beta2015.yaml").write_text((source / "beta2015.yaml").read_text().replace("setting: consolidation_in_cr", "setting: remission"))
+    (source / "beta2015.yaml").write_text(
+        (source / "beta2015.yaml").read_text().replace("setting: consolidation_in_cr", "setting: remission")
+    )
     assert main(["validate", str(source)]) == 1
     err = capsys.readouterr().err
     assert "beta2015" in err and "setting" in err and "allowed_values" in err
@@ -85,8 +87,12 @@ def test_field_level_supersession_carries_only_what_the_newer_report_lacks(fixtu
     assert high["max_persistence_days"] == 14 and high["persistence_lower_bound"] is True
     assert high["crs_any"] == 2 and high["cr_count"] == 2
     assert json.loads(high["inherited_from"]) == {
-        "max_persistence_days": "gamma2021-rr", "persistence_lower_bound": "gamma2021-rr",
-        "relapse_at_risk": "gamma2021-rr", "relapse_count": "gamma2021-rr", "survival": "gamma2021-rr"}
+        "max_persistence_days": "gamma2021-rr",
+        "persistence_lower_bound": "gamma2021-rr",
+        "relapse_at_risk": "gamma2021-rr",
+        "relapse_count": "gamma2021-rr",
+        "survival": "gamma2021-rr",
+    }
     os = {(e["landmark_months"], e["source_cohort"]): e["estimate_pct"] for e in high["survival"]}
     assert os == {(12.0, "gamma2022-high"): 25.0, (6.0, "gamma2021-rr"): 60.0}
     assert json.loads(high["field_notes"])["relapse_count"].startswith("[from gamma2021-rr]")

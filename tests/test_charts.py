@@ -30,10 +30,12 @@ def _fields(spec: Any) -> set[str]:
 def _point_charts(repo: TrialsRepository) -> list[tuple[str, alt.Chart]]:
     persistence = analysis.persistence_view(repo, Slice(), Analysis())
     relapse = analysis.relapse_view(repo, Slice(), Analysis())
-    return [("strip by product", charts.persistence_strip(persistence.cohorts, by="product")),
-            ("strip by source", charts.persistence_strip(persistence.cohorts, by="nk_source")),
-            ("persistence vs CR", charts.persistence_vs_response(persistence.versus_cr)),
-            ("relapse vs follow-up", charts.relapse_vs_followup(relapse.with_followup))]
+    return [
+        ("strip by product", charts.persistence_strip(persistence.cohorts, by="product")),
+        ("strip by source", charts.persistence_strip(persistence.cohorts, by="nk_source")),
+        ("persistence vs CR", charts.persistence_vs_response(persistence.versus_cr)),
+        ("relapse vs follow-up", charts.relapse_vs_followup(relapse.with_followup)),
+    ]
 
 
 @pytest.mark.parametrize("index", range(4))
@@ -52,7 +54,9 @@ def test_relapse_points_are_the_cohorts_with_follow_up(repo: TrialsRepository) -
     relapse = analysis.relapse_view(repo, Slice(), Analysis())
     data = charts.relapse_vs_followup(relapse.with_followup).data
     assert sorted(zip(data["first_author"], data["median_followup_months"], data["rate"], strict=True)) == [
-        ("Beta", 24, pytest.approx(2 / 6)), ("Delta", 12, pytest.approx(1 / 3))]
+        ("Beta", 24, pytest.approx(2 / 6)),
+        ("Delta", 12, pytest.approx(1 / 3)),
+    ]
 
 
 def test_forest_labels_never_widen_the_chart(repo: TrialsRepository) -> None:

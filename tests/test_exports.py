@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from nkdata import exports, presentation
-from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice
 
@@ -50,7 +49,9 @@ def test_table_rows_are_narrow_and_downloads_and_card_are_whole(repo: TrialsRepo
     assert "extraction_note" not in found.columns  # the table never reads the long text columns
     exports.link_table(found)  # ...but has every column the table shows
     whole = repo.found_cohorts(Slice(), "cord")
-    assert list(whole["cohort_id"]) == ["beta2015-cr"] and {"title", "field_notes", "extraction_note"} <= set(whole.columns)
+    assert list(whole["cohort_id"]) == ["beta2015-cr"] and {"title", "field_notes", "extraction_note"} <= set(
+        whole.columns
+    )
     card = presentation.cohort_card(repo.cohort("beta2015-cr"))
     assert card.set_index("Field").loc["cr_count", "Value"] == presentation.NOT_REPORTED
     assert repo.cohort("no-such-cohort") is None

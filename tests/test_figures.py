@@ -15,24 +15,39 @@ import pytest
 from nkdata import charts, figures, stats
 
 LONG = [
-    ("Nguyen-Villalobos-Hernández 2023 - FATE-NK100 off-the-shelf iPSC-derived NK cells with a high-affinity "
-     "non-cleavable CD16 and an IL-15 receptor fusion, after fludarabine & cyclophosphamide"),
+    (
+        "Nguyen-Villalobos-Hernández 2023 - FATE-NK100 off-the-shelf iPSC-derived NK cells with a high-affinity "
+        "non-cleavable CD16 and an IL-15 receptor fusion, after fludarabine & cyclophosphamide"
+    ),
     "Miller 2005 - Haploidentical IL-2 activated NK cells <after> Hi-Cy/Flu lymphodepletion in poor-prognosis AML",
     "Short 2010",
     "Björklund 2018 - Supercalifragilisticexpialidociouslylongproductnamewithoutanyspacesatall-v2 cells",
 ]
-GROUP_LABELS = {"a": "Haploidentical peripheral-blood NK cells from a KIR-ligand-mismatched related donor",
-                "b": "Off-the-shelf products", "All": "All"}
-CAPTION = {"title": "Complete remission after NK-cell therapy",
-           "filter_summary": "NK source: all; setting: relapsed/refractory; years 2005-2024; primary cohorts only",
-           "data_version": "dataset 2026.11.29 (sha256 1a2b3c4d)", "source": "NK-AML Evidence Dashboard"}
+GROUP_LABELS = {
+    "a": "Haploidentical peripheral-blood NK cells from a KIR-ligand-mismatched related donor",
+    "b": "Off-the-shelf products",
+    "All": "All",
+}
+CAPTION = {
+    "title": "Complete remission after NK-cell therapy",
+    "filter_summary": "NK source: all; setting: relapsed/refractory; years 2005-2024; primary cohorts only",
+    "data_version": "dataset 2026.11.29 (sha256 1a2b3c4d)",
+    "source": "NK-AML Evidence Dashboard",
+}
 
 
 def _rows() -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "cohort_id": ["c0", "c1", "c2", "c3"], "first_author": ["N", "M", "S", "B"], "year": [2023, 2005, 2010, 2018],
-        "product": ["P"] * 4, "grp": ["a", "a", "a", "b"], "cr_count": [2, 9, 1, 3], "n_evaluable": [9, 12, 10, 7],
-    })
+    frame = pd.DataFrame(
+        {
+            "cohort_id": ["c0", "c1", "c2", "c3"],
+            "first_author": ["N", "M", "S", "B"],
+            "year": [2023, 2005, 2010, 2018],
+            "product": ["P"] * 4,
+            "grp": ["a", "a", "a", "b"],
+            "cr_count": [2, 9, 1, 3],
+            "n_evaluable": [9, 12, 10, 7],
+        }
+    )
     rates = stats.cohort_rates(frame, "cr_count", "n_evaluable")
     pooled, _ = stats.pool_by_group(rates, "grp", "cr_count", "n_evaluable")
     overall = stats.pool_proportions(rates["cr_count"], rates["n_evaluable"])
@@ -40,8 +55,16 @@ def _rows() -> pd.DataFrame:
     rows["group_label"] = rows["group"].map(GROUP_LABELS)
     by_id = dict(zip(frame["cohort_id"], LONG, strict=True))
     rows["study"] = rows["cohort_id"].map(by_id)
-    rows["setting"] = ["Relapsed or refractory AML after two or more lines of salvage chemotherapy", None, None,
-                       None, None, None, None, None][: len(rows)]
+    rows["setting"] = [
+        "Relapsed or refractory AML after two or more lines of salvage chemotherapy",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ][: len(rows)]
     return rows
 
 
@@ -63,7 +86,11 @@ def _squash(text: str) -> str:
 def test_svg_has_every_full_label(svg_texts: list[str]) -> None:
     """Wrapped lines are separate text elements: joined (whitespace ignored) each label appears whole."""
     joined = _squash("".join(svg_texts))
-    for label in [*LONG, GROUP_LABELS["a"], "Relapsed or refractory AML after two or more lines of salvage chemotherapy"]:
+    for label in [
+        *LONG,
+        GROUP_LABELS["a"],
+        "Relapsed or refractory AML after two or more lines of salvage chemotherapy",
+    ]:
         assert _squash(label) in joined, label
     assert not any("\u2026" in t for t in svg_texts)  # never cut with an ellipsis
     assert _squash(LONG[0]) not in {_squash(t) for t in svg_texts}  # wrapped, not one line over the next column
@@ -122,10 +149,14 @@ def test_png_signature_and_size(figure) -> None:
 
 
 def test_any_chart_with_container_width_exports_at_a_fixed_width() -> None:
-    per_year = pd.DataFrame({"year": [2010, 2011], "nk_source": ["peripheral_blood", "cord_blood"],
-                             "cohorts": [2, 3], "patients": [20, 30]})
-    chart = figures.with_caption(charts.cohorts_per_year(per_year), "Cohorts per year",
-                                 ["Filters: all " + "and a long explanation " * 12, "Source: NK-AML"])
+    per_year = pd.DataFrame(
+        {"year": [2010, 2011], "nk_source": ["peripheral_blood", "cord_blood"], "cohorts": [2, 3], "patients": [20, 30]}
+    )
+    chart = figures.with_caption(
+        charts.cohorts_per_year(per_year),
+        "Cohorts per year",
+        ["Filters: all " + "and a long explanation " * 12, "Source: NK-AML"],
+    )
     width, _ = _png_size(figures.export_chart(chart, "png", scale=1))
     assert figures.DEFAULT_EXPORT_WIDTH <= width < figures.DEFAULT_EXPORT_WIDTH + 200
     texts = ET.fromstring(figures.export_chart(chart, "svg")).iter()

@@ -33,20 +33,25 @@ def _slices(count: int) -> list[Slice]:
     settings = list(voc.SETTINGS)
     out = []
     for i in range(count):
-        out.append(Slice(
-            years=(2005 + i % 10, 2025 - i % 5),
-            sources=tuple(sources[j] for j in range(len(sources)) if (i >> j) & 1)[:3] if i % 3 else (),
-            settings=(settings[i % len(settings)],) if i % 4 == 1 else (),
-            include_mixed=i % 5 != 0,
-            include_superseded=i % 7 == 0,
-        ))
+        out.append(
+            Slice(
+                years=(2005 + i % 10, 2025 - i % 5),
+                sources=tuple(sources[j] for j in range(len(sources)) if (i >> j) & 1)[:3] if i % 3 else (),
+                settings=(settings[i % len(settings)],) if i % 4 == 1 else (),
+                include_mixed=i % 5 != 0,
+                include_superseded=i % 7 == 0,
+            )
+        )
     return out
 
 
 def _answer(repo: TrialsRepository, slice_: Slice) -> tuple:
     result = analysis.cr_analysis(repo, slice_, Analysis())
-    return (tuple(repo.summary(slice_).values()), tuple(repo.cohorts(slice_)["cohort_id"]),
-            round(result.overall.estimate, 12) if result.overall.k else None)
+    return (
+        tuple(repo.summary(slice_).values()),
+        tuple(repo.cohorts(slice_)["cohort_id"]),
+        round(result.overall.estimate, 12) if result.overall.k else None,
+    )
 
 
 @pytest.mark.slow
@@ -74,8 +79,12 @@ def _expected_metrics(repo: TrialsRepository, slice_: Slice) -> dict[str, str]:
     s = repo.summary(slice_)
     if not s["cohorts"]:
         return {}
-    return {"Publications": str(s["publications"]), "Cohorts": str(s["cohorts"]),
-            "Patients treated": str(s["patients_treated"]), "Mixed-diagnosis cohorts": str(s["cohorts_mixed"])}
+    return {
+        "Publications": str(s["publications"]),
+        "Cohorts": str(s["cohorts"]),
+        "Patients treated": str(s["patients_treated"]),
+        "Mixed-diagnosis cohorts": str(s["cohorts_mixed"]),
+    }
 
 
 @pytest.mark.slow
@@ -98,7 +107,9 @@ def test_twenty_concurrent_browser_sessions() -> None:
             # Under load the last elements arrive after the run state flips: wait for the content itself.
             await page.wait_for_function(
                 "() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length === 4"
-                " || document.querySelector('[data-testid=\"stAlert\"]')", timeout=90_000)
+                " || document.querySelector('[data-testid=\"stAlert\"]')",
+                timeout=90_000,
+            )
             if await page.locator('[data-testid="stException"]').count():
                 return "exception"
             labels = await page.locator('[data-testid="stMetricLabel"]').all_inner_texts()

@@ -16,9 +16,16 @@ TRIAL_PAGES = ["overview", "outcomes", "survival", "persistence", "relapse", "sa
 
 @pytest.fixture(scope="module")
 def one_cohort() -> TrialsRepository:
-    return TrialsRepository.from_records([cohort(cr_count=3, relapse_count=1, relapse_at_risk=3,
-                                                 survival=[{"endpoint": "os", "landmark_months": 24.0,
-                                                            "estimate_pct": 30.0, "note": "stub"}])])
+    return TrialsRepository.from_records(
+        [
+            cohort(
+                cr_count=3,
+                relapse_count=1,
+                relapse_at_risk=3,
+                survival=[{"endpoint": "os", "landmark_months": 24.0, "estimate_pct": 30.0, "note": "stub"}],
+            )
+        ]
+    )
 
 
 @pytest.fixture(scope="module")

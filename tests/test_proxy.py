@@ -41,8 +41,9 @@ def assert_right_numbers(page_text: str, parquet: Path, first_year: int, superse
     """The one check of what a visitor sees: the Studies caption counts the cohorts of their slice."""
     where = f"year >= {int(first_year)}" + ("" if superseded else " AND superseded_by IS NULL")
     with duckdb.connect() as con:
-        (expected,) = con.execute(f"SELECT count(*) FROM read_parquet($p) WHERE {where}",
-                                  {"p": str(parquet)}).fetchone()
+        (expected,) = con.execute(
+            f"SELECT count(*) FROM read_parquet($p) WHERE {where}", {"p": str(parquet)}
+        ).fetchone()
     shown = re.search(r"Showing (?:the first \d+ of )?(\d+) cohorts", page_text)
     assert shown is not None, page_text[:500]
     assert int(shown.group(1)) == expected, (first_year, superseded)
@@ -83,8 +84,9 @@ class Visitor:
     def send(self, body: dict) -> Reply:
         """POST one interaction; collect a run that outlasted the server's wait (202) by asking again."""
         for _ in range(6):
-            request = urllib.request.Request(self.url, json.dumps(body).encode(), method="POST",
-                                             headers={"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                self.url, json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+            )
             try:
                 with self.opener.open(request, timeout=90) as response:
                     reply = Reply(response.status, _json(response.read()), response.headers.get("X-Upstream", ""))
@@ -151,8 +153,7 @@ def cluster(fixture_parquet: Path) -> Iterator[Cluster]:
         yield running
 
 
-def test_each_session_sticks_to_its_replica_and_gets_its_own_numbers(cluster: Cluster,
-                                                                      fixture_parquet: Path) -> None:
+def test_each_session_sticks_to_its_replica_and_gets_its_own_numbers(cluster: Cluster, fixture_parquet: Path) -> None:
     opened = _open_until_both_replicas(cluster, fixture_parquet, minimum=6)
     for o in reversed(opened):  # reversed: a round-robin proxy would otherwise hit the right replicas by luck
         reply = o.visitor.include_superseded()

@@ -34,7 +34,9 @@ def test_summary_with_superseded_and_without_mixed(repo: TrialsRepository) -> No
 
 
 def test_slice_filters(repo: TrialsRepository) -> None:
-    ids = lambda sl: list(repo.cohorts(sl)["cohort_id"])
+    def ids(sl):
+        return list(repo.cohorts(sl)["cohort_id"])
+
     assert ids(Slice(sources=("cell_line",))) == ["gamma2022-high", "gamma2022-low"]
     assert ids(Slice(years=(2011, 2020))) == ["beta2015-cr", "delta2018-post"]
     assert ids(Slice(car_targets=("none",))) == ["alpha2010-rr", "beta2015-cr", "delta2018-post"]
@@ -46,7 +48,9 @@ def test_slice_filters(repo: TrialsRepository) -> None:
 
 def test_group_summary_by_source(repo: TrialsRepository) -> None:
     g = repo.group_summary(Slice(), "nk_source").set_index("group")
-    assert g.loc["peripheral_blood", ["cohorts", "patients_treated", "cr_events", "cr_evaluable_denominator"]].tolist() == [2, 16, 5, 14]
+    assert g.loc[
+        "peripheral_blood", ["cohorts", "patients_treated", "cr_events", "cr_evaluable_denominator"]
+    ].tolist() == [2, 16, 5, 14]
     assert g.loc["cell_line", ["cr_events", "cr_treated_denominator"]].tolist() == [2, 7]
     assert g.loc["umbilical_cord_blood", ["cohorts_cr_reported", "cohorts_cr_not_reported"]].tolist() == [0, 1]
 
@@ -70,7 +74,9 @@ def test_funnel_counts_each_filter_step(repo: TrialsRepository) -> None:
 
 def test_cohorts_per_year_and_matrix(repo: TrialsRepository) -> None:
     per_year = repo.cohorts_per_year(Slice())
-    assert per_year[per_year["year"] == 2022][["nk_source", "cohorts", "patients"]].values.tolist() == [["cell_line", 2, 7]]
+    assert per_year[per_year["year"] == 2022][["nk_source", "cohorts", "patients"]].values.tolist() == [
+        ["cell_line", 2, 7]
+    ]
     matrix = repo.source_by_setting(Slice()).set_index(["nk_source", "setting"])
     assert matrix.loc[("peripheral_blood", "relapsed_refractory"), "patients"] == 10
 
@@ -99,8 +105,13 @@ def test_rate_counts_collapse_primary_cohorts(repo: TrialsRepository) -> None:
     counts = repo.rate_counts(Slice(include_superseded=True), "nk_source", "cr_count", "n_treated")
     rows = {(r.grp, None if pd.isna(r.events) else r.events, r.total): r.cohorts for r in counts.itertuples()}
     # gamma2021-rr is superseded: never counted, even when the slice shows superseded reports
-    assert rows == {("cell_line", 0, 3): 1, ("cell_line", 2, 4): 1, ("peripheral_blood", 2, 10): 1,
-                    ("peripheral_blood", 3, 6): 1, ("umbilical_cord_blood", None, 6): 1}
+    assert rows == {
+        ("cell_line", 0, 3): 1,
+        ("cell_line", 2, 4): 1,
+        ("peripheral_blood", 2, 10): 1,
+        ("peripheral_blood", 3, 6): 1,
+        ("umbilical_cord_blood", None, 6): 1,
+    }
     pairs = repo.persistence_rank_correlation(Slice(), "cr_count", "n_treated")
     # alpha (14 d, 2/10), delta (60 d, 3/6), gamma2022-high (14 d inherited from gamma2021-rr, 2/4)
     assert (pairs["n"], pairs["distinct_x"], pairs["distinct_y"]) == (3, 2, 2)
@@ -110,14 +121,26 @@ def test_cohort_points_keep_the_largest_and_count_all(repo: TrialsRepository) ->
     rows, qualified = repo.cohort_points(Slice(), "nk_source", "cr_count", "n_treated", limit=2)
     assert qualified == 4  # alpha, delta and both gamma2022 cohorts report CR; beta does not
     assert rows["cohort_id"].tolist() == ["alpha2010-rr", "delta2018-post"]  # 10 and 6 treated, reading order
-    followup, with_followup = repo.cohort_points(Slice(), "setting", "relapse_count", "relapse_at_risk", limit=10,
-                                                 need_followup=True, groups=("post_hsct_relapse",))
+    followup, with_followup = repo.cohort_points(
+        Slice(),
+        "setting",
+        "relapse_count",
+        "relapse_at_risk",
+        limit=10,
+        need_followup=True,
+        groups=("post_hsct_relapse",),
+    )
     assert with_followup == 1 and followup["cohort_id"].tolist() == ["delta2018-post"]
-    strip, reporting = repo.cohort_points(Slice(), "nk_source", "cr_count", "n_treated", limit=10, need_rate=False,
-                                          need_persistence=True)
+    strip, reporting = repo.cohort_points(
+        Slice(), "nk_source", "cr_count", "n_treated", limit=10, need_rate=False, need_persistence=True
+    )
     # gamma2022-high reports persistence through the interim report it supersedes (field-level supersession)
-    assert reporting == 4 and set(strip["cohort_id"]) == {"alpha2010-rr", "beta2015-cr", "delta2018-post",
-                                                          "gamma2022-high"}
+    assert reporting == 4 and set(strip["cohort_id"]) == {
+        "alpha2010-rr",
+        "beta2015-cr",
+        "delta2018-post",
+        "gamma2022-high",
+    }
 
 
 def test_persistence_quantiles_match_pandas(repo: TrialsRepository) -> None:
@@ -131,7 +154,10 @@ def test_persistence_quantiles_match_pandas(repo: TrialsRepository) -> None:
 
 
 def test_rate_columns_are_checked(repo: TrialsRepository) -> None:
-    for args in (("title", "cr_count", "n_treated"), ("nk_source", "n_treated", "n_treated"),
-                 ("nk_source", "cr_count", "cr_count")):
+    for args in (
+        ("title", "cr_count", "n_treated"),
+        ("nk_source", "n_treated", "n_treated"),
+        ("nk_source", "cr_count", "cr_count"),
+    ):
         with pytest.raises(ValueError, match="is not one of"):
             repo.rate_counts(Slice(), *args)

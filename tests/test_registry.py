@@ -43,8 +43,11 @@ from nkdata.registry import (
 FIXTURE = Path(__file__).parent / "fixtures" / "registry"
 TRIALS = FIXTURE / "trials"
 TODAY = dt.date(2026, 11, 29)
-KNOWN = frozenset(line.strip() for line in (FIXTURE / "known_cohort_ids.txt").read_text().splitlines()
-                  if line.strip() and not line.startswith("#"))
+KNOWN = frozenset(
+    line.strip()
+    for line in (FIXTURE / "known_cohort_ids.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +64,10 @@ def reg(registry_parquet: Path) -> RegistryRepository:
 
 def _counts(frame, *columns) -> dict:
     """{value or tuple of values: trials}, with missing values as None."""
+
     def clean(value):
         return None if pd.isna(value) else value
+
     out = {}
     for row in frame.to_dict("records"):
         key = tuple(clean(row[c]) for c in columns)
@@ -102,38 +107,47 @@ def _with(**changes) -> dict:
 _DROP = object()
 
 
-@pytest.mark.parametrize(("changes", "rule", "field"), [
-    ({"registry_id": "NCT00000009"}, "registry_id_matches_file", "registry_id"),
-    ({"sponser": "typo"}, "unknown_field", "sponser"),
-    ({"title": _DROP}, "required", "title"),
-    ({"status": None}, "required", "status"),
-    ({"phase": "4"}, "allowed_values", "phase"),
-    ({"status": "ongoing"}, "allowed_values", "status"),
-    ({"registry": "clinicaltrials.gov"}, "allowed_values", "registry"),
-    ({"nk_source": "blood"}, "allowed_values", "nk_source"),
-    ({"product_class": "magic"}, "allowed_values", "product_class"),
-    ({"setting": "anywhere"}, "allowed_values", "setting"),
-    ({"population": "elderly"}, "allowed_values", "population"),
-    ({"enrollment": -3}, "non_negative", "enrollment"),
-    ({"enrollment": "20"}, "type", "enrollment"),
-    ({"aml_only": "yes"}, "type", "aml_only"),
-    ({"start_year": 2004}, "start_year_range", "start_year"),
-    ({"start_year": 2028}, "start_year_range", "start_year"),
-    ({"status_as_of": "2025-13-01"}, "date_format", "status_as_of"),
-    ({"status_as_of": "2025/01/10"}, "date_format", "status_as_of"),
-    ({"status_as_of": "2026-12-01"}, "date_not_future", "status_as_of"),
-    ({"status_as_of": dt.date(2024, 1, 10)}, "type", "status_as_of"),
-    ({"source_url": "example.org/page"}, "url_format", "source_url"),
-    ({"cohort_ids": ["no-such-cohort"]}, "cohort_exists", "cohort_ids"),
-    ({"product_class": "car_engineered"}, "car_target_required", "car_target"),
-    ({"car_target": "CD33"}, "car_target_required", "car_target"),
-    ({"other_statuses": [{"status": "paused", "as_of": "2020-01-01", "source_url": "https://x.org"}]},
-     "other_status_shape", "other_statuses"),
-    ({"other_statuses": [{"status": "recruiting", "as_of": "2020-01-01"}]}, "other_status_shape", "other_statuses"),
-    ({"other_statuses": [{"status": "recruiting", "as_of": "2030-01-01", "source_url": "https://x.org"}]},
-     "date_not_future", "other_statuses"),
-    ({"from_review": ["phaze"]}, "note_unknown_field", "from_review"),
-])
+@pytest.mark.parametrize(
+    ("changes", "rule", "field"),
+    [
+        ({"registry_id": "NCT00000009"}, "registry_id_matches_file", "registry_id"),
+        ({"sponser": "typo"}, "unknown_field", "sponser"),
+        ({"title": _DROP}, "required", "title"),
+        ({"status": None}, "required", "status"),
+        ({"phase": "4"}, "allowed_values", "phase"),
+        ({"status": "ongoing"}, "allowed_values", "status"),
+        ({"registry": "clinicaltrials.gov"}, "allowed_values", "registry"),
+        ({"nk_source": "blood"}, "allowed_values", "nk_source"),
+        ({"product_class": "magic"}, "allowed_values", "product_class"),
+        ({"setting": "anywhere"}, "allowed_values", "setting"),
+        ({"population": "elderly"}, "allowed_values", "population"),
+        ({"enrollment": -3}, "non_negative", "enrollment"),
+        ({"enrollment": "20"}, "type", "enrollment"),
+        ({"aml_only": "yes"}, "type", "aml_only"),
+        ({"start_year": 2004}, "start_year_range", "start_year"),
+        ({"start_year": 2028}, "start_year_range", "start_year"),
+        ({"status_as_of": "2025-13-01"}, "date_format", "status_as_of"),
+        ({"status_as_of": "2025/01/10"}, "date_format", "status_as_of"),
+        ({"status_as_of": "2026-12-01"}, "date_not_future", "status_as_of"),
+        ({"status_as_of": dt.date(2024, 1, 10)}, "type", "status_as_of"),
+        ({"source_url": "example.org/page"}, "url_format", "source_url"),
+        ({"cohort_ids": ["no-such-cohort"]}, "cohort_exists", "cohort_ids"),
+        ({"product_class": "car_engineered"}, "car_target_required", "car_target"),
+        ({"car_target": "CD33"}, "car_target_required", "car_target"),
+        (
+            {"other_statuses": [{"status": "paused", "as_of": "2020-01-01", "source_url": "https://x.org"}]},
+            "other_status_shape",
+            "other_statuses",
+        ),
+        ({"other_statuses": [{"status": "recruiting", "as_of": "2020-01-01"}]}, "other_status_shape", "other_statuses"),
+        (
+            {"other_statuses": [{"status": "recruiting", "as_of": "2030-01-01", "source_url": "https://x.org"}]},
+            "date_not_future",
+            "other_statuses",
+        ),
+        ({"from_review": ["phaze"]}, "note_unknown_field", "from_review"),
+    ],
+)
 def test_each_rule_names_rule_and_field(tmp_path: Path, changes: dict, rule: str, field: str) -> None:
     assert (rule, field) in _issues_for(tmp_path, _with(**changes))
 
@@ -148,11 +162,18 @@ def test_note_required_and_unknown_note(tmp_path: Path) -> None:
     assert not any(rule == "note_required" and field != "enrollment" for rule, field in issues)
 
 
-@pytest.mark.parametrize(("registry", "trial_id", "ok"), [
-    ("clinicaltrials_gov", "NCT0000001", False), ("clinicaltrials_gov", "NCT00000001", True),
-    ("chictr", "ChiCTR2000012345", True), ("chictr", "ChiCTR-OIC-17011298", True), ("chictr", "CHICTR20", False),
-    ("eu_ctr", "2019-001929-27", True), ("eu_ctr", "2019-1929-27", False),
-])
+@pytest.mark.parametrize(
+    ("registry", "trial_id", "ok"),
+    [
+        ("clinicaltrials_gov", "NCT0000001", False),
+        ("clinicaltrials_gov", "NCT00000001", True),
+        ("chictr", "ChiCTR2000012345", True),
+        ("chictr", "ChiCTR-OIC-17011298", True),
+        ("chictr", "CHICTR20", False),
+        ("eu_ctr", "2019-001929-27", True),
+        ("eu_ctr", "2019-1929-27", False),
+    ],
+)
 def test_registry_id_format_per_registry(tmp_path: Path, registry: str, trial_id: str, ok: bool) -> None:
     issues = _issues_for(tmp_path, _with(registry=registry, registry_id=trial_id), name=f"{trial_id.lower()}.yaml")
     assert (("registry_id_format", "registry_id") in issues) is not ok
@@ -183,11 +204,28 @@ def test_issue_message_names_file_trial_field_and_rule(tmp_path: Path) -> None:
 
 def test_screening_list(tmp_path: Path) -> None:
     path = tmp_path / "screening.yaml"
-    path.write_text(yaml.safe_dump({"excluded": [
-        {"registry_id": "NCT09999999", "reason": "not_nk_cells", "source_url": "https://x.org", "note": "CIK"},
-        {"registry_id": "NCT09999998", "reason": "boring", "source_url": "https://x.org", "note": "?"},
-        {"registry_id": "NCT00000003", "reason": "duplicate", "source_url": "https://x.org", "note": "listed"},
-    ]}), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "excluded": [
+                    {
+                        "registry_id": "NCT09999999",
+                        "reason": "not_nk_cells",
+                        "source_url": "https://x.org",
+                        "note": "CIK",
+                    },
+                    {"registry_id": "NCT09999998", "reason": "boring", "source_url": "https://x.org", "note": "?"},
+                    {
+                        "registry_id": "NCT00000003",
+                        "reason": "duplicate",
+                        "source_url": "https://x.org",
+                        "note": "listed",
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     found = {(i.study_id, i.rule) for i in validate_screening(path, TRIALS)}
     assert found == {("NCT09999998", "allowed_values"), ("NCT00000003", "unique_id")}
 
@@ -211,8 +249,9 @@ def test_failed_build_leaves_previous_file(tmp_path: Path) -> None:
     before = out.read_bytes()
     bad = tmp_path / "bad"
     shutil.copytree(TRIALS, bad)
-    (bad / "nct00000002.yaml").write_text(yaml.safe_dump(
-        yaml.safe_load((TRIALS / "nct00000002.yaml").read_text()) | {"enrollment": -1}), encoding="utf-8")
+    (bad / "nct00000002.yaml").write_text(
+        yaml.safe_dump(yaml.safe_load((TRIALS / "nct00000002.yaml").read_text()) | {"enrollment": -1}), encoding="utf-8"
+    )
     with pytest.raises(DatasetError) as err:
         build_registry(bad, out, KNOWN, today=TODAY)
     assert [(i.study_id, i.field, i.rule) for i in err.value.issues] == [("NCT00000002", "enrollment", "non_negative")]
@@ -225,7 +264,8 @@ def test_build_keeps_nulls_zeros_and_conflicting_statuses(registry_parquet: Path
     assert rows["NCT00000004"]["enrollment"] == 0
     assert rows["NCT00000005"]["enrollment"] is None
     assert rows["NCT00000004"]["other_statuses"] == [
-        {"status": "recruiting", "as_of": "2021-02-01", "source_url": "https://example.org/registry/mirror/NCT00000004"}]
+        {"status": "recruiting", "as_of": "2021-02-01", "source_url": "https://example.org/registry/mirror/NCT00000004"}
+    ]
     assert rows["NCT00000003"]["countries"] == ["United States", "China"]
 
 
@@ -240,8 +280,14 @@ def test_summary_of_whole_fixture(reg: RegistryRepository) -> None:
 
 def test_counts_by_source_and_phase(reg: RegistryRepository) -> None:
     counts = _counts(reg.source_phase_counts(RegistrySlice()), "nk_source", "phase")
-    assert counts == {("peripheral_blood", "1"): 1, ("peripheral_blood", "2"): 1, ("ipsc", "1"): 1,
-                      ("cell_line", "1/2"): 1, ("umbilical_cord_blood", "1"): 1, (None, None): 1}
+    assert counts == {
+        ("peripheral_blood", "1"): 1,
+        ("peripheral_blood", "2"): 1,
+        ("ipsc", "1"): 1,
+        ("cell_line", "1/2"): 1,
+        ("umbilical_cord_blood", "1"): 1,
+        (None, None): 1,
+    }
     frame = reg.source_phase_counts(RegistrySlice())
     assert frame.groupby("phase", dropna=False)["trials"].sum().to_dict().get("1") == 3
 
@@ -256,16 +302,19 @@ def test_car_targets_status_sponsors_countries(reg: RegistryRepository) -> None:
     assert _counts(reg.country_counts(s), "country") == {"United States": 2, "China": 1, "Spain": 1, None: 3}
 
 
-@pytest.mark.parametrize(("slice_", "expected_ids"), [
-    (RegistrySlice(sources=("peripheral_blood",)), {1, 2}),
-    (RegistrySlice(car_targets=("none",)), {1, 2, 5}),
-    (RegistrySlice(car_targets=("none", "CD33")), {1, 2, 3, 5, 6}),
-    (RegistrySlice(years=(2015, 2022)), {1, 3, 4, 6}),
-    (RegistrySlice(years=(2012, 2030), sources=("peripheral_blood",)), {1}),
-    (RegistrySlice(product_classes=("car_engineered",), settings=("relapsed_refractory",)), {3, 4, 6}),
-    (RegistrySlice(populations=("adult",)), {1, 3, 4}),
-    (RegistrySlice(sources=("placenta",)), set()),
-])
+@pytest.mark.parametrize(
+    ("slice_", "expected_ids"),
+    [
+        (RegistrySlice(sources=("peripheral_blood",)), {1, 2}),
+        (RegistrySlice(car_targets=("none",)), {1, 2, 5}),
+        (RegistrySlice(car_targets=("none", "CD33")), {1, 2, 3, 5, 6}),
+        (RegistrySlice(years=(2015, 2022)), {1, 3, 4, 6}),
+        (RegistrySlice(years=(2012, 2030), sources=("peripheral_blood",)), {1}),
+        (RegistrySlice(product_classes=("car_engineered",), settings=("relapsed_refractory",)), {3, 4, 6}),
+        (RegistrySlice(populations=("adult",)), {1, 3, 4}),
+        (RegistrySlice(sources=("placenta",)), set()),
+    ],
+)
 def test_filters_change_counts(reg: RegistryRepository, slice_: RegistrySlice, expected_ids: set[int]) -> None:
     assert set(reg.table(slice_)["registry_id"]) == {f"NCT0000000{i}" for i in expected_ids}
     assert reg.summary(slice_)["trials"] == len(expected_ids)
@@ -299,7 +348,9 @@ def test_slice_from_a_view_reads_only_the_shared_attributes() -> None:
     class View:
         slice: Shared = Shared()
 
-    assert RegistrySlice.from_view(View()) == RegistrySlice(years=(2015, 2022), sources=("ipsc",), car_targets=("none",))
+    assert RegistrySlice.from_view(View()) == RegistrySlice(
+        years=(2015, 2022), sources=("ipsc",), car_targets=("none",)
+    )
     assert RegistrySlice.from_view(None) == RegistrySlice()
 
 
@@ -321,8 +372,7 @@ def test_broken_parquet_raises_readable_dataset_error(tmp_path: Path, registry_p
     bad_code = tmp_path / "bad_code.parquet"
     statuses = table.column("status").to_pylist()
     statuses[0] = "paused"
-    pq.write_table(table.set_column(table.schema.get_field_index("status"), "status",
-                                    pa.array(statuses)), bad_code)
+    pq.write_table(table.set_column(table.schema.get_field_index("status"), "status", pa.array(statuses)), bad_code)
     with pytest.raises(DatasetError) as err:
         RegistryRepository(bad_code)
     assert [(i.study_id, i.field, i.rule) for i in err.value.issues] == [("NCT00000001", "status", "allowed_values")]
@@ -347,7 +397,8 @@ def test_source_phase_chart_keeps_not_reported(reg: RegistryRepository) -> None:
     spec = charts.registry_source_phase(reg.source_phase_counts(RegistrySlice())).to_dict()
     values = spec["datasets"][next(iter(spec["datasets"]))]
     assert {"NK source": "Not reported", "Phase": "Not reported"}.items() <= next(
-        v for v in values if v["nk_source"] is None).items()
+        v for v in values if v["nk_source"] is None
+    ).items()
     assert "Not reported" in spec["encoding"]["color"]["scale"]["domain"]
 
 
@@ -381,8 +432,12 @@ def _metrics(at: AppTest) -> dict[str, str]:
 def test_page_renders_headline_charts_table_and_downloads(registry_parquet: Path) -> None:
     at = AppTest.from_function(_page, args=(str(registry_parquet),), default_timeout=30).run()
     assert not at.exception
-    assert _metrics(at) == {"Registered trials": "6", "With published results": "2", "Recruiting now": "2",
-                            "Statuses as of": "2019–2026"}
+    assert _metrics(at) == {
+        "Registered trials": "6",
+        "With published results": "2",
+        "Recruiting now": "2",
+        "Statuses as of": "2019–2026",
+    }
     assert any("from 2019-05-01 to 2026-11-01" in c.value for c in at.caption)
     assert len(at.get("vega_lite_chart")) >= 4  # source x phase, CAR (3 points), status, sponsor, countries
     table = at.dataframe[-1].value

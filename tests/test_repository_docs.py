@@ -51,7 +51,7 @@ def test_generated_tables_are_current() -> None:
 
 def test_readme_example_links_work_on_the_bundled_data() -> None:
     """Every example link of the README opens without a notice on the bundled dataset."""
-    from urllib.parse import parse_qs, urlsplit
+    from urllib.parse import parse_qs
 
     from nkdata.paths import DEFAULT_TRIALS_PATH
     from nkdata.repository import TrialsRepository
@@ -60,8 +60,9 @@ def test_readme_example_links_work_on_the_bundled_data() -> None:
     repo = TrialsRepository(DEFAULT_TRIALS_PATH)
     vocab = repo.vocabulary()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    examples = re.findall(r"`(?:[a-z]+)?\?([^`\s]+)`", readme) + re.findall(r"<http://localhost:8501/[a-z]*\?([^>]+)>",
-                                                                           readme)
+    examples = re.findall(r"`(?:[a-z]+)?\?([^`\s]+)`", readme) + re.findall(
+        r"<http://localhost:8501/[a-z]*\?([^>]+)>", readme
+    )
     assert len(examples) > 15
     for query in examples:
         params = parse_qs(query, keep_blank_values=True)

@@ -37,8 +37,10 @@ def _primary(repo: TrialsRepository, slice_: Slice) -> pd.DataFrame:
     return cohorts[cohorts["superseded_by"].isna()]
 
 
-@pytest.mark.parametrize("choices", [Analysis(group="nk_source", overall=True),
-                                     Analysis(pool="DL", denom="evaluable", group="setting", overall=True)])
+@pytest.mark.parametrize(
+    "choices",
+    [Analysis(group="nk_source", overall=True), Analysis(pool="DL", denom="evaluable", group="setting", overall=True)],
+)
 def test_pooled_cr_equals_pooling_every_cohort(big_repo: TrialsRepository, choices: Analysis) -> None:
     slice_ = Slice(include_superseded=True)
     cohorts = _primary(big_repo, slice_)
@@ -65,8 +67,9 @@ def test_persistence_view_equals_in_memory(big_repo: TrialsRepository) -> None:
     cohorts = _primary(big_repo, Slice())
     view = analysis.persistence_view(big_repo, Slice(), Analysis())
     both = cohorts[cohorts["max_persistence_days"].notna() & cohorts["cr_count"].notna() & (cohorts["n_treated"] > 0)]
-    expected = scipy_stats.spearmanr(both["max_persistence_days"].astype(float),
-                                     both["cr_count"].astype(float) / both["n_treated"].astype(float))
+    expected = scipy_stats.spearmanr(
+        both["max_persistence_days"].astype(float), both["cr_count"].astype(float) / both["n_treated"].astype(float)
+    )
     assert view.correlation.n == len(both)
     assert view.correlation.rho == pytest.approx(expected.statistic, abs=1e-9)
     assert view.correlation.p == pytest.approx(expected.pvalue, rel=1e-6)
@@ -89,16 +92,19 @@ def test_persistence_view_equals_in_memory(big_repo: TrialsRepository) -> None:
 def test_relapse_followup_counts_every_cohort(big_repo: TrialsRepository) -> None:
     cohorts = _primary(big_repo, Slice())
     view = analysis.relapse_view(big_repo, Slice(), Analysis())
-    with_followup = cohorts[cohorts["relapse_count"].notna() & (cohorts["relapse_at_risk"] > 0)
-                            & cohorts["median_followup_months"].notna()]
+    with_followup = cohorts[
+        cohorts["relapse_count"].notna() & (cohorts["relapse_at_risk"] > 0) & cohorts["median_followup_months"].notna()
+    ]
     assert view.followup_reported == len(with_followup)
     assert len(view.with_followup) == min(len(with_followup), analysis.MAX_POINTS)
 
 
-@pytest.mark.parametrize(("page", "forests"), [("pages/outcomes.py", 1), ("pages/relapse.py", 1),
-                                               ("pages/persistence.py", 1)])
-def test_pages_say_when_a_forest_shows_only_diamonds(big_parquet: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     page: str, forests: int) -> None:
+@pytest.mark.parametrize(
+    ("page", "forests"), [("pages/outcomes.py", 1), ("pages/relapse.py", 1), ("pages/persistence.py", 1)]
+)
+def test_pages_say_when_a_forest_shows_only_diamonds(
+    big_parquet: Path, monkeypatch: pytest.MonkeyPatch, page: str, forests: int
+) -> None:
     monkeypatch.setenv("NK_TRIALS_PATH", str(big_parquet))
     at = run_app(page=page)
     notes = [c.value for c in at.caption if "too many to draw one by one" in c.value]

@@ -52,7 +52,7 @@ def test_leave_one_out_rows_are_aligned_with_their_cohort() -> None:
     loo = sens.leave_one_out(events, totals, labels)
     assert list(loo["label"]) == labels and list(loo["events"]) == events and list(loo["total"]) == totals
     for i in (0, 7):
-        without = pool_proportions(events[:i] + events[i + 1:], totals[:i] + totals[i + 1:])
+        without = pool_proportions(events[:i] + events[i + 1 :], totals[:i] + totals[i + 1 :])
         assert loo.iloc[i]["estimate"] == pytest.approx(without.estimate)
         assert loo.iloc[i]["tau2"] == pytest.approx(without.tau2) and loo.iloc[i]["k"] == 7
     full = pool_proportions(events, totals)
@@ -112,10 +112,22 @@ def test_exclusion_equals_pooling_the_rest() -> None:
     assert not everything.kept.has_data and math.isnan(everything.difference)
 
 
-def _pooled(k: int = 5, estimate: float = 0.3, ci: tuple[float, float] = (0.2, 0.4), i2: float = 0.2,
-            tau2: float = 0.1) -> PooledResult:
-    return PooledResult(k=k, n_total=10 * k, events_total=3 * k, n_corrected=0, method="REML", estimate=estimate,
-                        ci_low=ci[0], ci_high=ci[1], tau2=tau2, q_df=max(k - 1, 0), i2=i2)
+def _pooled(
+    k: int = 5, estimate: float = 0.3, ci: tuple[float, float] = (0.2, 0.4), i2: float = 0.2, tau2: float = 0.1
+) -> PooledResult:
+    return PooledResult(
+        k=k,
+        n_total=10 * k,
+        events_total=3 * k,
+        n_corrected=0,
+        method="REML",
+        estimate=estimate,
+        ci_low=ci[0],
+        ci_high=ci[1],
+        tau2=tau2,
+        q_df=max(k - 1, 0),
+        i2=i2,
+    )
 
 
 def _codes(pooled: PooledResult, types: list[str], single_arm: bool = False) -> set[str]:
@@ -141,7 +153,9 @@ def test_mostly_abstracts_above_half() -> None:
     assert "mostly_abstracts" not in _codes(_pooled(k=4), half)
     more = ["conference_abstract", "company_report", "journal_article"]
     flags = sens.confidence_flags(_pooled(k=3), more, single_arm=False)
-    assert [f.text for f in flags if f.code == "mostly_abstracts"] == ["67% of cohorts from conference abstracts or company reports"]
+    assert [f.text for f in flags if f.code == "mostly_abstracts"] == [
+        "67% of cohorts from conference abstracts or company reports"
+    ]
     assert "mostly_abstracts" not in _codes(_pooled(k=3), ["preprint", "case_report", "journal_article"])
 
 
@@ -160,8 +174,9 @@ def test_wide_ci_above_40_points() -> None:
 def test_summary_of_findings_table() -> None:
     cr = pool_proportions([2, 5, 1], [8, 10, 4])
     relapse = pool_proportions([3], [7])
-    table = sens.summary_of_findings({"CR": (cr, ["journal_article"] * 3),
-                                      "Relapse": (relapse, ["conference_abstract"])})
+    table = sens.summary_of_findings(
+        {"CR": (cr, ["journal_article"] * 3), "Relapse": (relapse, ["conference_abstract"])}
+    )
     assert list(table["outcome"]) == ["CR", "Relapse"]
     assert table.iloc[1]["flags"] == ("few_cohorts", "single_arm", "mostly_abstracts", "imprecision")
     assert table.iloc[1]["n_flags"] == 4 and "Only 1 cohort (fewer than 3)" in table.iloc[1]["concerns"]

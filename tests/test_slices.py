@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from nkdata.slices import Analysis, Slice, View, Vocabulary, narrow_products, parse_query_params, to_query_params
 
-VOCAB = Vocabulary(data_codes={"products": frozenset({"CIML NK", "UCB NK"}), "car_targets": frozenset({"CD33"})},
-                   year_bounds=(2005, 2025))
+VOCAB = Vocabulary(
+    data_codes={"products": frozenset({"CIML NK", "UCB NK"}), "car_targets": frozenset({"CD33"})},
+    year_bounds=(2005, 2025),
+)
 
 
 def test_contract_example() -> None:
-    view, notices = parse_query_params({"years": ["2015", "2020"], "source": ["cell_line", "ipsc"],
-                                        "mixed": ["0"], "pool": ["DL"]}, VOCAB)
+    view, notices = parse_query_params(
+        {"years": ["2015", "2020"], "source": ["cell_line", "ipsc"], "mixed": ["0"], "pool": ["DL"]}, VOCAB
+    )
     assert notices == []
     assert view.slice == Slice(years=(2015, 2020), sources=("cell_line", "ipsc"), include_mixed=False)
     assert view.analysis == Analysis(pool="DL")
 
 
 def test_round_trip() -> None:
-    view = View(Slice(years=(2010, 2020), sources=("placenta",), products=("UCB NK",), car_targets=("none",),
-                      settings=("pre_hsct",), populations=("adult",), donors=("unrelated",),
-                      pubtypes=("journal_article",), include_superseded=True),
-                Analysis(pool="DL", ci="wilson", denom="evaluable", group="setting"))
+    view = View(
+        Slice(
+            years=(2010, 2020),
+            sources=("placenta",),
+            products=("UCB NK",),
+            car_targets=("none",),
+            settings=("pre_hsct",),
+            populations=("adult",),
+            donors=("unrelated",),
+            pubtypes=("journal_article",),
+            include_superseded=True,
+        ),
+        Analysis(pool="DL", ci="wilson", denom="evaluable", group="setting"),
+    )
     params = to_query_params(view, VOCAB.year_bounds)
     assert parse_query_params(params, VOCAB) == (view, [])
 
@@ -30,10 +43,17 @@ def test_defaults_write_nothing() -> None:
 
 
 def test_garbage_is_ignored_with_notices() -> None:
-    view, notices = parse_query_params({
-        "source": ["cell_line", "bone'; DROP TABLE trials;--"], "years": ["abc", "2020"], "color": ["red"],
-        "mixed": ["maybe"], "pool": ["bayes"], "product": ["x" * 500],
-    }, VOCAB)
+    view, notices = parse_query_params(
+        {
+            "source": ["cell_line", "bone'; DROP TABLE trials;--"],
+            "years": ["abc", "2020"],
+            "color": ["red"],
+            "mixed": ["maybe"],
+            "pool": ["bayes"],
+            "product": ["x" * 500],
+        },
+        VOCAB,
+    )
     assert view.slice == Slice(sources=("cell_line",))
     assert view.analysis == Analysis()
     assert len(notices) == 6  # one per parameter: unknown keys, source, years, mixed, pool, product
@@ -59,7 +79,9 @@ def test_repeated_keys_beyond_reason() -> None:
 
 def test_products_narrow_to_sources() -> None:
     s = Slice(sources=("umbilical_cord_blood",), products=("CIML NK", "UCB NK"))
-    assert narrow_products(s, {"peripheral_blood": ["CIML NK"], "umbilical_cord_blood": ["UCB NK"]}).products == ("UCB NK",)
+    assert narrow_products(s, {"peripheral_blood": ["CIML NK"], "umbilical_cord_blood": ["UCB NK"]}).products == (
+        "UCB NK",
+    )
 
 
 def test_a_thousand_unknown_keys_give_one_short_notice() -> None:
@@ -85,8 +107,12 @@ def test_cohort_and_search_round_trip() -> None:
 
 
 def test_analysis_choices_round_trip() -> None:
-    view = View(Slice(), Analysis(model="fixed", overall=True, exclude=("review", "grey"), rows="nk_source",
-                                  endpoint="lfs", landmark="36"))
+    view = View(
+        Slice(),
+        Analysis(
+            model="fixed", overall=True, exclude=("review", "grey"), rows="nk_source", endpoint="lfs", landmark="36"
+        ),
+    )
     params = to_query_params(view, VOCAB.year_bounds)
     assert params["exclude"] == ["review", "grey"] and params["overall"] == ["1"]
     assert parse_query_params(params, VOCAB) == (view, [])

@@ -23,10 +23,13 @@ TOTALS = [117, 35, 195, 136, 157, 139, 177, 39, 103, 122, 64, 58, 175, 180, 105,
 TOL = 1e-4
 
 
-@pytest.mark.parametrize(("method", "logit", "se", "tau2", "pooled"), [
-    ("REML", -3.3018, 0.2378, 0.6629, (0.0355, 0.0226, 0.0554)),
-    ("DL", -3.3168, 0.2492, 0.7553, (0.0350, 0.0218, 0.0558)),
-])
+@pytest.mark.parametrize(
+    ("method", "logit", "se", "tau2", "pooled"),
+    [
+        ("REML", -3.3018, 0.2378, 0.6629, (0.0355, 0.0226, 0.0554)),
+        ("DL", -3.3168, 0.2492, 0.7553, (0.0350, 0.0218, 0.0558)),
+    ],
+)
 def test_pooling_reference(method: str, logit: float, se: float, tau2: float, pooled: tuple[float, ...]) -> None:
     r = pool_proportions(EVENTS, TOTALS, method)
     assert (r.logit, r.se, r.tau2) == pytest.approx((logit, se, tau2), abs=TOL)
@@ -41,11 +44,17 @@ def test_reml_heterogeneity_reference() -> None:
     assert r.pi_low < r.ci_low < r.estimate < r.ci_high < r.pi_high
 
 
-@pytest.mark.parametrize(("k", "n", "method", "expected"), [
-    (3, 11, "clopper-pearson", (0.0602, 0.6097)), (3, 11, "wilson", (0.0975, 0.5656)),
-    (0, 6, "clopper-pearson", (0.0, 0.4593)), (0, 6, "wilson", (0.0, 0.3903)),
-    (10, 10, "clopper-pearson", (0.6915, 1.0)), (10, 10, "wilson", (0.7225, 1.0)),
-])
+@pytest.mark.parametrize(
+    ("k", "n", "method", "expected"),
+    [
+        (3, 11, "clopper-pearson", (0.0602, 0.6097)),
+        (3, 11, "wilson", (0.0975, 0.5656)),
+        (0, 6, "clopper-pearson", (0.0, 0.4593)),
+        (0, 6, "wilson", (0.0, 0.3903)),
+        (10, 10, "clopper-pearson", (0.6915, 1.0)),
+        (10, 10, "wilson", (0.7225, 1.0)),
+    ],
+)
 def test_single_proportions(k: int, n: int, method: str, expected: tuple[float, float]) -> None:
     assert proportion_ci(k, n, method) == pytest.approx(expected, abs=TOL)
 
@@ -53,6 +62,7 @@ def test_single_proportions(k: int, n: int, method: str, expected: tuple[float, 
 @pytest.mark.parametrize("method", ["clopper-pearson", "wilson"])
 def test_vectorised_intervals_match_scalar(method: str) -> None:
     from nkdata.stats import proportion_ci_arrays
+
     ks, ns = [0, 3, 10, 1, 7], [6, 11, 10, 2, 30]
     low, high = proportion_ci_arrays(ks, ns, method)
     for i, (k, n) in enumerate(zip(ks, ns, strict=True)):
@@ -94,11 +104,17 @@ def test_identical_studies_give_zero_tau2() -> None:
 
 
 def _rates() -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "cohort_id": [f"c{i}" for i in range(6)], "first_author": list("ABCDEF"), "year": [2010 + i for i in range(6)],
-        "product": ["P"] * 6, "grp": ["x", "x", "x", "y", "y", "z"],
-        "cr_count": [2, 5, 0, 3, 4, 1], "n_evaluable": [8, 10, 6, 3, 9, 4],
-    })
+    frame = pd.DataFrame(
+        {
+            "cohort_id": [f"c{i}" for i in range(6)],
+            "first_author": list("ABCDEF"),
+            "year": [2010 + i for i in range(6)],
+            "product": ["P"] * 6,
+            "grp": ["x", "x", "x", "y", "y", "z"],
+            "cr_count": [2, 5, 0, 3, 4, 1],
+            "n_evaluable": [8, 10, 6, 3, 9, 4],
+        }
+    )
     return cohort_rates(frame, "cr_count", "n_evaluable")
 
 
@@ -192,9 +208,21 @@ def test_forest_without_cohorts_keeps_the_same_diamonds() -> None:
 
 # dat.bcg (Colditz et al. 1994, JAMA 271:698; metafor/metadat ``dat.bcg``): TB cases and non-cases among
 # vaccinated (tpos, tneg) and unvaccinated (cpos, cneg) in 13 BCG trials.
-BCG = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619), (33, 5036, 47, 5761),
-       (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892), (29, 7470, 45, 7232),
-       (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338), (27, 16886, 29, 17825)]
+BCG = [
+    (4, 119, 11, 128),
+    (6, 300, 29, 274),
+    (3, 228, 11, 209),
+    (62, 13536, 248, 12619),
+    (33, 5036, 47, 5761),
+    (180, 1361, 372, 1079),
+    (8, 2537, 10, 619),
+    (505, 87886, 499, 87892),
+    (29, 7470, 45, 7232),
+    (17, 1699, 65, 1600),
+    (186, 50448, 141, 27197),
+    (5, 2493, 3, 2338),
+    (27, 16886, 29, 17825),
+]
 
 
 def bcg_log_rr() -> tuple[np.ndarray, np.ndarray]:
@@ -207,6 +235,7 @@ def test_fixed_effect_reference_dat_bcg() -> None:
     """metafor ``rma(yi, vi, method="FE")`` on dat.bcg log RR, checked there against Stata ``metan ..., fixedi``:
     wviechtb/metafor tests/testthat/test_misc_metan_vs_rma.uni_with_dat.bcg.r (values printed to 4 decimals)."""
     from nkdata.stats import pool_logits
+
     r = pool_logits(*bcg_log_rr(), method="FE")
     assert (r.mu, r.ci_low, r.ci_high) == pytest.approx((-0.4303, -0.5097, -0.3509), abs=1e-4)
     assert r.mu / r.se == pytest.approx(-10.6247, abs=1e-4)
@@ -219,6 +248,7 @@ def test_dl_reference_dat_bcg() -> None:
     """metafor ``rma(yi, vi, method="DL")`` vs Stata ``metan ..., randomi`` (same file as above). Under DL the
     tau^2-based I^2 of metafor equals the Q-based one shown here, so 92.1173% applies."""
     from nkdata.stats import pool_logits
+
     r = pool_logits(*bcg_log_rr(), method="DL")
     assert (r.mu, r.ci_low, r.ci_high) == pytest.approx((-0.7141, -1.0644, -0.3638), abs=1e-4)
     assert (r.mu / r.se, r.tau2, 100 * r.i2) == pytest.approx((-3.9952, 0.3088, 92.1173), abs=1e-4)
@@ -228,6 +258,7 @@ def test_reml_reference_dat_bcg() -> None:
     """metafor ``rma(yi, vi)`` (REML) on dat.bcg log RR: tau2 and QE stored to full precision in
     wviechtb/metafor tests/testthat/test_misc_influence.r (the ``influence()`` reference object)."""
     from nkdata.stats import pool_logits
+
     r = pool_logits(*bcg_log_rr(), method="REML")
     assert r.tau2 == pytest.approx(0.313243325980895, abs=1e-7)
     assert r.q == pytest.approx(152.233008082373, abs=1e-7)
@@ -236,11 +267,14 @@ def test_reml_reference_dat_bcg() -> None:
 def test_fixed_effect_proportions_are_the_inverse_variance_mean() -> None:
     """FE through the proportion API: the plain 1/v-weighted mean of the logits, whatever the heterogeneity."""
     from nkdata.stats import logit_and_variance
+
     y, v = logit_and_variance(EVENTS, TOTALS)
     fe = pool_proportions(EVENTS, TOTALS, "FE")
     assert fe.tau2 == 0 and fe.logit == pytest.approx(np.sum(y / v) / np.sum(1 / v), rel=1e-12)
     assert fe.se == pytest.approx(np.sum(1 / v) ** -0.5, rel=1e-12)
-    assert (fe.q, fe.i2) == pytest.approx((72.1659, (72.1659 - 17) / 72.1659), abs=TOL)  # Q does not depend on the model
+    assert (fe.q, fe.i2) == pytest.approx(
+        (72.1659, (72.1659 - 17) / 72.1659), abs=TOL
+    )  # Q does not depend on the model
     reml = pool_proportions(EVENTS, TOTALS, "REML")
     assert fe.ci_high - fe.ci_low < reml.ci_high - reml.ci_low  # heterogeneous data: FE is (too) narrow
     assert (fe.pi_low, fe.pi_high) == (fe.ci_low, fe.ci_high)

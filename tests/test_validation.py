@@ -52,34 +52,103 @@ BAD_VALUES = [
     ("gamma2022-high", {"crs_grade3plus": 3}, "crs_grade3plus", "safety_le_treated"),
     ("delta2018-post", {"n_aml": 7}, "n_aml", "aml_le_treated"),
     # outcome model v2: time-to-event entries, expansion, persistence, GVHD grades, conversions
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "landmark_months": 24, "note": "x"}]}, "survival",
-     "survival_has_result"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "estimate_pct": 40.0, "note": "x"}]}, "survival",
-     "survival_has_result"),
+    (
+        "alpha2010-rr",
+        {"survival": [{"endpoint": "os", "landmark_months": 24, "note": "x"}]},
+        "survival",
+        "survival_has_result",
+    ),
+    (
+        "alpha2010-rr",
+        {"survival": [{"endpoint": "os", "estimate_pct": 40.0, "note": "x"}]},
+        "survival",
+        "survival_has_result",
+    ),
     ("alpha2010-rr", {"survival": [{"endpoint": "os", "note": "x"}]}, "survival", "survival_has_result"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "landmark_months": 0, "estimate_pct": 40.0, "note": "x"}]},
-     "survival", "landmark_positive"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "landmark_months": 12, "estimate_pct": 140.0, "note": "x"}]},
-     "survival", "percent_range"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "landmark_months": 12, "estimate_pct": 40.0, "ci_low_pct": 45.0,
-                                    "ci_high_pct": 60.0, "note": "x"}]}, "survival", "ci_contains_estimate"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "landmark_months": 12, "estimate_pct": 40.0, "ci_low_pct": 30.0,
-                                    "note": "x"}]}, "survival", "ci_contains_estimate"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "landmark_months": 24, "estimate_pct": 40.0, "note": "abstract"}, {"endpoint": "os", "landmark_months": 24, "estimate_pct": 40.0, "note": "abstract"}]}, "survival", "survival_unique"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "landmark_months": 12, "estimate_pct": 40.0, "n_analysed": 11,
-                                    "note": "x"}]}, "survival", "analysed_le_treated"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "overall", "median_months": 5.0, "note": "x"}]}, "survival",
-     "survival_entry"),
+    (
+        "alpha2010-rr",
+        {"survival": [{"endpoint": "os", "landmark_months": 0, "estimate_pct": 40.0, "note": "x"}]},
+        "survival",
+        "landmark_positive",
+    ),
+    (
+        "alpha2010-rr",
+        {"survival": [{"endpoint": "os", "landmark_months": 12, "estimate_pct": 140.0, "note": "x"}]},
+        "survival",
+        "percent_range",
+    ),
+    (
+        "alpha2010-rr",
+        {
+            "survival": [
+                {
+                    "endpoint": "os",
+                    "landmark_months": 12,
+                    "estimate_pct": 40.0,
+                    "ci_low_pct": 45.0,
+                    "ci_high_pct": 60.0,
+                    "note": "x",
+                }
+            ]
+        },
+        "survival",
+        "ci_contains_estimate",
+    ),
+    (
+        "alpha2010-rr",
+        {
+            "survival": [
+                {"endpoint": "os", "landmark_months": 12, "estimate_pct": 40.0, "ci_low_pct": 30.0, "note": "x"}
+            ]
+        },
+        "survival",
+        "ci_contains_estimate",
+    ),
+    (
+        "alpha2010-rr",
+        {
+            "survival": [
+                {"endpoint": "os", "landmark_months": 24, "estimate_pct": 40.0, "note": "abstract"},
+                {"endpoint": "os", "landmark_months": 24, "estimate_pct": 40.0, "note": "abstract"},
+            ]
+        },
+        "survival",
+        "survival_unique",
+    ),
+    (
+        "alpha2010-rr",
+        {"survival": [{"endpoint": "os", "landmark_months": 12, "estimate_pct": 40.0, "n_analysed": 11, "note": "x"}]},
+        "survival",
+        "analysed_le_treated",
+    ),
+    (
+        "alpha2010-rr",
+        {"survival": [{"endpoint": "overall", "median_months": 5.0, "note": "x"}]},
+        "survival",
+        "survival_entry",
+    ),
     ("alpha2010-rr", {"survival": [{"endpoint": "os", "median_months": 5.0}]}, "survival", "survival_entry"),
-    ("alpha2010-rr", {"survival": [{"endpoint": "os", "median_months": 5.0, "note": "x", "p_value": 0.04}]},
-     "survival", "survival_entry"),
+    (
+        "alpha2010-rr",
+        {"survival": [{"endpoint": "os", "median_months": 5.0, "note": "x", "p_value": 0.04}]},
+        "survival",
+        "survival_entry",
+    ),
     ("alpha2010-rr", {"survival": ["os 24 months 40%"]}, "survival", "survival_entry"),
     ("alpha2010-rr", {"expansion_count": 5, "expansion_evaluated": 4}, "expansion_count", "expansion_le_evaluated"),
     ("alpha2010-rr", {"expansion_evaluated": 11}, "expansion_evaluated", "expansion_le_evaluated"),
-    ("alpha2010-rr", {"median_persistence_days": 30.0, "max_persistence_days": 20.0}, "median_persistence_days",
-     "persistence_order"),
-    ("alpha2010-rr", {"max_persistence_days": None, "persistence_lower_bound": True}, "persistence_lower_bound",
-     "lower_bound_needs_duration"),
+    (
+        "alpha2010-rr",
+        {"median_persistence_days": 30.0, "max_persistence_days": 20.0},
+        "median_persistence_days",
+        "persistence_order",
+    ),
+    (
+        "alpha2010-rr",
+        {"max_persistence_days": None, "persistence_lower_bound": True},
+        "persistence_lower_bound",
+        "lower_bound_needs_duration",
+    ),
     ("alpha2010-rr", {"peak_count": 100.0, "peak_unit": None}, "peak_unit", "peak_needs_unit"),
     ("delta2018-post", {"agvhd_any": 1, "agvhd_grade2plus": 2}, "agvhd_grade2plus", "safety_le_treated"),
     ("delta2018-post", {"gvhd_any": 1, "cgvhd_any": 2}, "cgvhd_any", "safety_le_treated"),
@@ -104,8 +173,9 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize(("cohort_id", "changes", "field", "rule"), BAD_VALUES,
-                         ids=[f"{c[3]}-{c[2]}" for c in BAD_VALUES])
+@pytest.mark.parametrize(
+    ("cohort_id", "changes", "field", "rule"), BAD_VALUES, ids=[f"{c[3]}-{c[2]}" for c in BAD_VALUES]
+)
 def test_bad_value_is_named(records: list[dict], cohort_id: str, changes: dict, field: str, rule: str) -> None:
     record = _find(records, cohort_id)
     record.update(copy.deepcopy(changes))
@@ -161,4 +231,8 @@ def test_broken_yaml_is_reported(tmp_path: Path) -> None:
 
 def test_study_defaults_apply_to_cohorts(records: list[dict]) -> None:
     low = _find(records, "gamma2022-low")
-    assert (low["nk_source"], low["car_target"], low["nct_ids"]) == ("cell_line", "CD33", ["NCT00000003", "NCT00000004"])
+    assert (low["nk_source"], low["car_target"], low["nct_ids"]) == (
+        "cell_line",
+        "CD33",
+        ["NCT00000003", "NCT00000004"],
+    )
