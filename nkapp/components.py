@@ -136,14 +136,18 @@ def share_box(year_bounds: tuple[int, int]) -> None:
         st.caption("The link reproduces this page with its filters, analysis choices, search and open cohort card.")
 
 
-_PERCENT_COLUMNS = ("Pooled %", "CI low %", "CI high %", "PI low %", "PI high %", "I² %")
+_PERCENT_COLUMNS = ("Estimate %", "CI low %", "CI high %")
+_SINGLE_COHORT_NA = ("PI low %", "PI high %", "I² %")  # no prediction interval or heterogeneity for one cohort
 
 
 def pooled_dataframe(table: pd.DataFrame) -> None:
-    """The pooled-estimates table, formatted the same way on every page."""
+    """The pooled-estimates table, formatted the same way on every page ("—" where a value does not apply)."""
+    if table.empty:
+        return
+    shown = presentation.not_applicable_text(table, [c for c in _SINGLE_COHORT_NA if c in table.columns])
+    shown = presentation.not_applicable_text(shown, ["tau²"], digits=3) if "tau²" in shown.columns else shown
     config = {c: st.column_config.NumberColumn(format="%.1f") for c in _PERCENT_COLUMNS}
-    config["tau²"] = st.column_config.NumberColumn(format="%.3f")
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 def forest(result: RateAnalysis, value_title: str, reference: float | None = None, key: str = "forest") -> None:

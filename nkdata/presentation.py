@@ -117,6 +117,14 @@ def not_reported_text(table: pd.DataFrame, columns: list[str], digits: int = 1) 
     return out
 
 
+def not_applicable_text(table: pd.DataFrame, columns: list[str], digits: int = 1) -> pd.DataFrame:
+    """Numbers as text with "—" where a value does not apply (a prediction interval of a single cohort)."""
+    out = table.copy()
+    for column in columns:
+        out[column] = [NOT_APPLICABLE if is_missing(v) else f"{float(v):.{digits}f}" for v in out[column]]
+    return out
+
+
 def inherited_sources(row: pd.Series | dict) -> dict[str, str]:
     """field -> cohort_id of the earlier report a value was carried over from (field-level supersession)."""
     raw = row.get("inherited_from")

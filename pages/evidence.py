@@ -8,6 +8,7 @@ from nkapp.cache import cached
 from nkapp.components import analysis_controls, empty_state, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import analysis
+from nkdata.presentation import not_applicable_text
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
@@ -27,8 +28,8 @@ def render(repo: TrialsRepository, view: View) -> None:
         "reported estimates, never pooled. Flags say what lowers confidence (few cohorts, single-arm "
         "designs, mostly abstracts, heterogeneity, imprecision). " + analysis.exclusion_note(choices)
     )
-    percent = {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if c.endswith("%")}
-    st.dataframe(table, hide_index=True, width="stretch", column_config=percent)
+    shown = not_applicable_text(table, [c for c in table.columns if c.endswith("%")])
+    st.dataframe(shown, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
     with st.expander("Downloads", icon=":material/download:"):
         view_downloads(repo, table, "summary-of-findings", vocab.year_bounds, key="sof_rows")
 

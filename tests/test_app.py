@@ -180,7 +180,7 @@ def test_summary_of_findings_equals_the_outcome_pages() -> None:
     sof = run_app(page="pages/evidence.py").dataframe[0].value
     cr = sof[(sof["Outcome"] == "Complete remission (of treated)") & (sof["Setting"] == "Relapsed/refractory")]
     pooled = run_app(page="pages/outcomes.py").dataframe[0].value.set_index("Group").loc["Relapsed/refractory"]
-    assert cr["Estimate %"].iloc[0] == pytest.approx(pooled["Estimate %"])
+    assert float(cr["Estimate %"].iloc[0]) == pytest.approx(pooled["Estimate %"], abs=0.05)
     assert cr["k"].iloc[0] == pooled["Cohorts (k)"] == 3
 
 

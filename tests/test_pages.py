@@ -54,7 +54,7 @@ def test_one_cohort_is_shown_as_itself_not_as_a_pooled_diamond(one_cohort: Trial
     assert [r["kind"] for r in forest] == ["header", "cohort"]  # no "pooled" row for a group of one
     table = at.dataframe[0].value
     assert table.iloc[0]["Cohorts (k)"] == 1 and table.iloc[0]["Estimate %"] == pytest.approx(30.0)
-    assert table.iloc[0][["PI low %", "tau²", "I² %"]].isna().all()
+    assert table.iloc[0][["PI low %", "tau²", "I² %"]].tolist() == ["—", "—", "—"]  # do not apply to one cohort
 
 
 def test_one_survival_point_is_a_table_not_a_chart(one_cohort: TrialsRepository) -> None:
