@@ -30,19 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dashboard import PAGES as ENTRY_PAGES  # noqa: E402
 from nkdata.runtime import configure_allocator  # noqa: E402
 
-PAGES = [
-    "pages/overview.py",
-    "pages/outcomes.py",
-    "pages/survival.py",
-    "pages/persistence.py",
-    "pages/relapse.py",
-    "pages/safety.py",
-    "pages/evidence.py",
-    "pages/studies.py",
-    "pages/about.py",
-]
+PAGES = [f"pages/{p.module}.py" for p in ENTRY_PAGES if not p.registry]
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -142,6 +133,8 @@ def measure_queries(dataset: str, runs: int) -> dict:
 
 
 def measure_cold_start(runs: int) -> dict:
+    from deploy.run_replicas import streamlit_command
+
     sys.path.insert(0, str(ROOT / "tests"))
     from server_helpers import free_port
 
@@ -150,19 +143,7 @@ def measure_cold_start(runs: int) -> dict:
         port = free_port()
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "dashboard.py"),
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-            ],
+            streamlit_command(port),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

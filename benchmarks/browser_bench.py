@@ -37,17 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from deploy.run_replicas import LOOPBACK, pick_free_ports, stop, wait_healthy  # noqa: E402 - after the sys.path line above
+from tests.server_helpers import CHROMIUM as CHROMIUM_PATH  # noqa: E402
+from tests.server_helpers import LAUNCH_ARGS  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM = str(CHROMIUM_PATH)
 TRIVIAL = "trivial"
 CHART = (
     '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, .vega-embed canvas, .vega-embed svg'

@@ -31,8 +31,9 @@ from nkdata.dataset import open_parquet_schema, write_atomically
 from nkdata.dictionary import Field
 from nkdata.issues import DatasetError, Issue
 from nkdata.queries import load_queries
-from nkdata.repository import NamedQueryRunner
+from nkdata.repository import NamedQueryRunner, unreadable
 from nkdata.source import StudyLoader, notes_from_json, notes_to_json
+from nkdata.validation import check_fields
 
 Record = dict[str, Any]
 
@@ -345,20 +346,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _type_ok(dtype: str, value: Any) -> bool:
-    if dtype == "integer":
-        return _is_int(value)
-    if dtype == "string":
-        return isinstance(value, str)
-    if dtype == "boolean":
-        return isinstance(value, bool)
-    if dtype == "string_list":
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if dtype == "status_list":
-        return isinstance(value, list)
-    raise ValueError(dtype)
-
-
 def parse_partial_date(text: Any) -> dt.date | None:
     """YYYY-MM-DD or YYYY-MM as a date (the first of the month), or None if not a real date."""
     if isinstance(text, dt.date):
@@ -390,26 +377,12 @@ def check_trial(
     record: Record, known_cohort_ids: frozenset[str] | None, today: dt.date
 ) -> Iterable[tuple[str | None, str, str]]:
     """(field, rule, message) for every problem of one record."""
-    for field in REGISTRY_FIELDS:
-        value = record.get(field.name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if field.required:
-                yield field.name, "required", f"{field.name} is required"
-            continue
-        if not _type_ok(field.dtype, value):
-            hint = ' (quote it: "..." in YAML)' if field.dtype == "string" else ""
-            yield field.name, "type", f"{value!r} is not of type {field.dtype}{hint}"
-            continue
-        if field.allowed is not None and value not in field.allowed:
-            yield field.name, "allowed_values", f"{value!r} is not one of {', '.join(field.allowed)}"
+    yield from check_fields(record, REGISTRY_FIELDS)  # required, type, allowed values, non-negative
 
     registry, trial_id = record.get("registry"), record.get("registry_id")
     if isinstance(trial_id, str) and registry in _ID_PATTERNS and not _ID_PATTERNS[registry].match(trial_id):
         yield "registry_id", "registry_id_format", f"{trial_id!r} is not a {REGISTRIES[registry]} id"
 
-    enrollment = record.get("enrollment")
-    if _is_int(enrollment) and enrollment < 0:
-        yield "enrollment", "non_negative", f"{enrollment} is negative"
     year = record.get("start_year")
     if _is_int(year) and not START_YEAR_MIN <= year <= START_YEAR_MAX:
         yield "start_year", "start_year_range", f"{year} is outside {START_YEAR_MIN}-{START_YEAR_MAX}"
@@ -728,19 +701,7 @@ class RegistryRepository(NamedQueryRunner):
             self._con.execute(self._queries["registry_setup_macro"])
         except duckdb.Error as exc:
             self._con.close()
-            raise DatasetError(
-                [
-                    Issue(
-                        str(self.path),
-                        None,
-                        None,
-                        None,
-                        "parquet_readable",
-                        f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
-                    )
-                ],
-                hint=hint,
-            ) from exc
+            raise unreadable(self.path, exc, hint) from exc
         self._check_codes(hint)
 
     def _check_codes(self, hint: str) -> None:

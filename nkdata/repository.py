@@ -83,6 +83,23 @@ class DatasetIdentity:
         return cls(str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
+def unreadable(path: Path, exc: Exception, hint: str) -> DatasetError:
+    """The error for a file DuckDB cannot read: its first line only (no stack, no SQL)."""
+    return DatasetError(
+        [
+            Issue(
+                str(path),
+                None,
+                None,
+                None,
+                "parquet_readable",
+                f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
+            )
+        ],
+        hint=hint,
+    )
+
+
 class NamedQueryRunner:
     """Runs the named queries of queries.sql on one DuckDB connection, a fresh cursor per query."""
 
@@ -132,19 +149,7 @@ class TrialsRepository(NamedQueryRunner):
             self._con.execute("SELECT count(*) FROM trials").fetchall()
         except duckdb.Error as exc:
             self._con.close()
-            raise DatasetError(
-                [
-                    Issue(
-                        str(self.path),
-                        None,
-                        None,
-                        None,
-                        "parquet_readable",
-                        f"the data cannot be read ({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
-                    )
-                ],
-                hint="Rebuild it with `python -m nkdata build`.",
-            ) from exc
+            raise unreadable(self.path, exc, "Rebuild it with `python -m nkdata build`.") from exc
         self._con.execute(self._queries["setup_slice_macro"])
         self._check_codes()
         self.release: dict[str, Any] = release_of(self.path) if table is None else {}

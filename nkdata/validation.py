@@ -20,6 +20,7 @@ from nkdata.dictionary import (
     SURVIVAL_FIELDS_BY_NAME,
     YEAR_MAX,
     YEAR_MIN,
+    Field,
 )
 from nkdata.issues import Issue
 from nkdata.source import Record
@@ -102,7 +103,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
-def _type_ok(dtype: str, value: Any) -> bool:
+def value_has_type(dtype: str, value: Any) -> bool:
+    """Whether a value read from YAML has a dictionary type (lists of records are checked by their own rules)."""
     if dtype == "integer":
         return _is_int(value)
     if dtype == "number":
@@ -113,20 +115,20 @@ def _type_ok(dtype: str, value: Any) -> bool:
         return isinstance(value, bool)
     if dtype == "string_list":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if dtype == "endpoint_list":
-        return isinstance(value, list)  # the entries are checked by check_survival
+    if dtype.endswith("_list"):
+        return isinstance(value, list)  # entries are checked by their own rules (check_survival...)
     raise ValueError(dtype)
 
 
-def check_fields(record: Record) -> Iterable[tuple[str | None, str, str]]:
-    """required, type, allowed_values and non_negative, driven by the dictionary."""
-    for field in FIELDS:
+def check_fields(record: Record, fields: Iterable[Field] = FIELDS) -> Iterable[tuple[str | None, str, str]]:
+    """required, type, allowed_values and non_negative, driven by a dictionary (the trials' by default)."""
+    for field in fields:
         value = record.get(field.name)
         if value is None or (field.dtype == "string" and isinstance(value, str) and not value.strip()):
             if field.required:
                 yield field.name, "required", f"{field.name} is required"
             continue
-        if not _type_ok(field.dtype, value):
+        if not value_has_type(field.dtype, value):
             hint = ' (quote it: "..." in YAML)' if field.dtype == "string" else ""
             yield field.name, "type", f"{value!r} is not of type {field.dtype}{hint}"
             continue
@@ -290,7 +292,7 @@ def _survival_entry_problems(entry: Any, treated: int | float | None) -> Iterabl
         sub = SURVIVAL_FIELDS_BY_NAME.get(key)
         if sub is None:
             yield "survival_entry", f"unknown key {key!r}"
-        elif value is not None and not _type_ok(sub.dtype, value):
+        elif value is not None and not value_has_type(sub.dtype, value):
             yield "survival_entry", f"{key} = {value!r} is not of type {sub.dtype}"
     for sub in SURVIVAL_FIELDS:
         if sub.required and not entry.get(sub.name):

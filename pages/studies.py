@@ -87,8 +87,9 @@ def render(repo: TrialsRepository, view: View) -> None:
             "or take the whole dataset as Parquet.",
             icon=":material/info:",
         )
-    elif matches > EAGER_DOWNLOAD_ROWS and not st.toggle(f"Prepare downloads of all {matches} rows",
-                                                          key="prepare_downloads"):
+    elif matches > EAGER_DOWNLOAD_ROWS and not st.toggle(
+        f"Prepare downloads of all {matches} rows", key="prepare_downloads"
+    ):
         st.caption("Large slices are written only when asked for, so the page stays quick.")
     else:
         files = _download_files(repo, repo.identity, view.slice, text)

@@ -7,24 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import PAGES as ENTRY_PAGES
 from nkdata.dictionary import FIELDS
 from nkdata.stats import pool_proportions
 from nkdata.vocabulary import NK_SOURCES
 
 from .apptest_helpers import chart_rows, run_app, texts
 
-PAGES = [
-    "pages/overview.py",
-    "pages/outcomes.py",
-    "pages/survival.py",
-    "pages/persistence.py",
-    "pages/relapse.py",
-    "pages/safety.py",
-    "pages/evidence.py",
-    "pages/studies.py",
-    "pages/pipeline.py",
-    "pages/about.py",
-]
+PAGES = [f"pages/{p.module}.py" for p in ENTRY_PAGES]
 
 
 @pytest.fixture(autouse=True)
