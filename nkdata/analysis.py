@@ -167,6 +167,8 @@ def _with_group_headers(forest: pd.DataFrame, group: str, pooled: pd.DataFrame) 
         rows.append(record)
     out = pd.DataFrame(rows, columns=forest.columns)
     out["order"] = range(len(out))
+    for column in ("events", "total"):  # header rows have none: keep whole numbers whole
+        out[column] = out[column].astype("Int64")
     return out
 
 

@@ -177,3 +177,23 @@ def test_diamonds_only_figure_for_a_large_slice() -> None:
     assert set(marks["kind"]) == {"pooled", "overall", "pi"}
     svg = figures.export_chart(figures.forest_figure(diamonds, **CAPTION), "svg").decode()
     assert "Overall (k=4, N=38)" in svg and "Pooled (k=3, N=31)" in svg
+
+
+def test_exported_default_forest_has_every_cohort_label_and_count(repo) -> None:  # noqa: ANN001
+    """The figure a user downloads from the default Remission view (pooled within settings) names every cohort
+    in full with its n/N, and each group header; header rows of the interactive chart are not drawn twice."""
+    from nkdata import analysis
+    from nkdata.slices import Analysis, Slice
+
+    result = analysis.cr_analysis(repo, Slice(include_superseded=True), Analysis())
+    rows = result.forest[result.forest["kind"] != "header"]
+    chart = figures.forest_figure(rows, title="CR", filter_summary="all cohorts", data_version="test", source="test")
+    root = ET.fromstring(figures.export_chart(chart, "svg"))
+    joined = _squash("".join(t.text or "" for t in root.iter() if t.tag.endswith("text")))
+    cohorts = rows[rows["kind"] == "cohort"]
+    assert len(cohorts) == 4
+    for label, events, total in zip(cohorts["label"], cohorts["events"], cohorts["total"], strict=True):
+        study = label.rsplit(" (", 1)[0]
+        assert _squash(study) in joined, study
+        assert f"{events}/{total}" in joined
+    assert "Relapsed/refractory" in joined
