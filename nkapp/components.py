@@ -239,7 +239,7 @@ def cached_figure(
         rows,
         title=title,
         filter_summary=filters,
-        data_version=f"data version {version}",
+        data_version=version,
         source=source,
         value_title=value_title,
     )
