@@ -98,3 +98,13 @@ def test_field_level_supersession_carries_only_what_the_newer_report_lacks(fixtu
     assert json.loads(high["field_notes"])["relapse_count"].startswith("[from gamma2021-rr]")
     assert rows["gamma2021-rr"]["inherited_from"] is None and len(rows["gamma2021-rr"]["survival"]) == 2
     assert rows["gamma2022-low"]["inherited_from"] is None  # not a later report of those patients
+
+
+def test_bundled_registry_equals_fresh_build(tmp_path: Path) -> None:
+    """data/registry.parquet is a build product of data/registry/*.yaml, linked to the bundled cohorts."""
+    from nkdata.paths import DEFAULT_REGISTRY_PATH, REGISTRY_DIR
+    from nkdata.registry import build_registry, known_cohort_ids
+
+    fresh = tmp_path / "registry.parquet"
+    build_registry(REGISTRY_DIR, fresh, known_cohort_ids(DEFAULT_TRIALS_PATH))
+    assert fresh.read_bytes() == DEFAULT_REGISTRY_PATH.read_bytes(), "run `python -m nkdata build`"
