@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+import yaml
 
 from nkapp import context, state
 from nkapp.cache import cached, show_chart
@@ -14,6 +18,7 @@ from nkdata import charts, exports, figures, presentation
 from nkdata import vocabulary as voc
 from nkdata.analysis import MAX_FOREST_COHORTS, RateAnalysis
 from nkdata.charts import COHORT_SELECTION
+from nkdata.paths import REPO_ROOT
 from nkdata.repository import TrialsRepository
 from nkdata.slices import (
     CI_METHODS,
@@ -131,9 +136,14 @@ def link_notices(notices: list[str]) -> None:
 
 def share_box(year_bounds: tuple[int, int]) -> None:
     """A Share button at the top of every page: the link that reproduces this view, with a copy button."""
-    with st.popover("Share this view", icon=":material/share:"):
-        st.code(state.share_link(year_bounds), language=None, wrap_lines=True)
+    with st.popover("Share or cite this view", icon=":material/share:"):
+        link = state.share_link(year_bounds)
+        st.code(link, language=None, wrap_lines=True)
         st.caption("The link reproduces this page with its filters, analysis choices, search and open cohort card.")
+        citation = view_citation(link, presentation.describe_slice(state.current_view().slice, year_bounds))
+        st.markdown("**Cite this view**")
+        st.markdown(citation["apa"])
+        st.code(citation["bibtex"], language="bibtex")
 
 
 _PERCENT_COLUMNS = ("Estimate %", "CI low %", "CI high %")
@@ -319,3 +329,58 @@ def registered_trials(ids: tuple[str, ...]) -> None:
         + "\n".join(lines)
         + ("\n- Not in the registry dataset: " + ", ".join(unknown) if unknown else "")
     )
+
+
+@st.cache_data(show_spinner=False)
+def _citation_file() -> dict:
+    path = REPO_ROOT / "CITATION.cff"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def view_citation(link: str, description: str) -> dict[str, str]:
+    """APA and BibTeX of the dataset plus this view's link and slice, accessed today."""
+    try:
+        release = context.open_repository().release or {}
+    except context.SERVING_ERRORS:
+        release = {}
+    accessed = dt.date.today().isoformat()
+    base = exports.dataset_citation(release, _citation_file(), accessed)
+    return exports.view_citation(base, link, description, accessed)
+
+
+def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str, key: str, **kwargs: Any) -> None:
+    """Any chart as a slide-ready file (SVG, PDF, PNG) with its title, the filters, data version and source."""
+    if data.empty or not st.toggle("Prepare this chart for a slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
+        return
+    view = state.current_view()
+    try:
+        release = context.open_repository().release or {}
+    except context.SERVING_ERRORS:
+        release = {}
+    files = _chart_files(
+        builder,
+        data,
+        title,
+        presentation.describe_slice(view.slice),
+        str(release.get("version", "user file")),
+        tuple(sorted(kwargs.items())),
+    )
+    for column, (fmt, mime) in zip(st.columns(3), figures.EXPORT_FORMATS.items(), strict=True):
+        column.download_button(f"Chart ({fmt.upper()})", files[fmt], f"nk-aml_{key}.{fmt}", mime, key=f"{key}_{fmt}")
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing the chart...")
+def _chart_files(
+    _builder: Callable[..., Any],
+    data: pd.DataFrame,
+    title: str,
+    filters: str,
+    version: str,
+    kwargs: tuple[tuple[str, Any], ...],
+) -> dict[str, bytes]:
+    chart = figures.with_caption(
+        _builder(data, **dict(kwargs)),
+        title,
+        [f"Filters: {filters}", f"Data version {version}", "Source: NK-AML Evidence Dashboard"],
+    )
+    return {fmt: figures.export_chart(chart, fmt) for fmt in figures.EXPORT_FORMATS}

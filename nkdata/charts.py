@@ -17,9 +17,16 @@ ROW_STEP = 24  # pixels per row of a categorical axis: rows never overlap, whate
 _PERCENT = ".0%"
 
 
-def source_scale() -> alt.Scale:
-    """Fixed colour per NK source label, so a source keeps its colour whatever the slice."""
-    return alt.Scale(domain=[voc.NK_SOURCES[c] for c in voc.NK_SOURCES], range=list(voc.NK_SOURCE_COLOURS.values()))
+def source_scale(labels: object = None) -> alt.Scale:
+    """Fixed colour per NK source label, so a source keeps its colour whatever the slice; with ``labels`` (the
+    labels present in the chart's data) the legend lists only those."""
+    present = set(labels) if labels is not None else None
+    pairs = [
+        (voc.NK_SOURCES[c], voc.NK_SOURCE_COLOURS[c])
+        for c in voc.NK_SOURCES
+        if present is None or voc.NK_SOURCES[c] in present
+    ]
+    return alt.Scale(domain=[d for d, _ in pairs], range=[r for _, r in pairs])
 
 
 # The point charts below keep only the columns they encode: up to MAX_POINTS rows go to the browser and
@@ -61,7 +68,9 @@ def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("year:O", title="Publication year", scale=alt.Scale(domain=years)),
             y=alt.Y("sum(cohorts):Q", title="Cohorts"),
-            color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
+            color=alt.Color(
+                "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
+            ),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
                 "NK source:N",
@@ -177,7 +186,7 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
     pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
     base = alt.Chart(data).encode(y=y)
     by_source = set(data["Group"]) - {"All"} <= set(voc.NK_SOURCES.values())
-    colour_scale = source_scale() if by_source else alt.Scale(scheme="tableau10")
+    colour_scale = source_scale(data["Group"]) if by_source else alt.Scale(scheme="tableau10")
     colour = alt.Color(
         "Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=220)
     )
@@ -286,7 +295,9 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
     ]
     pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
     base = alt.Chart(data).encode(y=y)
-    colour = alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3))
+    colour = alt.Color(
+        "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
+    )
     return alt.layer(
         base.mark_rule(strokeWidth=1.5).encode(
             x=alt.X("low:Q", scale=alt.Scale(domain=[0, 1])), x2="high:Q", color=colour
@@ -360,7 +371,9 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerCh
         "max_persistence_days:Q", scale=alt.Scale(type="log"), title="Detection of infused cells (days, log scale)"
     )
     base = alt.Chart(data).encode(y=y)
-    colour = alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3))
+    colour = alt.Color(
+        "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
+    )
     shape = alt.Shape(
         "bound:N",
         scale=alt.Scale(domain=["longest detection", "at least (still detected)"], range=["circle", "triangle-right"]),
@@ -417,7 +430,9 @@ def relapse_vs_followup(rates: pd.DataFrame) -> alt.Chart:
                 "rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="Relapse proportion"
             ),
             size=alt.Size("relapse_at_risk:Q", title="Patients at risk", scale=alt.Scale(range=[40, 500]), legend=None),
-            color=alt.Color("NK source:N", scale=source_scale(), legend=alt.Legend(orient="bottom", columns=3)),
+            color=alt.Color(
+                "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
+            ),
             tooltip=[
                 alt.Tooltip("first_author:N", title="First author"),
                 alt.Tooltip("year:O", title="Year"),

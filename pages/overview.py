@@ -6,7 +6,7 @@ import streamlit as st
 
 from nkapp import context
 from nkapp.cache import cached, show_chart
-from nkapp.components import empty_state, pct
+from nkapp.components import chart_downloads, empty_state, pct
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata.registry import RegistrySlice
@@ -80,8 +80,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         )
 
     st.subheader("Cohorts per publication year")
-    show_chart(charts.cohorts_per_year, cached(repo, TrialsRepository.cohorts_per_year, view.slice))
+    per_year = cached(repo, TrialsRepository.cohorts_per_year, view.slice)
+    show_chart(charts.cohorts_per_year, per_year)
     st.caption("Cohorts (treated arms) by year of publication, coloured by NK source; every year of the span is shown.")
+    chart_downloads(charts.cohorts_per_year, per_year, "Cohorts per publication year", key="per_year")
     st.subheader("NK source by setting")
     show_chart(charts.source_setting_matrix, cached(repo, TrialsRepository.source_by_setting, view.slice))
     st.caption("Cohorts in each cell, patients treated in brackets.")

@@ -6,7 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, count_caption, empty_state, forest, pooled_dataframe, view_downloads
+from nkapp.components import (
+    analysis_controls,
+    chart_downloads,
+    count_caption,
+    empty_state,
+    forest,
+    pooled_dataframe,
+    view_downloads,
+)
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata.presentation import is_true, not_reported_text, number
@@ -61,6 +69,13 @@ def render(repo: TrialsRepository, view: View) -> None:
     durations = result.durations
     if len(durations) >= MIN_CHART_POINTS:
         show_chart(charts.persistence_strip, durations, by=choices.rows)
+        chart_downloads(
+            charts.persistence_strip,
+            durations.drop(columns=["from_review", "converted_from_percent"]),
+            "Detection of infused NK cells",
+            key="persistence_figure",
+            by=choices.rows,
+        )
     elif len(durations):
         st.dataframe(_durations_table(durations), hide_index=True, width="stretch")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import empty_state, view_downloads
+from nkapp.components import chart_downloads, empty_state, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import charts
 from nkdata import vocabulary as voc
@@ -27,6 +27,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         )
         return
     show_chart(charts.safety_bars, safety)
+    chart_downloads(charts.safety_bars, safety, "Safety by NK source", key="safety_figure")
     st.caption(
         "Patients per NK source: orange = patients with the event, blue = patients in cohorts that reported "
         "the outcome without the event, grey = patients in cohorts that did not report the outcome at all "

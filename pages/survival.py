@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, empty_state, open_cohort_from, view_downloads
+from nkapp.components import analysis_controls, chart_downloads, empty_state, open_cohort_from, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
@@ -64,6 +64,13 @@ def render(repo: TrialsRepository, view: View) -> None:
     if len(points) >= MIN_CHART_POINTS:
         event = show_chart(charts.survival_points, points, key="survival_chart", value_title=f"{endpoint} (%)")
         open_cohort_from(event)
+        chart_downloads(
+            charts.survival_points,
+            points,
+            f"{endpoint} at {LANDMARKS[choices.landmark]}",
+            key="survival_figure",
+            value_title=f"{endpoint} (%)",
+        )
     elif len(points):
         st.dataframe(_table(points).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
     else:

@@ -81,3 +81,10 @@ def test_forest_labels_never_widen_the_chart(repo: TrialsRepository) -> None:
     assert texts and all(m.get("limit") == {"expr": "width"} for m in texts)
     rows = {r["kind"] for r in charts.forest_plot(result.forest, "CR").data.to_dict("records")}
     assert "header" in rows  # each group is named on its own row, not only in a legend
+
+
+def test_legends_list_only_the_sources_present(repo: TrialsRepository) -> None:
+    per_year = repo.cohorts_per_year(Slice(sources=("cell_line",)))
+    spec = charts.cohorts_per_year(per_year).to_dict()
+    scale = spec["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["NK cell line"] and scale["range"] == ["#D55E00"]  # same colour as in every slice
