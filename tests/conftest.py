@@ -20,6 +20,16 @@ def fixture_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture()
+def records() -> list[dict]:
+    """The fixture studies as validation records (a fresh copy per test: tests change them)."""
+    from nkdata.source import load_folder
+
+    loaded, issues = load_folder(FIXTURE_STUDIES)
+    assert issues == []
+    return loaded
+
+
 @pytest.fixture(scope="session")
 def repo(fixture_parquet: Path) -> TrialsRepository:
     return TrialsRepository(fixture_parquet)

@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nkdata.source import load_folder, load_study_file
+from nkdata.source import load_study_file
 from nkdata.validation import RULES, validate_records
 
 from .conftest import FIXTURE_STUDIES
-
-
-@pytest.fixture()
-def records() -> list[dict]:
-    loaded, issues = load_folder(FIXTURE_STUDIES)
-    assert issues == []
-    return loaded
 
 
 def _find(records: list[dict], cohort_id: str) -> dict:

@@ -1,0 +1,143 @@
+"""Behaviours a mutation test showed unguarded (issue 9): each test fails on the named realistic bug."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from nkdata import dataset, presentation, stats
+from nkdata.filterspec import FILTERS, TOGGLES
+from nkdata.repository import TrialsRepository
+from nkdata.slices import Slice
+from nkdata.validation import validate_records
+
+from .apptest_helpers import run_app, texts
+
+
+def _all_rows(repo: TrialsRepository) -> pd.DataFrame:
+    return repo.cohorts(Slice(include_superseded=True, include_mixed=True))
+
+
+@pytest.mark.parametrize("spec", FILTERS, ids=[f.key for f in FILTERS])
+def test_every_filter_keeps_only_its_rows(repo: TrialsRepository, spec) -> None:  # noqa: ANN001
+    """Bug: a filter ignored in SQL (the donor filter was)."""
+    rows = _all_rows(repo)
+    values = rows[spec.column].fillna(spec.null_code) if spec.null_code else rows[spec.column]
+    code = values.dropna().value_counts().index[-1]  # the rarest value: a filter that does nothing keeps more
+    kept = repo.cohorts(Slice(include_superseded=True, **{spec.field: (code,)}))
+    assert len(kept) == int((values == code).sum()) < len(rows), spec.key
+
+
+def test_funnel_counts_each_step_over_the_previous_ones(repo: TrialsRepository) -> None:
+    """Bug: a funnel step that skips a condition or applies all of them at once."""
+    chosen = Slice(
+        years=(2010, 2021),
+        sources=("peripheral_blood", "umbilical_cord_blood"),
+        donors=("unrelated", "hsct_donor", "haploidentical"),
+        include_mixed=False,
+    )
+    rows = _all_rows(repo)
+    masks = [rows["year"].between(2010, 2021)]
+    for spec in FILTERS:
+        chosen_codes = getattr(chosen, spec.field)
+        column = rows[spec.column].fillna(spec.null_code) if spec.null_code else rows[spec.column]
+        masks.append(column.isin(chosen_codes) if chosen_codes else pd.Series(True, index=rows.index))
+    for toggle in TOGGLES:
+        condition = rows["aml_only"].astype(bool) if toggle.key == "mixed" else rows["superseded_by"].isna()
+        masks.append(condition | getattr(chosen, toggle.field))
+    funnel = repo.filter_funnel(chosen)
+    passing = pd.Series(True, index=rows.index)
+    expected = []
+    for mask in masks:
+        passing &= mask.astype(bool)
+        expected.append(int(passing.sum()))
+    assert funnel["cohorts"].tolist() == expected
+    assert len(set(expected)) > 2  # the slice narrows at more than one step
+
+
+def test_i2_is_floored_at_zero_when_q_is_below_its_degrees_of_freedom() -> None:
+    """Bug: I² = (Q - df) / Q without the floor goes negative for homogeneous cohorts."""
+    r = stats.pool_proportions([4, 5, 4, 5], [10, 10, 10, 10])
+    assert 0 < r.q < r.q_df and r.i2 == 0
+
+
+def test_forest_weights_use_each_subgroups_own_tau2() -> None:
+    """Bug: cohort weights computed with tau² = 0 (or the overall tau²) instead of their subgroup's."""
+    rates = stats.cohort_rates(
+        pd.DataFrame(
+            {
+                "cohort_id": list("abcdef"),
+                "first_author": list("ABCDEF"),
+                "year": [2010] * 6,
+                "product": ["P"] * 6,
+                "grp": ["x", "x", "x", "y", "y", "y"],
+                "events": [1, 9, 4, 2, 3, 2],
+                "total": [10, 10, 10, 8, 9, 7],
+            }
+        ),
+        "events",
+        "total",
+    )
+    pooled, _ = stats.pool_by_group(rates, "grp", "events", "total")
+    rows = stats.forest_rows(pooled, stats.pool_proportions(rates["events"], rates["total"]), "grp", rates)
+    x = rows[(rows["kind"] == "cohort") & (rows["group"] == "x")]
+    tau2 = float(pooled.set_index("grp").loc["x", "tau2"])
+    assert tau2 > 0
+    y, v = stats.logit_and_variance([1, 9, 4], [10, 10, 10])
+    expected = (1 / (v + tau2)) / (1 / (v + tau2)).sum()
+    assert x["weight"].to_numpy() == pytest.approx(expected)
+    assert not np.allclose(expected, (1 / v) / (1 / v).sum())  # the test can tell the two apart
+
+
+def test_overview_interval_follows_the_chosen_ci_method(fixture_parquet: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Bug: the headline interval ignores ?ci= (a single-cohort setting shows that cohort's own interval)."""
+    monkeypatch.setenv("NK_TRIALS_PATH", str(fixture_parquet))
+    for method in ("clopper-pearson", "wilson"):
+        low, high = stats.proportion_ci(3, 6, method)  # delta2018-post: the only post-HSCT cohort, 3/6
+        text = texts(run_app({"ci": method}))
+        assert f"After HSCT: relapse: 50.0%** (95% CI {100 * low:.1f}%-{100 * high:.1f}%)" in text, method
+
+
+def test_missing_value_reads_not_reported_and_zero_reads_zero() -> None:
+    """Bug: a null shown as 0 (or blank) in a table of numbers."""
+    table = presentation.not_reported_text(pd.DataFrame({"days": [np.nan, 0.0, 14.0, 10.5]}), ["days"])
+    assert table["days"].tolist() == ["not reported", "0", "14", "10.5"]
+
+
+def test_validation_branches(records: list[dict]) -> None:
+    """Bugs: grade >= 3 GVHD allowed above any GVHD; one study_id in two files; AML-only n_aml != n_treated."""
+    import copy
+
+    def issues(changes: dict, cohort: str = "alpha2010-rr", extra: list | None = None) -> set[tuple]:
+        rows = copy.deepcopy(records)
+        next(r for r in rows if r["cohort_id"] == cohort).update(changes)
+        return {(i.field, i.rule) for i in validate_records(rows + (extra or []))}
+
+    assert ("gvhd_grade3plus", "safety_le_treated") in issues({"gvhd_any": 0, "gvhd_grade3plus": 1})
+    assert ("n_aml", "aml_le_treated") in issues({"n_aml": 5})  # alpha is AML-only with 10 treated
+    twin = {
+        **copy.deepcopy(next(r for r in records if r["cohort_id"] == "beta2015-cr")),
+        "cohort_id": "beta2015-other",
+        "_file": "elsewhere/beta2015.yaml",
+    }
+    assert ("study_id", "unique_id") in issues({}, extra=[twin])
+
+
+def test_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Bug: writing in place (a crash leaves a half-written dataset) or leaking the temporary file."""
+    target = tmp_path / "trials.parquet"
+    target.write_bytes(b"previous")
+    table = pq.read_table(Path(__file__).parent.parent / "data" / "trials.parquet")
+
+    def broken(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        Path(args[1]).write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dataset.pq, "write_table", broken)
+    with pytest.raises(OSError, match="disk full"):
+        dataset.write_atomically(table, target)
+    assert target.read_bytes() == b"previous" and sorted(p.name for p in tmp_path.iterdir()) == ["trials.parquet"]
