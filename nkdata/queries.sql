@@ -44,8 +44,7 @@ SELECT
         AND (list_contains(converted_from_percent, events) OR list_contains(converted_from_percent, totals)))
     OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})                   AS excluded,
     *
-FROM slice(s)
-WHERE superseded_by IS NULL;
+FROM slice(s);
 
 -- name: slice_cohorts
 -- Every column of the cohorts in the slice, in reading order.

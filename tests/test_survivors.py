@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from scipy import stats as scipy_stats
 
 from nkdata import dataset, presentation, stats
 from nkdata.filterspec import FILTERS, TOGGLES
@@ -141,3 +142,24 @@ def test_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path: Path, 
     with pytest.raises(OSError, match="disk full"):
         dataset.write_atomically(table, target)
     assert target.read_bytes() == b"previous" and sorted(p.name for p in tmp_path.iterdir()) == ["trials.parquet"]
+
+
+def test_subgroup_difference_test_by_hand() -> None:
+    """Bug: the between-groups Q weights or centres the subgroup estimates wrongly (a mutant `w / y` survived)."""
+    rates = pd.DataFrame({"grp": ["x", "x", "y", "y"], "events": [2, 6, 7, 8], "total": [10, 12, 10, 9]})
+    pooled, test = stats.pool_by_group(rates, "grp", "events", "total")
+    w = 1 / pooled["se"].to_numpy() ** 2
+    y = pooled["logit"].to_numpy()
+    mu = np.sum(w * y) / np.sum(w)
+    assert test.df == 1 and test.q_between == pytest.approx(float(np.sum(w * (y - mu) ** 2)))
+    assert test.p == pytest.approx(float(scipy_stats.chi2.sf(test.q_between, 1)))
+
+
+def test_count_boundaries_are_allowed(records: list[dict]) -> None:
+    """Bug: `>` turned into `>=`: every patient at risk relapsing, or all treated evaluable, is valid."""
+    import copy
+
+    rows = copy.deepcopy(records)
+    beta = next(r for r in rows if r["cohort_id"] == "beta2015-cr")
+    beta.update({"relapse_count": 6, "relapse_at_risk": 6, "n_evaluable": 6, "expansion_count": 5})
+    assert validate_records(rows) == []
