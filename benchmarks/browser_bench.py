@@ -18,6 +18,7 @@ Each view is a new tab, so a new server session; static files come from the brow
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import os
 import statistics
@@ -183,8 +184,10 @@ def discover_pages(url: str) -> list[str]:
 
 
 def open_session(url: str) -> float:
-    """Create one agent session on the default page; seconds until its run has settled."""
+    """Create one agent session on the default page; seconds until its run has settled. Each call is a visitor
+    with its own cookie jar, so behind the proxy its follow-up requests reach the replica holding its session."""
     body: dict = {}
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     t0 = time.perf_counter()
     for _ in range(20):
         request = urllib.request.Request(
@@ -194,7 +197,7 @@ def open_session(url: str) -> float:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=300) as response:
+            with opener.open(request, timeout=300) as response:
                 reply, status = json.load(response), response.status
         except urllib.error.HTTPError as error:
             reply, status = json.load(error), error.code
@@ -226,6 +229,24 @@ def percentile(samples: Sequence[float], q: float) -> float:
     """Nearest-rank percentile: no interpolation between the few samples a run has."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def proxy_levels(url: str, levels: Sequence[int]) -> list[dict]:
+    """p50/p95 of simultaneous sessions through the proxy (no per-process CPU: several processes serve)."""
+    rows = []
+    for count in levels:
+        t0 = time.perf_counter()
+        times, errors = simultaneous(count, lambda: open_session(url))
+        rows.append(
+            {
+                "sessions": count,
+                "p50": percentile(times, 0.5) if times else None,
+                "p95": percentile(times, 0.95) if times else None,
+                "errors": errors,
+                "wall": time.perf_counter() - t0,
+            }
+        )
+    return rows
 
 
 def measure_load(app: Server, levels: Sequence[int], rss_sessions: int) -> dict:
@@ -352,6 +373,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rss-sessions", type=int, default=80, help="sessions open when memory is read")
     parser.add_argument("--dataset", type=Path, default=ROOT / "data" / "trials.parquet")
     parser.add_argument(
+        "--replicas", type=int, default=0, help="also measure the sessions through N replicas and nginx"
+    )
+    parser.add_argument(
         "--pages",
         default=None,
         help="url paths to measure, comma-separated ('' is the default page); default: every page",
@@ -378,6 +402,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         stop([s.proc for s in servers])
     print(report(views, load, args))
+    if args.replicas > 1:
+        from deploy.run_replicas import run_replicas
+
+        *replica_ports, proxy_port = pick_free_ports(args.replicas + 1)
+        with run_replicas(replica_ports, proxy_port, args.dataset, ["--server.enableAgentApi", "true"]) as cluster:
+            simultaneous(2 * args.replicas, lambda: open_session(cluster.url))  # warm every replica first
+            rows = proxy_levels(cluster.url, levels)
+        print(f"\n### {args.replicas} replicas behind nginx (sticky cookie), simultaneous sessions\n")
+        print("| sessions | p50 (s) | p95 (s) | errors | wall (s) |\n|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['sessions']} | {_fmt(r['p50'])} | {_fmt(r['p95'])} | {r['errors']} | {_fmt(r['wall'], 1)} |")
     return 0
 
 

@@ -44,7 +44,8 @@ SELECT
         AND (list_contains(converted_from_percent, events) OR list_contains(converted_from_percent, totals)))
     OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})                   AS excluded,
     *
-FROM slice(s);
+FROM slice(s)
+WHERE superseded_by IS NULL;
 
 -- name: slice_cohorts
 -- Every column of the cohorts in the slice, in reading order.

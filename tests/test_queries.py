@@ -161,3 +161,33 @@ def test_rate_columns_are_checked(repo: TrialsRepository) -> None:
     ):
         with pytest.raises(ValueError, match="is not one of"):
             repo.rate_counts(Slice(), *args)
+
+
+def test_sensitivity_exclusions_mark_the_right_cohorts() -> None:
+    """'review' leaves out counts only a review gave, 'converted' counts converted from a percentage, 'grey'
+    conference abstracts and company reports; each choice marks only its own cohorts."""
+    from .page_harness import cohort
+
+    repo = TrialsRepository.from_records(
+        [
+            cohort(cohort_id="stub2020-review", cr_count=3, from_review=["cr_count"]),
+            cohort(cohort_id="stub2020-converted", cr_count=4, converted_from_percent=["cr_count"]),
+            cohort(cohort_id="stub2020-grey", cr_count=5, publication_type="conference_abstract"),
+            cohort(cohort_id="stub2020-plain", cr_count=6),
+        ]
+    )
+    for choice, events in (("review", {3}), ("converted", {4}), ("grey", {5}), ((), set())):
+        counts = repo.rate_counts(Slice(), "setting", "cr_count", "n_treated", (choice,) if choice else ())
+        assert set(counts.loc[counts["excluded"], "events"]) == events, choice
+
+
+def test_survival_entries_come_from_primary_reports_only(repo: TrialsRepository) -> None:
+    entries = repo.survival_entries(Slice(include_superseded=True))
+    assert "gamma2021-rr" not in set(entries["cohort_id"])  # superseded: shown through its successor only
+    inherited = entries[entries["source_cohort"] == "gamma2021-rr"]
+    assert inherited["cohort_id"].tolist() == ["gamma2022-high"] and inherited["inherited"].tolist() == [True]
+
+
+def test_grouping_by_product_groups_by_product(repo: TrialsRepository) -> None:
+    counts = repo.rate_counts(Slice(), "product", "cr_count", "n_treated")
+    assert set(counts["grp"]) == {"Haplo NK + IL-2", "UCB NK", "CIML NK", "CD33 CAR NK-92"}
