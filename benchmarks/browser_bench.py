@@ -407,8 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         *replica_ports, proxy_port = pick_free_ports(args.replicas + 1)
         with run_replicas(replica_ports, proxy_port, args.dataset, ["--server.enableAgentApi", "true"]) as cluster:
-            simultaneous(2 * args.replicas, lambda: open_session(cluster.url))  # warm every replica first
-            rows = proxy_levels(cluster.url, levels)
+            simultaneous(2 * args.replicas, lambda: open_session(cluster.proxy_url))  # warm every replica first
+            rows = proxy_levels(cluster.proxy_url, levels)
         print(f"\n### {args.replicas} replicas behind nginx (sticky cookie), simultaneous sessions\n")
         print("| sessions | p50 (s) | p95 (s) | errors | wall (s) |\n|---|---|---|---|---|")
         for r in rows:
