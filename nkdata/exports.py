@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from nkdata import vocabulary as voc
-from nkdata.presentation import as_list
+from nkdata.presentation import as_list, number
 
 _RIS_TYPES = {
     "journal_article": "JOUR",
@@ -45,10 +45,10 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
             "NK source": [voc.label(voc.NK_SOURCES, c) for c in cohorts["nk_source"]],
             "Setting": [voc.label(voc.SETTINGS, c) for c in cohorts["setting"]],
             "Type": [voc.label(voc.PUBLICATION_TYPES, c) for c in cohorts["publication_type"]],
-            "n treated": cohorts["n_treated"],
-            "CR": cohorts["cr_count"],
-            "n evaluable": cohorts["n_evaluable"],
-            "Superseded by": cohorts["superseded_by"],
+            "n treated": [number(v) for v in cohorts["n_treated"]],
+            "CR": [number(v) for v in cohorts["cr_count"]],
+            "n evaluable": [number(v) for v in cohorts["n_evaluable"]],
+            "Superseded by": [v if isinstance(v, str) else "—" for v in cohorts["superseded_by"]],
             "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else None for d in cohorts["doi"]],
             "PubMed": [
                 f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]

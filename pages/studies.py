@@ -66,9 +66,6 @@ def render(repo: TrialsRepository, view: View) -> None:
             "PubMed": link("PubMed", display_text="PubMed"),
             "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
             "Source read": link("Source read", display_text="page"),
-            "n treated": st.column_config.NumberColumn(format="%d"),
-            "CR": st.column_config.NumberColumn(format="%d"),
-            "n evaluable": st.column_config.NumberColumn(format="%d"),
         },
     )
     rows = event.selection.rows if event is not None else []
