@@ -68,3 +68,13 @@ def test_readme_example_links_work_on_the_bundled_data() -> None:
         params = parse_qs(query, keep_blank_values=True)
         _, notices = parse_query_params(params, vocab, repo.has_cohort)
         assert notices == [], (query, notices)
+
+
+def test_ruff_is_clean() -> None:
+    """`ruff check .` and `ruff format --check .` pass, as configured in pyproject.toml."""
+    import subprocess
+    import sys
+
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-2000:]
