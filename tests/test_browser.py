@@ -112,8 +112,10 @@ def test_changing_a_filter_updates_the_url(page: sync_api.Page, server: str) -> 
     page.locator('[data-testid="stSidebar"]').get_by_text("Include superseded reports").click()
     _settle(page)
     assert _query(page) == {"source": ["cell_line"], "superseded": ["1"]}
-    page.get_by_text("Share this view").first.click()
-    share = page.locator('[data-testid="stPopoverBody"] [data-testid="stCode"]').inner_text()
+    page.get_by_text("Share or cite this view").first.click()
+    box = page.locator('[data-testid="stPopoverBody"] [data-testid="stCode"]').first  # the link, then the BibTeX
+    box.wait_for(timeout=30_000)
+    share = box.inner_text()
     assert "source=cell_line" in share and "superseded=1" in share
 
 
