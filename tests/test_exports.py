@@ -63,3 +63,21 @@ def test_citation_line_leaves_out_a_missing_journal(repo: TrialsRepository) -> N
     row["journal"] = float("nan")  # how a null journal arrives from the Parquet
     line = exports.citation_line(row)
     assert "nan" not in line and line.startswith(f"*{row['title']}*. Read: [{row['source_section']}](")
+
+
+def test_csv_and_json_downloads_round_trip(repo: TrialsRepository) -> None:
+    """A view's rows as written (lists joined with '; ', codes with their labels) read back unchanged."""
+    import io
+
+    rows = repo.found_cohorts(Slice(include_superseded=True), "")
+    table = presentation.export_frame(rows)
+    assert table.loc[table["cohort_id"] == "gamma2022-high", "nct_ids"].item() == "NCT00000003; NCT00000004"
+    assert "nk_source_label" in table.columns and "\n" not in table.to_csv(index=False).split("\n")[0]
+    from_csv = pd.read_csv(io.StringIO(table.to_csv(index=False)), dtype=str, keep_default_na=False)
+    expected = table.astype(object).where(table.notna(), "").astype(str)
+    pd.testing.assert_frame_equal(from_csv, expected.reset_index(drop=True), check_dtype=False)
+    from_json = pd.read_json(io.StringIO(table.to_json(orient="records", force_ascii=False)), orient="records",
+                             dtype=False)
+    assert from_json["cohort_id"].tolist() == table["cohort_id"].tolist()
+    assert from_json["nct_ids"].tolist() == table["nct_ids"].tolist()
+    assert from_json["n_treated"].tolist() == table["n_treated"].tolist()
