@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from deploy.run_replicas import LOOPBACK, pick_free_ports, stop, wait_healthy  # noqa: E402 - after the sys.path line above
+from deploy.run_replicas import LOOPBACK, pick_free_ports, stop, streamlit_command, wait_healthy  # noqa: E402 - after the sys.path line above
 from tests.server_helpers import CHROMIUM as CHROMIUM_PATH  # noqa: E402
 from tests.server_helpers import LAUNCH_ARGS  # noqa: E402
 
@@ -71,29 +71,20 @@ class View:
 
 def start_server(script: Path, port: int, dataset: Path, log: Path) -> Server:
     """Serve ``script`` on loopback with the agent API on, sized for the load test's sessions."""
-    args = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(script),
-        "--server.address",
-        LOOPBACK,
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.enableAgentApi",
-        "true",
-        "--server.agentMaxSessions",
-        "1000",
-        "--server.agentWaitTimeout",
-        "300",
-        "--server.agentSessionTTL",
-        str(TTL_SECONDS),
-    ]
+    args = streamlit_command(
+        port,
+        script=script,
+        extra_args=[
+            "--server.enableAgentApi",
+            "true",
+            "--server.agentMaxSessions",
+            "1000",
+            "--server.agentWaitTimeout",
+            "300",
+            "--server.agentSessionTTL",
+            str(TTL_SECONDS),
+        ],
+    )
     env = {**os.environ, "NK_TRIALS_PATH": str(dataset)}
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -231,40 +222,29 @@ def percentile(samples: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def proxy_levels(url: str, levels: Sequence[int]) -> list[dict]:
-    """p50/p95 of simultaneous sessions through the proxy (no per-process CPU: several processes serve)."""
+def session_levels(url: str, levels: Sequence[int], pid: int | None = None) -> list[dict]:
+    """p50/p95 of simultaneous sessions per level, and the server's CPU per session when one process serves."""
     rows = []
     for count in levels:
-        t0 = time.perf_counter()
+        cpu0, t0 = (cpu_seconds(pid) if pid else 0.0), time.perf_counter()
         times, errors = simultaneous(count, lambda: open_session(url))
-        rows.append(
-            {
-                "sessions": count,
-                "p50": percentile(times, 0.5) if times else None,
-                "p95": percentile(times, 0.95) if times else None,
-                "errors": errors,
-                "wall": time.perf_counter() - t0,
-            }
-        )
+        row = {
+            "sessions": count,
+            "p50": percentile(times, 0.5) if times else None,
+            "p95": percentile(times, 0.95) if times else None,
+            "errors": errors,
+            "wall": time.perf_counter() - t0,
+        }
+        if pid:
+            row["cpu_per_session"] = (cpu_seconds(pid) - cpu0) / count
+        rows.append(row)
     return rows
 
 
 def measure_load(app: Server, levels: Sequence[int], rss_sessions: int) -> dict:
     """Concurrent agent sessions per level, then memory with many open and after they expire."""
-    pid, rows = app.proc.pid, []
-    for count in levels:
-        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-        times, errors = simultaneous(count, lambda: open_session(app.url))
-        rows.append(
-            {
-                "sessions": count,
-                "p50": percentile(times, 0.5) if times else None,
-                "p95": percentile(times, 0.95) if times else None,
-                "errors": errors,
-                "wall": time.perf_counter() - t0,
-                "cpu_per_session": (cpu_seconds(pid) - cpu0) / count,
-            }
-        )
+    pid = app.proc.pid
+    rows = session_levels(app.url, levels, pid)
     wait_for_expiry()
     idle = memory_mb(pid)
     _, errors = simultaneous(rss_sessions, lambda: open_session(app.url))
@@ -408,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *replica_ports, proxy_port = pick_free_ports(args.replicas + 1)
         with run_replicas(replica_ports, proxy_port, args.dataset, ["--server.enableAgentApi", "true"]) as cluster:
             simultaneous(2 * args.replicas, lambda: open_session(cluster.proxy_url))  # warm every replica first
-            rows = proxy_levels(cluster.proxy_url, levels)
+            rows = session_levels(cluster.proxy_url, levels)
         print(f"\n### {args.replicas} replicas behind nginx (sticky cookie), simultaneous sessions\n")
         print("| sessions | p50 (s) | p95 (s) | errors | wall (s) |\n|---|---|---|---|---|")
         for r in rows:

@@ -92,14 +92,14 @@ def render_config(template: str, listen_port: int, upstream_ports: Sequence[int]
     return text
 
 
-def streamlit_command(port: int, extra_args: Sequence[str] = ()) -> list[str]:
-    """The replica command line: the README's `streamlit run dashboard.py`, bound to loopback."""
+def streamlit_command(port: int, extra_args: Sequence[str] = (), script: Path | None = None) -> list[str]:
+    """The replica command line: the README's `streamlit run dashboard.py` (or ``script``), bound to loopback."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(REPO / "dashboard.py"),
+        str(script or REPO / "dashboard.py"),
         "--server.address",
         LOOPBACK,
         "--server.port",

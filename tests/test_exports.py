@@ -76,8 +76,9 @@ def test_csv_and_json_downloads_round_trip(repo: TrialsRepository) -> None:
     from_csv = pd.read_csv(io.StringIO(table.to_csv(index=False)), dtype=str, keep_default_na=False)
     expected = table.astype(object).where(table.notna(), "").astype(str)
     pd.testing.assert_frame_equal(from_csv, expected.reset_index(drop=True), check_dtype=False)
-    from_json = pd.read_json(io.StringIO(table.to_json(orient="records", force_ascii=False)), orient="records",
-                             dtype=False)
+    from_json = pd.read_json(
+        io.StringIO(table.to_json(orient="records", force_ascii=False)), orient="records", dtype=False
+    )
     assert from_json["cohort_id"].tolist() == table["cohort_id"].tolist()
     assert from_json["nct_ids"].tolist() == table["nct_ids"].tolist()
     assert from_json["n_treated"].tolist() == table["n_treated"].tolist()
