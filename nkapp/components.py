@@ -337,15 +337,18 @@ def _citation_file() -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def view_citation(link: str, description: str) -> dict[str, str]:
-    """APA and BibTeX of the dataset plus this view's link and slice, accessed today."""
+def dataset_citation() -> dict[str, str]:
+    """APA and BibTeX of the dataset (CITATION.cff and the release embedded in the data), accessed today."""
     try:
         release = context.open_repository().release or {}
     except context.SERVING_ERRORS:
         release = {}
-    accessed = dt.date.today().isoformat()
-    base = exports.dataset_citation(release, _citation_file(), accessed)
-    return exports.view_citation(base, link, description, accessed)
+    return exports.dataset_citation(release, _citation_file(), dt.date.today().isoformat())
+
+
+def view_citation(link: str, description: str) -> dict[str, str]:
+    """The dataset's citation plus this view's link and slice."""
+    return exports.view_citation(dataset_citation(), link, description, dt.date.today().isoformat())
 
 
 def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str, key: str, **kwargs: Any) -> None:

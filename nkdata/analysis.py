@@ -374,24 +374,6 @@ def exclusion_note(choices: Analysis) -> str:
 
 
 @dataclass(frozen=True)
-class OutcomesView:
-    cr: RateAnalysis
-    by_setting: RateAnalysis
-    patients_by_source: pd.DataFrame
-
-
-def outcomes_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> OutcomesView | None:
-    cr = cr_analysis(repo, slice_, choices)
-    if cr.cohorts_in_slice == 0:
-        return None
-    groups = repo.group_summary(slice_, "nk_source")
-    groups["label"] = [group_label("nk_source", c) for c in groups["group"]]
-    return OutcomesView(
-        cr, rate_analysis(repo, slice_, "cr_count", CR_DENOMINATORS[choices.denom], "setting", choices), groups
-    )
-
-
-@dataclass(frozen=True)
 class RelapseView:
     result: RateAnalysis
     with_followup: pd.DataFrame  # cohorts with relapse and follow-up (at most MAX_POINTS, the largest)

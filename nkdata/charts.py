@@ -48,16 +48,6 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def empty_chart(message: str) -> alt.Chart:
-    """A chart-shaped placeholder that says why there is nothing to draw."""
-    return (
-        alt.Chart(pd.DataFrame({"text": [message]}))
-        .mark_text(size=14, color="#666")
-        .encode(text="text:N")
-        .properties(height=80, width=WIDTH)
-    )
-
-
 def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
     """Stacked bars: cohorts per publication year, coloured by NK source."""
     data = with_labels(per_year)
@@ -104,25 +94,6 @@ def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
         color=alt.condition(alt.datum.cohorts > 4, alt.value("white"), alt.value("#1F2933")),
     )
     return (rect + text).properties(height=alt.Step(34), width=WIDTH)
-
-
-def patients_by_group(groups: pd.DataFrame, group_label: str) -> alt.Chart:
-    """Horizontal bars of patients treated per group (cohorts in the tooltip)."""
-    data = groups.copy()
-    return (
-        alt.Chart(data)
-        .mark_bar(color=voc.NK_SOURCE_COLOURS["peripheral_blood"])
-        .encode(
-            y=alt.Y("label:N", sort="-x", title=group_label),
-            x=alt.X("patients_treated:Q", title="Patients treated"),
-            tooltip=[
-                alt.Tooltip("label:N", title=group_label),
-                alt.Tooltip("cohorts:Q", title="Cohorts"),
-                alt.Tooltip("patients_treated:Q", title="Patients treated"),
-            ],
-        )
-        .properties(height=alt.Step(ROW_STEP + 4), width=WIDTH)
-    )
 
 
 # Row labels never widen a chart: on a phone a label longer than the plot is shortened (the tooltip has it whole)
@@ -307,27 +278,6 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
             x=alt.value(0), text="line:N"
         ),
     ).properties(height=alt.Step(2 * ROW_STEP), width=WIDTH)
-
-
-def pooled_bars(pooled: pd.DataFrame, group_label: str, value_title: str) -> alt.Chart:
-    """Pooled estimate per group as a point with its CI (and PI as a thin line)."""
-    data = pooled[pooled["k"] > 0].copy()
-    base = alt.Chart(data).encode(y=alt.Y("label:N", title=group_label, sort="-x"))
-    tooltip = [
-        alt.Tooltip("label:N", title=group_label),
-        alt.Tooltip("estimate:Q", format=".1%", title=value_title),
-        alt.Tooltip("ci_low:Q", format=".1%", title="CI low"),
-        alt.Tooltip("ci_high:Q", format=".1%", title="CI high"),
-        alt.Tooltip("k:Q", title="Cohorts"),
-        alt.Tooltip("n_total:Q", title="Patients"),
-    ]
-    pi = base.mark_rule(color="#BBBBBB", strokeWidth=1).encode(
-        x=alt.X("pi_low:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title=value_title),
-        x2="pi_high:Q",
-    )
-    ci = base.mark_rule(strokeWidth=3, color="#0072B2").encode(x="ci_low:Q", x2="ci_high:Q")
-    point = base.mark_point(filled=True, size=90, color="#0072B2").encode(x="estimate:Q", tooltip=tooltip)
-    return (pi + ci + point).properties(height=alt.Step(ROW_STEP + 8), width=WIDTH)
 
 
 def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerChart:

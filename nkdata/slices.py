@@ -10,7 +10,7 @@ defaults, using the dataset's codes. The filters come from ``filterspec.FILTERS`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, make_dataclass, replace
+from dataclasses import dataclass, field, make_dataclass, replace
 from typing import Any
 
 from nkdata import vocabulary as voc
@@ -293,8 +293,3 @@ def narrow_products(slice_: Any, products_by_source: Mapping[str, Sequence[str]]
         return slice_
     allowed = {p for src in slice_.sources for p in products_by_source.get(src, ())}
     return replace(slice_, products=tuple(p for p in slice_.products if p in allowed))
-
-
-def slice_field_names() -> tuple[str, ...]:
-    """Every attribute of Slice, in order (for code that walks a slice generically)."""
-    return tuple(f.name for f in fields(Slice))

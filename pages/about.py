@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
-import yaml
 
+from nkapp.components import dataset_citation
 from nkapp.context import dataset_facts
-from nkdata import exports, screening
+from nkdata import screening
 from nkdata.dictionary import FIELDS, SURVIVAL_FIELDS
-from nkdata.paths import REPO_ROOT, SCREENING_DIR, SOURCE_DIR
+from nkdata.paths import SCREENING_DIR, SOURCE_DIR
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 from nkdata.validation import RULES
@@ -20,12 +18,6 @@ from nkdata.validation import RULES
 @st.cache_data(show_spinner=False)
 def cached_flow() -> screening.Flow:
     return screening.flow(SCREENING_DIR, SOURCE_DIR)
-
-
-def dataset_citation_text(release: dict) -> dict[str, str]:
-    path = REPO_ROOT / "CITATION.cff"
-    citation = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-    return exports.dataset_citation(release or {}, citation or {}, dt.date.today().isoformat())
 
 
 def render(repo: TrialsRepository, view: View) -> None:
@@ -158,7 +150,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         "Cite the dataset **and** the primary publications of the results you use (Studies page: BibTeX "
         "or RIS of the slice). The Share box at the top of every page cites the view you are looking at."
     )
-    cite = dataset_citation_text(release)
+    cite = dataset_citation()
     st.markdown(f"> {cite['apa']}")
     st.code(cite["bibtex"], language="bibtex")
     st.header("How to add or correct a study")
