@@ -13,13 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from nkdata.runtime import configure_allocator
+from nkdata.runtime import configure_allocator, freeze_startup_heap
 
 configure_allocator()  # before DuckDB is imported
 
 import streamlit as st  # noqa: E402
 
 from nkapp import components, context, filters, state  # noqa: E402
+
+freeze_startup_heap()  # after the imports: Streamlit's collection after each run then skips them
 
 
 @dataclass(frozen=True)
