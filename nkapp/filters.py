@@ -51,6 +51,27 @@ def _formatter(spec: FilterSpec, counts: dict[str, int]) -> Callable[[str], str]
     return lambda code: f"{spec.code_label(code)} ({counts.get(code, 0)})"
 
 
+def _filter_widget(
+    spec: FilterSpec,
+    where: object,
+    vocab: Vocabulary,
+    products_by_source: dict[str, list[str]],
+    facets: pd.DataFrame,
+) -> None:
+    """One filter's multiselect in ``where`` (the sidebar or its "More filters" box), options with counts."""
+    key = widget_key(spec.field)
+    options = _options(spec, _slice_from_widgets(vocab), vocab, products_by_source)
+    st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
+    where.multiselect(  # type: ignore[attr-defined]
+        spec.label,
+        options,
+        key=key,
+        placeholder="All",
+        help=spec.help,
+        format_func=_formatter(spec, _counts(facets, spec.field)),
+    )
+
+
 def _counts(facets: pd.DataFrame, field: str) -> dict[str, int]:
     rows = facets[facets["field"] == field]
     return {c: int(n) for c, n in zip(rows["code"], rows["cohorts"], strict=True) if isinstance(c, str)}
@@ -79,26 +100,17 @@ def sidebar_filters(repo: TrialsRepository, vocab: Vocabulary, products_by_sourc
         else:
             st.session_state[widget_key("years")] = (low, high)
             st.caption(f"Publication year: {low}")
-        more = None
-        for spec in sorted(FILTERS, key=lambda f: f.field not in MAIN_FILTERS):
-            if spec.field not in MAIN_FILTERS and more is None:
-                more = st.expander(
-                    "More filters",
-                    expanded=any(
-                        st.session_state.get(widget_key(f.field)) for f in FILTERS if f.field not in MAIN_FILTERS
-                    ),
-                )
-            key = widget_key(spec.field)
-            options = _options(spec, _slice_from_widgets(vocab), vocab, products_by_source)
-            st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
-            (more or st).multiselect(
-                spec.label,
-                options,
-                key=key,
-                placeholder="All",
-                help=spec.help,
-                format_func=_formatter(spec, _counts(facets, spec.field)),
-            )
+        main = [f for f in FILTERS if f.field in MAIN_FILTERS]
+        more = [f for f in FILTERS if f.field not in MAIN_FILTERS]
+        for spec in main:
+            _filter_widget(spec, st, vocab, products_by_source, facets)
+        active = sum(bool(st.session_state.get(widget_key(f.field))) for f in more)
+        box = st.expander("More filters", expanded=bool(active), key="more_filters", on_change="rerun")
+        if box.open:  # drawn only when open: closed, its values stay in the view and still filter
+            for spec in more:
+                _filter_widget(spec, box, vocab, products_by_source, facets)
+        elif active:
+            st.caption(f"{active} more filter(s) in use")
         chosen = _slice_from_widgets(vocab)
         state.update_view(slice=chosen)
         size = cached(repo, TrialsRepository.filter_funnel, chosen).iloc[-1]

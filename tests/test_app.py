@@ -280,3 +280,31 @@ def test_broken_registry_affects_only_the_pipeline_page(tmp_path: Path, monkeypa
     assert len(pipeline.error) == 1 and "not a readable Parquet file" in pipeline.error[0].value
     overview = run_app()
     assert not overview.error and _metrics(overview)["Cohorts"] == "5"
+
+
+def _sidebar_filter_keys(at) -> set[str]:  # noqa: ANN001
+    return {m.key for m in at.sidebar.multiselect}
+
+
+def test_more_filters_are_drawn_only_when_their_box_is_open() -> None:
+    # Closed, the box's four multiselects are not sent to the browser (docs/decisions.md, "Time to first chart").
+    at = run_app()
+    assert _sidebar_filter_keys(at) == {"w_sources", "w_product_classes", "w_products", "w_settings"}
+    at.session_state["more_filters"] = True
+    at.run()
+    assert {"w_car_targets", "w_populations", "w_donors", "w_pubtypes"} <= _sidebar_filter_keys(at)
+
+
+def test_a_link_with_a_more_filter_opens_the_box_and_the_filter_survives_closing_it() -> None:
+    at = run_app({"population": "pediatric"})
+    assert at.multiselect(key="w_populations").value == ["pediatric"]
+    pediatric = _metrics(at)["Cohorts"]
+    assert int(pediatric) < int(_metrics(run_app())["Cohorts"])
+    at.session_state["more_filters"] = False  # the visitor folds the box away
+    at.run()
+    assert "w_populations" not in _sidebar_filter_keys(at)
+    assert _metrics(at)["Cohorts"] == pediatric
+    at.run()  # Streamlit forgets an undrawn widget's value after a run; the view still holds it
+    assert _metrics(at)["Cohorts"] == pediatric
+    assert "1 more filter(s) in use" in " ".join(c.value for c in at.sidebar.caption)
+    assert any("population=pediatric" in c.value for c in at.code)

@@ -119,6 +119,20 @@ def test_changing_a_filter_updates_the_url(page: sync_api.Page, server: str) -> 
     assert "source=cell_line" in share and "superseded=1" in share
 
 
+def test_more_filters_open_on_click_and_from_a_link(page: sync_api.Page, server: str) -> None:
+    """The box's filters are drawn only when it is open: a click must draw them, a link using one must open it."""
+    page.goto(f"{server}/")
+    _settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_text("Donor type").count() == 0
+    sidebar.get_by_text("More filters").click()
+    sidebar.get_by_text("Donor type").wait_for(timeout=30_000)
+    page.goto(f"{server}/?population=pediatric")
+    _settle(page)
+    assert [c.rsplit(" (", 1)[0] for c in _chips(page)] == ["Pediatric"]
+    _no_traceback(page)
+
+
 def test_unknown_page_and_garbage_link_give_short_notices(page: sync_api.Page, server: str) -> None:
     keys = "&".join(f"k{i}=1" for i in range(999))  # with source: the 1000 fields Streamlit accepts at most
     page.goto(f"{server}/nope?source=nonsense&{keys}")
