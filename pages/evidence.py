@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached
-from nkapp.components import analysis_controls, empty_state, view_downloads
+from nkapp.components import analysis_controls, disclosure, empty_state, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import analysis
 from nkdata.presentation import not_applicable_text
@@ -30,8 +30,9 @@ def render(repo: TrialsRepository, view: View) -> None:
     )
     shown = not_applicable_text(table, [c for c in table.columns if c.endswith("%")])
     st.dataframe(shown, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
-    with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, table, "summary-of-findings", vocab.year_bounds, key="sof_rows")
+    if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):
+        with box:
+            view_downloads(repo, table, "summary-of-findings", vocab.year_bounds, key="sof_rows")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -8,6 +8,7 @@ from nkapp.cache import cached
 from nkapp.components import (
     analysis_controls,
     count_caption,
+    disclosure,
     empty_state,
     figure_downloads,
     forest,
@@ -86,40 +87,44 @@ def render(repo: TrialsRepository, view: View) -> None:
             f"Test for subgroup differences (separate tau² per group): Q = {t.q_between:.2f}, df = {t.df}, "
             f"p = {t.p:.3g}. With few small cohorts per group this test has little power."
         )
-    with st.expander("Sensitivity: fixed vs random effects, leave-one-out", icon=":material/tune:"):
-        st.markdown("**Random effects and fixed effect side by side**")
-        st.dataframe(analysis.model_table(result), hide_index=True, width="stretch")
-        st.markdown(
-            "**Leave-one-out** (groups of at least 3 cohorts): the pooled estimate with each cohort left "
-            "out; *Influential* marks a standardized deleted residual beyond ±1.96 (about 1 in 20 by chance)."
-        )
-        loo = analysis.leave_one_out_table(result)
-        if loo.empty:
-            st.caption("No group has 3 or more cohorts.")
-        else:
-            st.dataframe(
-                loo.drop(columns=["cohort_id"]),
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    c: st.column_config.NumberColumn(format="%.1f")
-                    for c in loo.columns
-                    if c.endswith("%") or c.startswith("Change")
-                },
+    if box := disclosure(
+        "Sensitivity: fixed vs random effects, leave-one-out", key="open_sensitivity", icon=":material/tune:"
+    ):
+        with box:
+            st.markdown("**Random effects and fixed effect side by side**")
+            st.dataframe(analysis.model_table(result), hide_index=True, width="stretch")
+            st.markdown(
+                "**Leave-one-out** (groups of at least 3 cohorts): the pooled estimate with each cohort left "
+                "out; *Influential* marks a standardized deleted residual beyond ±1.96 (about 1 in 20 by chance)."
             )
-    with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(
-            repo, result.forest[result.forest["kind"] != "header"], "remission", vocab.year_bounds, key="cr_rows"
-        )
-        figure_downloads(
-            repo,
-            result,
-            f"Complete remission per cohort, by {group_name.lower()}",
-            "CR rate",
-            vocab.year_bounds,
-            key="cr_forest_figure",
-            note=analysis.exclusion_note(choices),
-        )
+            loo = analysis.leave_one_out_table(result)
+            if loo.empty:
+                st.caption("No group has 3 or more cohorts.")
+            else:
+                st.dataframe(
+                    loo.drop(columns=["cohort_id"]),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        c: st.column_config.NumberColumn(format="%.1f")
+                        for c in loo.columns
+                        if c.endswith("%") or c.startswith("Change")
+                    },
+                )
+    if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):
+        with box:
+            view_downloads(
+                repo, result.forest[result.forest["kind"] != "header"], "remission", vocab.year_bounds, key="cr_rows"
+            )
+            figure_downloads(
+                repo,
+                result,
+                f"Complete remission per cohort, by {group_name.lower()}",
+                "CR rate",
+                vocab.year_bounds,
+                key="cr_forest_figure",
+                note=analysis.exclusion_note(choices),
+            )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

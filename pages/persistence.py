@@ -10,6 +10,7 @@ from nkapp.components import (
     analysis_controls,
     chart_downloads,
     count_caption,
+    disclosure,
     empty_state,
     forest,
     pooled_dataframe,
@@ -139,14 +140,15 @@ def render(repo: TrialsRepository, view: View) -> None:
             else f"too few cohorts (n = {c.n}) for a rank correlation"
         )
         st.caption(f"Cohorts reporting both; {corr}. Across studies this says nothing about individual patients.")
-    with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(
-            repo,
-            expansion.forest[expansion.forest["kind"] != "header"],
-            "expansion",
-            vocab.year_bounds,
-            key="expansion_rows",
-        )
+    if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):
+        with box:
+            view_downloads(
+                repo,
+                expansion.forest[expansion.forest["kind"] != "header"],
+                "expansion",
+                vocab.year_bounds,
+                key="expansion_rows",
+            )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -6,7 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, count_caption, empty_state, forest, pooled_dataframe, view_downloads
+from nkapp.components import (
+    analysis_controls,
+    count_caption,
+    disclosure,
+    empty_state,
+    forest,
+    pooled_dataframe,
+    view_downloads,
+)
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
@@ -72,10 +80,11 @@ def render(repo: TrialsRepository, view: View) -> None:
         "median follow-up; a short follow-up makes relapse look rare."
         + (f" Only the {len(points)} largest are drawn." if relapse.followup_truncated else "")
     )
-    with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(
-            repo, result.forest[result.forest["kind"] != "header"], "relapse", vocab.year_bounds, key="relapse_rows"
-        )
+    if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):
+        with box:
+            view_downloads(
+                repo, result.forest[result.forest["kind"] != "header"], "relapse", vocab.year_bounds, key="relapse_rows"
+            )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

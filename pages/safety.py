@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import chart_downloads, empty_state, view_downloads
+from nkapp.components import chart_downloads, disclosure, empty_state, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import charts
 from nkdata import vocabulary as voc
@@ -64,14 +64,15 @@ def render(repo: TrialsRepository, view: View) -> None:
         "GVHD is counted as reported: any GVHD (acute or chronic), acute GVHD by grade, chronic GVHD. Pooled "
         "rates with intervals per setting are on the Summary of findings page."
     )
-    with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(
-            repo,
-            table.drop(columns=["Events / patients"]),
-            "safety",
-            dataset_facts(repo)[0].year_bounds,
-            key="safety_rows",
-        )
+    if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):
+        with box:
+            view_downloads(
+                repo,
+                table.drop(columns=["Events / patients"]),
+                "safety",
+                dataset_facts(repo)[0].year_bounds,
+                key="safety_rows",
+            )
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

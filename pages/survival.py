@@ -6,7 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import analysis_controls, chart_downloads, empty_state, open_cohort_from, view_downloads
+from nkapp.components import (
+    analysis_controls,
+    chart_downloads,
+    disclosure,
+    empty_state,
+    open_cohort_from,
+    view_downloads,
+)
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
@@ -99,8 +106,9 @@ def render(repo: TrialsRepository, view: View) -> None:
         "'Read in' names the report an entry was read in; '(earlier report)' marks a result that only an "
         "earlier report of the same patients gave, carried into the newer report."
     )
-    with st.expander("Downloads", icon=":material/download:"):
-        view_downloads(repo, table, "survival", vocab.year_bounds, key="survival_rows")
+    if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):
+        with box:
+            view_downloads(repo, table, "survival", vocab.year_bounds, key="survival_rows")
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this file alone (a deep link on a fresh server)

@@ -96,6 +96,9 @@ def test_fixed_effect_and_leave_one_out_are_shown() -> None:
     at = run_app(
         {"source": ["peripheral_blood", "cell_line"], "group": "nk_source", "overall": "1"}, page="pages/outcomes.py"
     )
+    assert not any("Fixed effect %" in df.value.columns for df in at.dataframe)  # built only when opened
+    at.session_state["open_sensitivity"] = True
+    at.run()
     models = next(df.value for df in at.dataframe if "Fixed effect %" in df.value.columns)
     fixed = pool_proportions([2, 3, 0, 2], [10, 6, 3, 4], "FE")
     row = models.set_index("Group").loc["All groups"]
@@ -308,3 +311,13 @@ def test_a_link_with_a_more_filter_opens_the_box_and_the_filter_survives_closing
     assert _metrics(at)["Cohorts"] == pediatric
     assert "1 more filter(s) in use" in " ".join(c.value for c in at.sidebar.caption)
     assert any("population=pediatric" in c.value for c in at.code)
+
+
+@pytest.mark.parametrize("page", ["pages/outcomes.py", "pages/survival.py", "pages/safety.py"])
+def test_download_files_are_built_only_when_the_box_is_opened(page: str) -> None:
+    at = run_app({"superseded": "1"}, page=page)
+    assert not at.get("download_button")
+    at.session_state["open_downloads"] = True
+    at.run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("CSV" in label for label in labels) and any("JSON" in label for label in labels)

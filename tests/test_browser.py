@@ -173,6 +173,20 @@ def test_five_quick_downloads_all_arrive(page: sync_api.Page, server: str, tmp_p
     assert files[0].name.endswith(".csv") and "_v" in files[0].name
 
 
+def test_a_closed_downloads_box_opens_and_its_file_arrives(page: sync_api.Page, server: str, tmp_path: Path) -> None:
+    page.goto(f"{server}/outcomes")
+    _settle(page)
+    assert page.get_by_role("button", name="Rows (CSV)").count() == 0  # built only once the box is opened
+    page.get_by_text("Downloads", exact=True).click()
+    button = page.get_by_role("button", name="Rows (CSV)").first
+    button.wait_for(timeout=30_000)
+    with page.expect_download(timeout=30_000) as download:
+        button.click()
+    target = tmp_path / download.value.suggested_filename
+    download.value.save_as(target)
+    assert target.suffix == ".csv" and target.stat().st_size > 0
+
+
 def test_live_faults_show_the_panel_and_recover(
     page: sync_api.Page, server: str, live_dataset: Path, fixture_parquet: Path
 ) -> None:
