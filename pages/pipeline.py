@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from nkapp.cache import show_chart
 from nkdata import charts
 from nkdata.registry import RegistryRepository, RegistrySlice, to_ctgov_frame
 
@@ -85,7 +86,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
             charts.with_registry_labels(by_phase), {"NK source": "NK source", "Phase": "Phase", "trials": "Trials"}
         )
     else:
-        st.altair_chart(charts.registry_source_phase(by_phase), width="stretch")
+        show_chart(charts.registry_source_phase, by_phase)
     st.caption("Phase as registered; grey = the page read did not name the phase or the NK source.")
 
     st.subheader("CAR targets by start year")
@@ -98,7 +99,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
             {"car_target": "CAR target", "Start year": "Start year", "trials": "Trials"},
         )
     else:
-        st.altair_chart(charts.registry_car_targets(car), width="stretch")
+        show_chart(charts.registry_car_targets, car)
         st.caption("Dot size and number: trials. 'Not reported' collects CAR trials whose start year was not shown.")
 
     st.subheader("Recruitment status")
@@ -114,7 +115,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
             },
         )
     else:
-        st.altair_chart(charts.registry_status(status), width="stretch")
+        show_chart(charts.registry_status, status)
     st.caption(
         "Statuses go stale: a record not updated for years may still say 'recruiting'. Where pages disagreed, "
         "the other statuses are listed in the table below."
@@ -127,14 +128,14 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         if len(sponsors) < MIN_CHART_POINTS:
             _small_table(sponsors, {"Sponsor type": "Sponsor type", "trials": "Trials"})
         else:
-            st.altair_chart(charts.registry_count_bars(sponsors, "Sponsor type", "Sponsor type"), width="stretch")
+            show_chart(charts.registry_count_bars, sponsors, column="Sponsor type", title="Sponsor type")
     with right:
         st.subheader("Countries")
         countries = registry.country_counts(slice_)
         if len(countries) < MIN_CHART_POINTS:
             _small_table(countries.fillna({"country": "Not reported"}), {"country": "Country", "trials": "Trials"})
         else:
-            st.altair_chart(charts.registry_count_bars(countries, "country", "Country"), width="stretch")
+            show_chart(charts.registry_count_bars, countries, column="country", title="Country")
         st.caption("Countries only where a page named a site; a multinational trial counts in each country.")
 
     st.subheader("Trials")
