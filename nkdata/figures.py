@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 import altair as alt
 import pandas as pd
-import vl_convert as vlc
 
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 FONT_SIZE = 11
@@ -324,9 +324,16 @@ def _fixed_sizes(spec: Any, width: int) -> Any:
     return spec
 
 
+def _converter() -> ModuleType:
+    """vl-convert, imported at the first export: a server no one exports from keeps its 8 MB free."""
+    import vl_convert
+
+    return vl_convert
+
+
 def _vl_version() -> str | None:
     wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    return wanted if wanted in vlc.get_vegalite_versions() else None
+    return wanted if wanted in _converter().get_vegalite_versions() else None
 
 
 def export_chart(chart: alt.TopLevelMixin, fmt: str, scale: float = 2.0, width: int = DEFAULT_EXPORT_WIDTH) -> bytes:
@@ -337,6 +344,7 @@ def export_chart(chart: alt.TopLevelMixin, fmt: str, scale: float = 2.0, width: 
     spec = _fixed_sizes(chart.to_dict(), width)
     spec.setdefault("background", "white")
     version = _vl_version()
+    vlc = _converter()
     if fmt == "svg":
         return vlc.vegalite_to_svg(spec, vl_version=version).encode("utf-8")
     if fmt == "png":

@@ -43,3 +43,15 @@ def test_served_configuration_does_not_watch_source_files() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none"
     assert config["client"]["toolbarMode"] == "viewer"
+
+
+def test_serving_the_app_does_not_load_the_figure_converter_until_an_export() -> None:
+    # vl-convert holds about 8 MB; every replica that never exports a figure would carry it.
+    out = run_python(
+        "import sys\nimport dashboard, pages.outcomes, nkdata.figures\n"
+        "before = 'vl_convert' in sys.modules\n"
+        "import altair as alt, pandas as pd\n"
+        "nkdata.figures.export_chart(alt.Chart(pd.DataFrame({'x': [1]})).mark_point().encode(x='x'), 'svg')\n"
+        "print(before, 'vl_convert' in sys.modules)\n"
+    )
+    assert out.splitlines()[-1] == "False True"
