@@ -81,21 +81,27 @@ def _unknown_path(known: set[str]) -> str | None:
     return last if path.strip("/") and last not in known else None
 
 
+DEFAULT_PAGE_RESERVED_PATH = "home"  # Streamlit serves the default page at "/" but reserves its own path
+
+
+def _navigation_pages(holder: dict) -> list:
+    """One st.Page per page, the default one served at "/"; its own path (``/overview``) is a hidden alias,
+    because Streamlit answers the default page's url_path with a "page not found" dialog."""
+    pages = []
+    for p in PAGES:
+        runner = _page_runner(p, holder)
+        if p.module == DEFAULT_PAGE:
+            pages.append(st.Page(runner, title=p.title, icon=p.icon, url_path=DEFAULT_PAGE_RESERVED_PATH, default=True))
+            pages.append(st.Page(runner, title=p.title, icon=p.icon, url_path=p.url_path, visibility="hidden"))
+        else:
+            pages.append(st.Page(runner, title=p.title, icon=p.icon, url_path=p.url_path))
+    return pages
+
+
 def main() -> None:
     st.set_page_config(page_title="NK-AML Evidence Dashboard", page_icon=":material/biotech:", layout="wide")
     holder: dict = {}
-    navigation = st.navigation(
-        [
-            st.Page(
-                _page_runner(p, holder),
-                title=p.title,
-                icon=p.icon,
-                url_path=p.url_path,
-                default=p.module == DEFAULT_PAGE,
-            )
-            for p in PAGES
-        ]
-    )
+    navigation = st.navigation(_navigation_pages(holder))
     try:
         holder["repo"] = repo = context.open_repository()
         vocab, products_by_source, _ = context.dataset_facts(repo)

@@ -119,6 +119,15 @@ def test_changing_a_filter_updates_the_url(page: sync_api.Page, server: str) -> 
     assert "source=cell_line" in share and "superseded=1" in share
 
 
+def test_the_overview_answers_at_its_own_path_too(page: sync_api.Page, server: str) -> None:
+    """Streamlit serves the default page at "/" and met "/overview" with a "page not found" dialog."""
+    page.goto(f"{server}/overview?source=cell_line")
+    _settle(page)
+    page.get_by_text("Adoptive NK-cell therapy in AML").first.wait_for(timeout=30_000)
+    assert page.get_by_text("Page not found").count() == 0
+    assert [c.rsplit(" (", 1)[0] for c in _chips(page)] == ["NK cell line"]
+
+
 def test_more_filters_open_on_click_and_from_a_link(page: sync_api.Page, server: str) -> None:
     """The box's filters are drawn only when it is open: a click must draw them, a link using one must open it."""
     page.goto(f"{server}/")
