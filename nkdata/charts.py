@@ -283,7 +283,7 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
 def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerChart:
     """Longest detection of infused cells per cohort (log scale), one row per product or source; a detection
     that is a lower bound ("still detected at the last test") is drawn as an arrow pointing right, and the
-    median detection, where reported, as a small tick."""
+    median detection, where reported, as a small tick. A click on a cohort selects it (``COHORT_SELECTION``)."""
     data = with_labels(cohorts.dropna(subset=["max_persistence_days"]))
     data["bound"] = [
         "at least (still detected)" if is_true(b) else "longest detection" for b in data["persistence_lower_bound"]
@@ -329,7 +329,12 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerCh
         scale=alt.Scale(domain=["longest detection", "at least (still detected)"], range=["circle", "triangle-right"]),
         legend=alt.Legend(orient="bottom", title=None),
     )
-    points = base.mark_point(size=120, filled=True, opacity=0.9).encode(x=x, color=colour, shape=shape, tooltip=tooltip)
+    pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
+    points = (
+        base.mark_point(size=120, filled=True, opacity=0.9)
+        .encode(x=x, color=colour, shape=shape, tooltip=tooltip)
+        .add_params(pick)
+    )
     medians = (
         base.transform_filter("isValid(datum.median_persistence_days)")
         .mark_tick(thickness=2, size=14, color="#52606D")

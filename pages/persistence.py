@@ -13,6 +13,7 @@ from nkapp.components import (
     disclosure,
     empty_state,
     forest,
+    open_cohort_from,
     pooled_dataframe,
     view_downloads,
 )
@@ -69,7 +70,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.subheader("How long the infused cells were detected")
     durations = result.durations
     if len(durations) >= MIN_CHART_POINTS:
-        show_chart(charts.persistence_strip, durations, by=choices.rows)
+        open_cohort_from(show_chart(charts.persistence_strip, durations, key="persistence_strip", by=choices.rows))
         chart_downloads(
             charts.persistence_strip,
             durations.drop(columns=["from_review", "converted_from_percent"]),

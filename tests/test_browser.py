@@ -196,6 +196,18 @@ def test_a_closed_downloads_box_opens_and_its_file_arrives(page: sync_api.Page, 
     assert target.suffix == ".csv" and target.stat().st_size > 0
 
 
+def test_a_click_on_a_persistence_point_opens_its_card(page: sync_api.Page, server: str) -> None:
+    page.goto(f"{server}/persistence?superseded=1")
+    _settle(page)
+    strip = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Detection of infused cells").first
+    point = strip.locator("g.mark-symbol path").first
+    point.wait_for(timeout=30_000)
+    point.click(force=True)
+    page.get_by_text("Where the numbers came from").first.wait_for(timeout=30_000)
+    assert "cohort" in _query(page)
+    _no_traceback(page)
+
+
 def test_live_faults_show_the_panel_and_recover(
     page: sync_api.Page, server: str, live_dataset: Path, fixture_parquet: Path
 ) -> None:

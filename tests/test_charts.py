@@ -88,3 +88,34 @@ def test_legends_list_only_the_sources_present(repo: TrialsRepository) -> None:
     spec = charts.cohorts_per_year(per_year).to_dict()
     scale = spec["encoding"]["color"]["scale"]
     assert scale["domain"] == ["NK cell line"] and scale["range"] == ["#D55E00"]  # same colour as in every slice
+
+
+def _selections(spec: Any) -> list[dict]:
+    """Every selection parameter declared anywhere in a spec (top level or in a layer)."""
+    found: list[dict] = []
+    if isinstance(spec, dict):
+        found += [p for p in spec.get("params", []) if "select" in p]
+        for key, value in spec.items():
+            if key not in ("datasets", "data", "params"):
+                found += _selections(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += _selections(item)
+    return found
+
+
+def test_charts_whose_points_open_a_card_select_a_cohort(repo: TrialsRepository) -> None:
+    # The page opens the card from the selection named COHORT_SELECTION, reading its cohort_id field; a chart
+    # without it draws fine but a click silently does nothing.
+    everything = Slice(include_superseded=True)
+    built = {
+        "forest": charts.forest_plot(analysis.cr_analysis(repo, everything, Analysis()).forest, value_title="CR"),
+        "survival": charts.survival_points(
+            analysis.survival_view(repo, everything, Analysis()).at_landmark, value_title="OS (%)"
+        ),
+        "persistence strip": charts.persistence_strip(analysis.persistence_view(repo, everything, Analysis()).cohorts),
+    }
+    for name, chart in built.items():
+        picks = [p for p in _selections(chart.to_dict()) if p["name"] == charts.COHORT_SELECTION]
+        assert len(picks) == 1, name
+        assert picks[0]["select"]["fields"] == ["cohort_id"], name
