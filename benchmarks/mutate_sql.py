@@ -44,8 +44,8 @@ MUTANTS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "survival entries of superseded reports shown",
-        "    FROM slice($slice)\n    WHERE superseded_by IS NULL\n)",
-        "    FROM slice($slice)\n)",
+        "    FROM slice(s)\n    WHERE superseded_by IS NULL\n)",
+        "    FROM slice(s)\n)",
     ),
     (
         "not reported counted as reported in safety",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -34,6 +34,7 @@ MAX_FOREST_COHORTS = 250
 # Point charts draw at most this many cohorts (the largest): a browser cannot draw, or a reader
 # see, hundreds of thousands of points; captions say when the cap applies.
 MAX_POINTS = 1500
+MAX_TABLE_ROWS = 2000  # rows a table can usefully show; larger results say how many were left out
 
 CR_DENOMINATORS = {"evaluable": "n_evaluable", "treated": "n_treated"}
 
@@ -445,29 +446,34 @@ def setting_headline(repo: TrialsRepository, slice_: Slice, choices: Analysis) -
 
 @dataclass(frozen=True)
 class SurvivalView:
-    entries: pd.DataFrame  # every time-to-event entry of the slice's primary cohorts
-    at_landmark: pd.DataFrame  # entries of the chosen endpoint at the chosen landmark, with labels
-    medians: pd.DataFrame  # median-only entries of the chosen endpoint
+    entries: pd.DataFrame  # time-to-event entries of the slice's primary cohorts (at most MAX_TABLE_ROWS)
+    at_landmark: pd.DataFrame  # entries of the chosen endpoint at the chosen landmark, with labels (at most MAX_POINTS)
+    medians: pd.DataFrame  # median-only entries of the chosen endpoint (at most MAX_TABLE_ROWS)
     cohorts_in_slice: int
     cohorts_reporting: int  # cohorts with any time-to-event entry
+    entries_total: int = 0  # entries before the caps above
+    at_landmark_total: int = 0
+    medians_total: int = 0
 
 
 def survival_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> SurvivalView:
     """Landmark survival and relapse incidence as reported: per cohort, never pooled (the papers give
-    Kaplan-Meier or cumulative-incidence estimates whose standard errors they rarely report)."""
-    entries = repo.survival_entries(slice_)
-    summary = repo.summary(slice_)
-    chosen = entries[entries["endpoint"] == choices.endpoint]
-    at = chosen[chosen["landmark_months"] == float(choices.landmark)].copy()
+    Kaplan-Meier or cumulative-incidence estimates whose standard errors they rarely report). Rows come
+    capped from SQL with their totals, so a very large slice costs what a drawable one does."""
+    landmark = float(choices.landmark)
+    counts = repo.survival_counts(slice_, choices.endpoint, landmark)
+    at = repo.survival_entries(slice_, choices.endpoint, landmark, limit=MAX_POINTS)
     at["label"] = [f"{a} {y} - {p}" for a, y, p in zip(at["first_author"], at["year"], at["product"], strict=True)]
     at["setting_label"] = [voc.label(voc.SETTINGS, c) for c in at["setting"]]
-    medians = chosen[chosen["landmark_months"].isna()]
     return SurvivalView(
-        entries,
+        repo.survival_entries(slice_, limit=MAX_TABLE_ROWS),
         at,
-        medians,
-        int(summary["cohorts"] or 0),
-        int(entries["cohort_id"].nunique()) if not entries.empty else 0,
+        repo.survival_entries(slice_, choices.endpoint, medians_only=True, limit=MAX_TABLE_ROWS),
+        int(repo.summary(slice_)["cohorts"] or 0),
+        counts["cohorts"],
+        counts["entries"],
+        counts["at_landmark"],
+        counts["medians"],
     )
 
 
@@ -510,6 +516,13 @@ SOF_RATES: tuple[tuple[str, str, str], ...] = (
     ("Acute GVHD grade >= 3", "gvhd_grade3plus", "n_treated"),
     ("Treatment-related death", "treatment_related_deaths", "n_treated"),
 )
+
+
+def _float_or_nan(value: Any) -> float:
+    """A SQL aggregate as a float; NULL (no entry gave an estimate) as NaN, shown as not reported."""
+    return math.nan if value is None or pd.isna(value) else float(value)
+
+
 SOF_LANDMARKS: tuple[tuple[str, str, float], ...] = (
     ("Overall survival at 12 months", "os", 12.0),
     ("Overall survival at 24 months", "os", 24.0),
@@ -546,20 +559,18 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
                     "Confidence flags": "; ".join(f.text for f in flags),
                 }
             )
-    entries = repo.survival_entries(slice_)
     for label, endpoint, months in SOF_LANDMARKS:
-        chosen = entries[(entries["endpoint"] == endpoint) & (entries["landmark_months"] == months)]
-        for setting, part in chosen.groupby("setting", sort=True):
-            k = len(part)
+        for _, part in repo.survival_landmark_summary(slice_, endpoint, float(months)).iterrows():
+            k = int(part["k"])
             rows.append(
                 {
                     "Outcome": label,
-                    "Setting": voc.label(voc.SETTINGS, setting),
+                    "Setting": voc.label(voc.SETTINGS, part["setting"]),
                     "k": k,
-                    "N": int(part["n_analysed"].fillna(part["n_treated"]).sum()),
-                    "Estimate %": float(part["estimate_pct"].median()),
-                    "Low %": float(part["estimate_pct"].min()),
-                    "High %": float(part["estimate_pct"].max()),
+                    "N": int(part["n"]),
+                    "Estimate %": _float_or_nan(part["median_pct"]),
+                    "Low %": _float_or_nan(part["min_pct"]),
+                    "High %": _float_or_nan(part["max_pct"]),
                     "PI low %": math.nan,
                     "PI high %": math.nan,
                     "I² %": math.nan,

@@ -257,3 +257,10 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 [voc.label(vocabulary, c) if isinstance(c, str) else "" for c in out[column]],
             )
     return out
+
+
+def capped_note(shown: int, total: int, what: str) -> str:
+    """The sentence a capped chart or table owes its reader ("" when nothing was left out)."""
+    if total <= shown:
+        return ""
+    return f"Only the first {shown:,} of {total:,} {what} (reading order) are shown; narrow the slice for the rest."

@@ -23,6 +23,19 @@ WHERE len(words) = 0  -- no search: the text columns are not even read
           lower(concat_ws(' ', first_author, title, journal, product, country, cohort_id, extraction_note, car_target)),
           w)));
 
+-- Time-to-event entries of the slice's primary cohorts (superseded reports never enter an analysis), one row per
+-- entry, with the cohort's labels and follow-up. `inherited` marks an entry carried over from an earlier report of
+-- the same patients (field-level supersession).
+CREATE OR REPLACE MACRO survival_rows(s) AS TABLE
+WITH e AS (
+    SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, n_treated,
+           median_followup_months, publication_type, UNNEST(survival, recursive := true)
+    FROM slice(s)
+    WHERE superseded_by IS NULL
+)
+SELECT *, source_cohort <> cohort_id AS inherited
+FROM e;
+
 -- The value a cohort is grouped by: group_by is one of nk_source, product_class, product, setting.
 CREATE OR REPLACE MACRO group_value(group_by, nk_source, product_class, product, setting) AS
 CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_class
@@ -151,19 +164,41 @@ GROUP BY grp
 ORDER BY grp;
 
 -- name: survival_entries
--- Time-to-event entries of the slice's primary cohorts, one row per entry ($endpoint null: every endpoint),
--- with the cohort's labels and follow-up, in reading order. `inherited` marks an entry carried over from an
--- earlier report of the same patients (field-level supersession).
-WITH e AS (
-    SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, n_treated,
-           median_followup_months, publication_type, UNNEST(survival, recursive := true)
-    FROM slice($slice)
-    WHERE superseded_by IS NULL
-)
-SELECT *, source_cohort <> cohort_id AS inherited
-FROM e
-WHERE $endpoint::VARCHAR IS NULL OR endpoint = $endpoint::VARCHAR
-ORDER BY endpoint, landmark_months NULLS LAST, year, first_author, cohort_id;
+-- Time-to-event entries of the slice's primary cohorts ($endpoint null: every endpoint; $landmark null: every
+-- landmark; $medians_only: only the entries that give a median rather than a landmark estimate), in reading
+-- order, at most $limit rows (null: all).
+SELECT *
+FROM survival_rows($slice)
+WHERE ($endpoint::VARCHAR IS NULL OR endpoint = $endpoint::VARCHAR)
+  AND ($landmark::DOUBLE IS NULL OR landmark_months = $landmark::DOUBLE)
+  AND (NOT $medians_only::BOOLEAN OR landmark_months IS NULL)
+ORDER BY endpoint, landmark_months NULLS LAST, year, first_author, cohort_id
+LIMIT $limit;
+
+-- name: survival_counts
+-- How many time-to-event entries the slice holds, how many cohorts report any, and how many entries give
+-- $endpoint at $landmark months or only its median: the totals behind capped tables and charts.
+SELECT
+    count(*)                                                                            AS entries,
+    count(DISTINCT cohort_id)                                                           AS cohorts,
+    count(*) FILTER (WHERE endpoint = $endpoint::VARCHAR AND landmark_months = $landmark::DOUBLE) AS at_landmark,
+    count(*) FILTER (WHERE endpoint = $endpoint::VARCHAR AND landmark_months IS NULL)   AS medians
+FROM survival_rows($slice);
+
+-- name: survival_landmark_summary
+-- Per setting, the entries giving $endpoint at $landmark months: how many, patients analysed (n treated where
+-- n analysed is not reported), and the median, lowest and highest estimate (reported results are not pooled).
+SELECT
+    setting,
+    count(*)                                                AS k,
+    coalesce(sum(coalesce(n_analysed, n_treated)), 0)::BIGINT AS n,
+    median(estimate_pct)                                    AS median_pct,
+    min(estimate_pct)                                       AS min_pct,
+    max(estimate_pct)                                       AS max_pct
+FROM survival_rows($slice)
+WHERE endpoint = $endpoint::VARCHAR AND landmark_months = $landmark::DOUBLE AND setting IS NOT NULL
+GROUP BY setting
+ORDER BY setting;
 
 -- name: slice_summary
 -- Headline counts of the slice. CR is pooled only over cohorts that report both CR and evaluable patients.

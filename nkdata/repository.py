@@ -277,9 +277,29 @@ class TrialsRepository(NamedQueryRunner):
     def persistence_by_group(self, slice_: Slice, group_by: str) -> pd.DataFrame:
         return self.query("persistence_by_group", _rate_params(slice_, group_by, "cr_count", "n_treated"))
 
-    def survival_entries(self, slice_: Slice, endpoint: str | None = None) -> pd.DataFrame:
-        """Every time-to-event entry of the slice's primary cohorts (one endpoint, or all), one row each."""
-        return self.query("survival_entries", {**slice_.sql_params(), "endpoint": endpoint})
+    def survival_entries(
+        self,
+        slice_: Slice,
+        endpoint: str | None = None,
+        landmark: float | None = None,
+        medians_only: bool = False,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Time-to-event entries of the slice's primary cohorts (one endpoint or all, one landmark or all, or only
+        median-only entries), one row each, at most ``limit`` of them in reading order."""
+        params = {"endpoint": endpoint, "landmark": landmark, "medians_only": medians_only, "limit": limit}
+        return self.query("survival_entries", {**slice_.sql_params(), **params})
+
+    def survival_counts(self, slice_: Slice, endpoint: str, landmark: float) -> dict[str, int]:
+        """Totals behind the capped survival rows: entries, reporting cohorts, entries at the landmark, medians."""
+        row = self.query("survival_counts", {**slice_.sql_params(), "endpoint": endpoint, "landmark": landmark})
+        return {k: int(v) for k, v in row.iloc[0].items()}
+
+    def survival_landmark_summary(self, slice_: Slice, endpoint: str, landmark: float) -> pd.DataFrame:
+        """Per setting: entries, patients analysed, median/lowest/highest estimate of ``endpoint`` at ``landmark``."""
+        return self.query(
+            "survival_landmark_summary", {**slice_.sql_params(), "endpoint": endpoint, "landmark": landmark}
+        )
 
     def summary(self, slice_: Slice) -> dict[str, Any]:
         return self.query("slice_summary", slice_.sql_params()).iloc[0].to_dict()

@@ -8,11 +8,10 @@ from nkapp import state
 from nkapp.cache import cached
 from nkapp.components import empty_state
 from nkapp.context import dataset_facts
-from nkdata import exports, presentation
+from nkdata import analysis, exports, presentation
 from nkdata.repository import TrialsRepository
 from nkdata.slices import MAX_SEARCH_CHARS, View
 
-MAX_TABLE_ROWS = 2000  # what a table can usefully show; downloads hold every matching row
 EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when asked for (one click)
 MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole dataset as Parquet
 
@@ -42,7 +41,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     text = st.text_input("Search author, title, product, journal or notes", key="w_search", max_chars=MAX_SEARCH_CHARS)
     text = " ".join(text.split())
     state.update_view(query=text)
-    found, matches = cached(repo, TrialsRepository.search_cohorts, view.slice, text, MAX_TABLE_ROWS)
+    found, matches = cached(repo, TrialsRepository.search_cohorts, view.slice, text, analysis.MAX_TABLE_ROWS)
     if matches == 0:
         empty_state("cohorts" if not text else f"cohorts matching '{text}'")
         return

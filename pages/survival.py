@@ -15,7 +15,7 @@ from nkapp.components import (
     view_downloads,
 )
 from nkapp.context import dataset_facts
-from nkdata import analysis, charts
+from nkdata import analysis, charts, presentation
 from nkdata import vocabulary as voc
 from nkdata.presentation import is_true, number
 from nkdata.repository import TrialsRepository
@@ -91,11 +91,14 @@ def render(repo: TrialsRepository, view: View) -> None:
         f"Kaplan-Meier or cumulative-incidence estimates as each paper reports them ({direction}); lines are "
         "95% CIs where the paper gave one. Not pooled: papers rarely give the standard errors that pooling "
         f"needs, and follow-up differs. {result.cohorts_reporting} of {result.cohorts_in_slice} cohorts in the "
-        "slice report any time-to-event result."
+        "slice report any time-to-event result. "
+        + presentation.capped_note(len(points), result.at_landmark_total, "entries at this landmark")
     )
     if not result.medians.empty:
         st.markdown(f"**Median {endpoint.lower()}** (cohorts reporting a median rather than a landmark)")
         st.dataframe(_table(result.medians).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
+        if note := presentation.capped_note(len(result.medians), result.medians_total, "median-only entries"):
+            st.caption(note)
     st.subheader("Every time-to-event result in the slice")
     if result.entries.empty:
         empty_state("time-to-event results")
@@ -103,7 +106,8 @@ def render(repo: TrialsRepository, view: View) -> None:
     table = _table(result.entries)
     st.dataframe(table.drop(columns=["cohort_id"]), hide_index=True, width="stretch")
     st.caption(
-        "'Read in' names the report an entry was read in; '(earlier report)' marks a result that only an "
+        presentation.capped_note(len(table), result.entries_total, "entries")
+        + " 'Read in' names the report an entry was read in; '(earlier report)' marks a result that only an "
         "earlier report of the same patients gave, carried into the newer report."
     )
     if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):

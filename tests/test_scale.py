@@ -112,3 +112,48 @@ def test_pages_say_when_a_forest_shows_only_diamonds(
     forests_drawn = [rows for rows in chart_rows(at) if rows and "kind" in rows[0]]
     assert len(forests_drawn) == forests
     assert all({row["kind"] for row in rows if "kind" in row} == {"header", "pooled"} for rows in forests_drawn)
+
+
+def test_survival_rows_come_capped_with_their_true_totals(
+    big_repo: TrialsRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every entry at 10^6 cohorts went through the cache and into one table: 6 s per rerun and 1.3 GB.
+    monkeypatch.setattr(analysis, "MAX_POINTS", 50)
+    monkeypatch.setattr(analysis, "MAX_TABLE_ROWS", 70)
+    choices = Analysis(endpoint="os", landmark="12")  # the synthetic data report OS at 12 months
+    view = analysis.survival_view(big_repo, Slice(), choices)
+    every = big_repo.survival_entries(Slice())
+    at = every[(every["endpoint"] == "os") & (every["landmark_months"] == 12)]
+    medians = every[(every["endpoint"] == "os") & every["landmark_months"].isna()]
+    assert len(at) > 50 and len(every) > 70  # the synthetic data really is capped
+    assert (view.entries_total, view.at_landmark_total, view.medians_total) == (len(every), len(at), len(medians))
+    assert view.cohorts_reporting == every["cohort_id"].nunique()
+    assert len(view.at_landmark) == 50 and len(view.entries) == 70
+    assert view.at_landmark["cohort_id"].tolist() == at["cohort_id"].head(50).tolist()  # reading order kept
+
+
+def test_summary_of_findings_survival_rows_equal_the_entries_summarised_in_memory(big_repo: TrialsRepository) -> None:
+    table = analysis.summary_of_findings(big_repo, Slice(), Analysis())
+    every = big_repo.survival_entries(Slice())
+    for label, endpoint, months in analysis.SOF_LANDMARKS:
+        chosen = every[(every["endpoint"] == endpoint) & (every["landmark_months"] == months)]
+        rows = table[table["Outcome"] == label]
+        assert len(rows) == chosen["setting"].nunique(), label
+        for (setting, part), (_, row) in zip(chosen.groupby("setting", sort=True), rows.iterrows(), strict=True):
+            assert row["k"] == len(part), (label, setting)
+            assert row["N"] == int(part["n_analysed"].fillna(part["n_treated"]).sum())
+            assert row["Estimate %"] == pytest.approx(part["estimate_pct"].median())
+            assert (row["Low %"], row["High %"]) == (part["estimate_pct"].min(), part["estimate_pct"].max())
+
+
+def test_survival_page_says_how_many_entries_it_left_out(big_parquet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NK_TRIALS_PATH", str(big_parquet))
+    monkeypatch.setattr(analysis, "MAX_TABLE_ROWS", 100)
+    monkeypatch.setattr(analysis, "MAX_POINTS", 90)
+    at = run_app({"endpoint": "os", "landmark": "12", "superseded": "1"}, page="pages/survival.py")
+    total = len(TrialsRepository(big_parquet).survival_entries(Slice(include_superseded=True)))
+    notes = " ".join(c.value for c in at.caption)
+    assert f"Only the first 100 of {total:,} entries" in notes
+    assert f"Only the first 90 of {total:,} entries at this landmark" in notes  # every entry is OS at 12 months
+    assert len(chart_rows(at)[0]) == 90
+    assert not at.exception
