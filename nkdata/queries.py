@@ -21,11 +21,16 @@ _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def _coded_values_sql() -> str:
-    """One SELECT per coded or required field of the dictionary, as (field, value, cohort_id) rows."""
+    """One SELECT per coded or required field of the dictionary, as (field, value, cohort_id) rows: every value of
+    a coded field (few distinct ones), only the missing values of a required free-text field (titles, ids and
+    authors are nearly all distinct: grouping them made opening a 10^6-cohort file take 13 s and 790 MB)."""
     parts = []
     for f in FIELDS:
         if (f.allowed or f.required) and f.dtype in ("string", "integer", "boolean") and _IDENT_RE.match(f.name):
-            parts.append(f"SELECT '{f.name}' AS field, CAST({f.name} AS VARCHAR) AS value, cohort_id FROM trials")
+            missing_only = "" if f.allowed else f" WHERE {f.name} IS NULL"
+            parts.append(
+                f"SELECT '{f.name}' AS field, CAST({f.name} AS VARCHAR) AS value, cohort_id FROM trials{missing_only}"
+            )
     return "\nUNION ALL ".join(parts)
 
 
