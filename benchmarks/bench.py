@@ -99,6 +99,8 @@ def measure_queries(dataset: str, runs: int) -> dict:
         "cohort_id": repo.search_cohorts(Slice(), "", 1)[0]["cohort_id"].iloc[0],
         "exclude": [],
         "endpoint": "os",
+        "landmark": 12.0,
+        "medians_only": False,
     }
     out = {}
     for name in repo._queries:  # noqa: SLF001 - the benchmark times every named query
