@@ -102,6 +102,11 @@ _FIT_WIDTH = alt.ExprRef("width")
 COHORT_SELECTION = "cohort_pick"  # the point selection a page reads to open a cohort's card
 
 
+def cohort_pick() -> alt.SelectionParameter:
+    """The click selection every chart whose points are cohorts carries: one definition, so a page reads them alike."""
+    return alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
+
+
 def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = None) -> alt.LayerChart:
     """Forest plot that reads at any width: each row's label sits above its interval (a phone shows the
     intervals, not only labels), squares sized by weight, diamonds for pooled estimates. Clicking a
@@ -154,7 +159,7 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
         alt.Tooltip("cr_definition:N", title="Definition"),
         alt.Tooltip("flags:N", title="Caution"),
     ]
-    pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
+    pick = cohort_pick()
     base = alt.Chart(data).encode(y=y)
     by_source = set(data["Group"]) - {"All"} <= set(voc.NK_SOURCES.values())
     colour_scale = source_scale(data["Group"]) if by_source else alt.Scale(scheme="tableau10")
@@ -264,7 +269,7 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
         alt.Tooltip("source:N", title="Read in report"),
         alt.Tooltip("note:N", title="Where"),
     ]
-    pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
+    pick = cohort_pick()
     base = alt.Chart(data).encode(y=y)
     colour = alt.Color(
         "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
@@ -329,7 +334,7 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerCh
         scale=alt.Scale(domain=["longest detection", "at least (still detected)"], range=["circle", "triangle-right"]),
         legend=alt.Legend(orient="bottom", title=None),
     )
-    pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort_id"], on="click", clear="dblclick")
+    pick = cohort_pick()
     points = (
         base.mark_point(size=120, filled=True, opacity=0.9)
         .encode(x=x, color=colour, shape=shape, tooltip=tooltip)
