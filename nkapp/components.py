@@ -41,13 +41,13 @@ def empty_state(what: str = "cohorts") -> None:
     )
 
 
-def disclosure(label: str, key: str, icon: str | None = None) -> Any:
-    """A collapsed box whose contents are built only while it is open, or None when closed.
+def disclosure(label: str, key: str, icon: str | None = None, expanded: bool = False) -> Any:
+    """A box (collapsed unless ``expanded``) whose contents are built only while it is open, or None when closed.
 
     Closed boxes then cost neither the server (tables, download files) nor the browser (their widgets)
     anything on each view; opening one reruns the page (docs/decisions.md, "Time to first chart").
     """
-    box = st.expander(label, icon=icon, key=key, on_change="rerun")
+    box = st.expander(label, expanded=expanded, icon=icon, key=key, on_change="rerun")
     return box if box.open else None
 
 

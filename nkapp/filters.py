@@ -15,6 +15,7 @@ import streamlit as st
 
 from nkapp import state
 from nkapp.cache import cached
+from nkapp.components import disclosure
 from nkdata.filterspec import FILTERS, TOGGLES, FilterSpec
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice, Vocabulary, narrow_products
@@ -105,11 +106,10 @@ def sidebar_filters(repo: TrialsRepository, vocab: Vocabulary, products_by_sourc
         for spec in main:
             _filter_widget(spec, st, vocab, products_by_source, facets)
         active = sum(bool(st.session_state.get(widget_key(f.field))) for f in more)
-        box = st.expander("More filters", expanded=bool(active), key="more_filters", on_change="rerun")
-        if box.open:  # drawn only when open: closed, its values stay in the view and still filter
+        if box := disclosure("More filters", key="more_filters", expanded=bool(active)):
             for spec in more:
                 _filter_widget(spec, box, vocab, products_by_source, facets)
-        elif active:
+        elif active:  # closed, the box's values stay in the view and still filter
             st.caption(f"{active} more filter(s) in use")
         chosen = _slice_from_widgets(vocab)
         state.update_view(slice=chosen)
