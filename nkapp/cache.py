@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from nkdata.registry import RegistryRepository
 from nkdata.repository import DatasetIdentity, TrialsRepository
 
 
@@ -24,7 +25,7 @@ def _call(identity: DatasetIdentity, name: str, args: tuple, _fn: Callable[..., 
     return _fn(_repo, *args)
 
 
-def cached(repo: TrialsRepository, fn: Callable[..., Any], *args: Any) -> Any:
+def cached(repo: TrialsRepository | RegistryRepository, fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(repo, *args)``, computed once per dataset content, function and (hashable) arguments."""
     return _call(repo.identity, f"{fn.__module__}.{fn.__qualname__}", args, fn, repo)
 

@@ -31,7 +31,7 @@ from nkdata.dataset import open_parquet_schema, write_atomically
 from nkdata.dictionary import Field
 from nkdata.issues import DatasetError, Issue
 from nkdata.queries import load_queries
-from nkdata.repository import NamedQueryRunner, unreadable
+from nkdata.repository import DatasetIdentity, NamedQueryRunner, unreadable
 from nkdata.source import StudyLoader, notes_from_json, notes_to_json
 from nkdata.validation import check_fields
 
@@ -684,6 +684,7 @@ class RegistryRepository(NamedQueryRunner):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.identity = DatasetIdentity.of(self.path)  # page results are cached per content, as for the trials
         self._queries = load_queries()
         hint = "Rebuild it with nkdata.registry.build_registry (data/registry -> data/registry.parquet)."
         try:

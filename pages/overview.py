@@ -9,7 +9,7 @@ from nkapp.cache import cached, show_chart
 from nkapp.components import chart_downloads, empty_state, pct
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
-from nkdata.registry import RegistrySlice
+from nkdata.registry import RegistryRepository, RegistrySlice
 from nkdata.repository import TrialsRepository
 from nkdata.slices import DENOMINATORS, View
 
@@ -18,7 +18,7 @@ def registered_summary() -> dict | None:
     """Counts of the registry dataset, or None when it cannot be used (the Pipeline page then says why)."""
     try:
         registry = context.open_registry()
-        return registry.summary(RegistrySlice.from_view(None))
+        return cached(registry, RegistryRepository.summary, RegistrySlice.from_view(None))
     except context.SERVING_ERRORS:
         return None
 

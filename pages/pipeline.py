@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from nkapp.cache import show_chart
+from nkapp.cache import cached, show_chart
 from nkdata import charts
 from nkdata.registry import RegistryRepository, RegistrySlice, to_ctgov_frame
 
@@ -50,7 +50,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         "published results are on the other pages."
     )
 
-    k = registry.summary(slice_)
+    k = cached(registry, RegistryRepository.summary, slice_)
     if int(k["trials"]) == 0:
         st.info(f"No registered trial matches the current filters ({int(k['total'])} in the dataset).")
         return
@@ -80,7 +80,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         )
 
     st.subheader("NK source by phase")
-    by_phase = registry.source_phase_counts(slice_)
+    by_phase = cached(registry, RegistryRepository.source_phase_counts, slice_)
     if len(by_phase) < MIN_CHART_POINTS:
         _small_table(
             charts.with_registry_labels(by_phase), {"NK source": "NK source", "Phase": "Phase", "trials": "Trials"}
@@ -90,7 +90,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
     st.caption("Phase as registered; grey = the page read did not name the phase or the NK source.")
 
     st.subheader("CAR targets by start year")
-    car = registry.car_targets_by_year(slice_)
+    car = cached(registry, RegistryRepository.car_targets_by_year, slice_)
     if car.empty:
         st.write("No CAR-NK trial in the current selection.")
     elif len(car) < MIN_CHART_POINTS:
@@ -103,7 +103,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         st.caption("Dot size and number: trials. 'Not reported' collects CAR trials whose start year was not shown.")
 
     st.subheader("Recruitment status")
-    status = registry.status_counts(slice_)
+    status = cached(registry, RegistryRepository.status_counts, slice_)
     if len(status) < MIN_CHART_POINTS:
         _small_table(
             charts.with_registry_labels(status),
@@ -124,14 +124,14 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Sponsor type")
-        sponsors = charts.with_registry_labels(registry.sponsor_type_counts(slice_))
+        sponsors = charts.with_registry_labels(cached(registry, RegistryRepository.sponsor_type_counts, slice_))
         if len(sponsors) < MIN_CHART_POINTS:
             _small_table(sponsors, {"Sponsor type": "Sponsor type", "trials": "Trials"})
         else:
             show_chart(charts.registry_count_bars, sponsors, column="Sponsor type", title="Sponsor type")
     with right:
         st.subheader("Countries")
-        countries = registry.country_counts(slice_)
+        countries = cached(registry, RegistryRepository.country_counts, slice_)
         if len(countries) < MIN_CHART_POINTS:
             _small_table(countries.fillna({"country": "Not reported"}), {"country": "Country", "trials": "Trials"})
         else:
@@ -139,7 +139,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         st.caption("Countries only where a page named a site; a multinational trial counts in each country.")
 
     st.subheader("Trials")
-    rows = registry.table(slice_)
+    rows = cached(registry, RegistryRepository.table, slice_)
     shown = charts.with_registry_labels(rows)
     shown["published"] = [", ".join(v) if v is not None and len(v) else "" for v in shown["cohort_ids"]]
     st.dataframe(
