@@ -127,6 +127,12 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "unverified": [[] for _ in range(rows)],
         "converted_from_percent": [[] for _ in range(rows)],
         "inherited_from": [None] * rows,
+        "pmcid": [None] * rows,
+        "trial_id": [f"syn{s:07d}" for s in study_index],
+        "publication_role": ["primary_results"] * rows,
+        "co_transplant": [False] * rows,
+        "antileukemic_lymphodepletion": [None] * rows,
+        "read_at": [None] * rows,
     }
     # relapse_at_risk is reported only where relapse is
     columns["relapse_at_risk"] = [

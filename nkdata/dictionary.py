@@ -130,6 +130,7 @@ FIELDS: tuple[Field, ...] = (
     Field("journal", "string", "identity", "Journal or meeting."),
     Field("doi", "string", "identity", "Digital Object Identifier (10.xxxx/...)."),
     Field("pmid", "string", "identity", "PubMed identifier (digits)."),
+    Field("pmcid", "string", "identity", "PubMed Central identifier (PMC + digits), when the paper has a PMC copy."),
     Field(
         "citation_detail",
         "string",
@@ -137,6 +138,21 @@ FIELDS: tuple[Field, ...] = (
         "Volume, issue and pages as shown on the page read; required for a journal article without DOI or PMID.",
     ),
     Field("nct_ids", "string_list", "identity", "ClinicalTrials.gov identifiers (NCT + 8 digits)."),
+    Field(
+        "trial_id",
+        "string",
+        "identity",
+        "The trial this publication reports: its NCT id, else a programme slug (e.g. 'cynk001-aml'); every "
+        "publication of one trial shares it, so trials are counted once.",
+    ),
+    Field(
+        "publication_role",
+        "string",
+        "identity",
+        "What this publication is for its trial: first results, an update, a correlative re-analysis or a pooled "
+        "analysis of several trials.",
+        allowed=_codes(voc.PUBLICATION_ROLES),
+    ),
     Field(
         "publication_type",
         "string",
@@ -174,6 +190,20 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("cytokine_support", "string", "product", "Cytokine given to patients with the cells (as reported)."),
     Field("lymphodepletion", "string", "product", "Conditioning before infusion (as reported)."),
+    Field(
+        "co_transplant",
+        "boolean",
+        "product",
+        "True when an allogeneic HSCT was given as part of the same treatment as the NK cells (so a response cannot "
+        "be attributed to the NK cells alone); false when none was; null when not reported.",
+    ),
+    Field(
+        "antileukemic_lymphodepletion",
+        "boolean",
+        "product",
+        "True when the conditioning before the cells is itself anti-leukemic chemotherapy (e.g. Flu/Ara-C, FLAG, "
+        "clofarabine/Ara-C), not only lymphodepleting (e.g. Flu/Cy); null when not reported.",
+    ),
     Field("dose_max_per_kg", "number", "product", "Highest NK-cell dose given.", unit="cells/kg", needs_note=True),
     Field("dose_note", "string", "product", "Dose details that do not fit cells/kg (flat doses, ranges)."),
     Field(
@@ -366,7 +396,21 @@ FIELDS: tuple[Field, ...] = (
     _safety("dlt_count", "Patients with a dose-limiting toxicity."),
     _safety("treatment_related_deaths", "Deaths attributed to the treatment."),
     # provenance
-    Field("source_url", "string", "provenance", "The page the numbers were read from.", required=True),
+    Field(
+        "source_url",
+        "string",
+        "provenance",
+        "Canonical link to the publication shown to users (doi.org, PubMed/PMC, publisher, conference or registry, "
+        "the sponsor's own release); the page actually read is read_at.",
+        required=True,
+    ),
+    Field(
+        "read_at",
+        "string",
+        "provenance",
+        "The stored page the numbers were actually read from (a mirror or copy is fine here); null when it is "
+        "source_url itself.",
+    ),
     Field(
         "source_section",
         "string",

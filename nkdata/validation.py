@@ -30,6 +30,8 @@ PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 NCT_RE = re.compile(r"^NCT\d{8}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_RE = re.compile(r"^https?://\S+$")
+PMCID_RE = re.compile(r"^PMC\d{4,9}$")
+TRIAL_ID_RE = re.compile(r"^(?:NCT\d{8}|[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 RULES: dict[str, str] = {
     "required": "Required fields are present and not null.",
@@ -67,7 +69,9 @@ RULES: dict[str, str] = {
     "doi_format": "A DOI looks like 10.<registrant>/<suffix>.",
     "pmid_format": "A PMID is 1-9 digits (a string).",
     "nct_format": "An NCT id is NCT followed by 8 digits.",
-    "url_format": "source_url is an http(s) address.",
+    "url_format": "source_url and read_at are http(s) addresses.",
+    "pmcid_format": "A PMCID is PMC followed by digits.",
+    "trial_id_format": "A trial_id is an NCT id or a lowercase slug naming the programme.",
     "superseded_target_exists": "superseded_by names an existing, different cohort.",
     "superseded_no_cycle": "Following superseded_by never comes back to the same cohort.",
     "note_required": "Every reported number has a note saying where in the source it came from.",
@@ -211,9 +215,16 @@ def check_identifiers(record: Record) -> Iterable[tuple[str | None, str, str]]:
         for nct in nct_ids:
             if isinstance(nct, str) and not NCT_RE.match(nct):
                 yield "nct_ids", "nct_format", f"{nct!r} is not an NCT id (NCT + 8 digits)"
-    url = record.get("source_url")
-    if isinstance(url, str) and not URL_RE.match(url):
-        yield "source_url", "url_format", f"{url!r} is not an http(s) URL"
+    for url_field in ("source_url", "read_at"):
+        url = record.get(url_field)
+        if isinstance(url, str) and not URL_RE.match(url):
+            yield url_field, "url_format", f"{url!r} is not an http(s) URL"
+    pmcid = record.get("pmcid")
+    if isinstance(pmcid, str) and not PMCID_RE.match(pmcid):
+        yield "pmcid", "pmcid_format", f"{pmcid!r} is not a PMCID (PMC + digits)"
+    trial_id = record.get("trial_id")
+    if isinstance(trial_id, str) and not TRIAL_ID_RE.match(trial_id):
+        yield "trial_id", "trial_id_format", f"{trial_id!r} must be an NCT id or a lowercase slug"
     study_id, cohort_id = record.get("study_id"), record.get("cohort_id")
     for name, value in (("study_id", study_id), ("cohort_id", cohort_id)):
         if isinstance(value, str) and not SLUG_RE.match(value):

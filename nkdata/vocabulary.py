@@ -82,6 +82,14 @@ PUBLICATION_TYPES: dict[str, str] = {
     "company_report": "Company report",
 }
 
+# What one publication is for its trial (trial_id groups the publications of one trial).
+PUBLICATION_ROLES: dict[str, str] = {
+    "primary_results": "Primary results",
+    "update": "Update of earlier results",
+    "correlative": "Correlative re-analysis",
+    "pooled_analysis": "Pooled analysis of several trials",
+}
+
 PEER_REVIEWED_TYPES: tuple[str, ...] = ("journal_article", "case_report")
 
 DESIGNS: dict[str, str] = {

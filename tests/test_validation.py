@@ -44,6 +44,11 @@ BAD_VALUES = [
     ("alpha2010-rr", {"treatment_related_deaths": 11}, "treatment_related_deaths", "safety_le_treated"),
     ("gamma2022-high", {"crs_grade3plus": 3}, "crs_grade3plus", "safety_le_treated"),
     ("delta2018-post", {"n_aml": 7}, "n_aml", "aml_le_treated"),
+    ("alpha2010-rr", {"pmcid": "4567"}, "pmcid", "pmcid_format"),
+    ("alpha2010-rr", {"trial_id": "CYNK 001"}, "trial_id", "trial_id_format"),
+    ("alpha2010-rr", {"read_at": "ftp://mirror.example/x"}, "read_at", "url_format"),
+    ("alpha2010-rr", {"publication_role": "reanalysis"}, "publication_role", "allowed_values"),
+    ("alpha2010-rr", {"co_transplant": "yes"}, "co_transplant", "type"),
     # outcome model v2: time-to-event entries, expansion, persistence, GVHD grades, conversions
     (
         "alpha2010-rr",
