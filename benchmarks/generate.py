@@ -133,6 +133,9 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "co_transplant": [False] * rows,
         "antileukemic_lymphodepletion": [None] * rows,
         "read_at": [None] * rows,
+        "verified_by": [None] * rows,
+        "verified_on": [None] * rows,
+        "verification": [None] * rows,
     }
     # relapse_at_risk is reported only where relapse is
     columns["relapse_at_risk"] = [

@@ -450,6 +450,19 @@ FIELDS: tuple[Field, ...] = (
         "Count fields derived from a reported percentage (the only whole number that fits), not read as counts.",
     ),
     Field(
+        "verified_by",
+        "string",
+        "provenance",
+        "Who read the publication a second time, blind to the first read's values (data/second_reads/).",
+    ),
+    Field("verified_on", "string", "provenance", "Date of the second read (YYYY-MM-DD)."),
+    Field(
+        "verification",
+        "string",
+        "provenance",
+        "Agreement of the second read with the first, field by field, and how each disagreement was resolved.",
+    ),
+    Field(
         "inherited_from",
         "string",
         "provenance",
