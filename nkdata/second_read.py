@@ -63,6 +63,7 @@ class SecondRead:
     read_on: str
     file: str
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # cohort_id -> field -> value
+    not_found: dict[str, list[str]] = field(default_factory=dict)  # cohort_id -> fields no page showed
     resolutions: dict[tuple[str, str], Resolution] = field(default_factory=dict)
 
 
@@ -75,7 +76,9 @@ class Comparison:
     field: str  # a dictionary field, or survival[<endpoint>@<landmark>m|median].<subfield>
     first_read: Any
     second_read: Any
-    status: str  # agreed | disagreed | resolved | missed (only the second read has it)
+    # agreed | disagreed | resolved | missed (only the second read has it) |
+    # unconfirmed (the first read has it, the second read looked and listed it under not_found)
+    status: str
     resolution: Resolution | None = None
 
 
@@ -215,6 +218,7 @@ def load_second_read(path: Path) -> tuple[SecondRead | None, list[Issue]]:
                     _issue(file, study, cid, str(name), "second_read_unknown_field", f"not_found names {name!r}")
                 )
         read.values[cid] = values if isinstance(values, dict) else {}
+        read.not_found[cid] = [str(n) for n in cohort.get("not_found") or [] if n in FIELDS_BY_NAME]
     for raw in doc.get("resolutions") or []:
         if not isinstance(raw, dict) or set(raw) != RESOLUTION_KEYS or not str(raw.get("note") or "").strip():
             issues.append(
@@ -304,6 +308,11 @@ def compare(records: list[Record], reads: dict[str, SecondRead]) -> tuple[list[C
                     )
                 kept = res if status == "resolved" else None
                 comparisons.append(Comparison(study, cid, name, first_value, second_value, status, kept))
+            for name in read.not_found.get(cid, []):
+                first_value = record.get(name)
+                if name not in values and first_value not in (None, [], ""):
+                    shown = len(first_value) if isinstance(first_value, list) else first_value
+                    comparisons.append(Comparison(study, cid, name, shown, None, "unconfirmed"))
         for key, res in sorted(read.resolutions.items()):
             if key not in used:
                 issues.append(
@@ -328,13 +337,15 @@ class Tally:
     disagreed: int
     resolved: int
     missed: int
+    unconfirmed: int = 0
 
 
 def tally(comparisons: list[Comparison]) -> Tally:
-    """Compared = numbers both reads have; missed = numbers only the second read has."""
-    count = {s: sum(1 for c in comparisons if c.status == s) for s in ("agreed", "disagreed", "resolved", "missed")}
+    """Compared = numbers both reads have; missed = only the second read has them; unconfirmed = only the first."""
+    statuses = ("agreed", "disagreed", "resolved", "missed", "unconfirmed")
+    count = {s: sum(1 for c in comparisons if c.status == s) for s in statuses}
     both = count["agreed"] + count["disagreed"] + count["resolved"]
-    return Tally(both, count["agreed"], count["disagreed"], count["resolved"], count["missed"])
+    return Tally(both, count["agreed"], count["disagreed"], count["resolved"], count["missed"], count["unconfirmed"])
 
 
 def _resolution_kind(res: Resolution) -> str:
@@ -360,6 +371,8 @@ def verification_text(comparisons: list[Comparison]) -> str:
         parts.append(f"{t.disagreed} unresolved")
     if t.missed:
         parts.append(f"{t.missed} more only in the second read")
+    if t.unconfirmed:
+        parts.append(f"{t.unconfirmed} not found by the second read")
     return "; ".join(parts)
 
 

@@ -21,13 +21,19 @@ def _fmt(value: object) -> str:
 
 
 def report_lines(comparisons: list[Comparison]) -> list[str]:
-    """A table of counts per study and overall, then every disagreement, resolution and missed fact."""
-    lines = [f"{'study':<24} {'compared':>8} {'agreed':>7} {'disagreed':>9} {'resolved':>8} {'missed':>7}"]
+    """Counts per study and overall, then every disagreement, resolution, missed fact and unconfirmed value.
+
+    missed: only the second read has the number; unconfirmed: the first read has it, the second read
+    looked for it and listed it under not_found (for survival, the number of first-read entries).
+    """
+    head = f"{'study':<24} {'compared':>8} {'agreed':>7} {'disagreed':>9} {'resolved':>8} {'missed':>7}"
+    lines = [head + f" {'unconfirmed':>11}"]
     studies = sorted({c.study_id for c in comparisons})
     for study in studies + ["overall"]:
         t = tally(comparisons if study == "overall" else [c for c in comparisons if c.study_id == study])
-        lines.append(f"{study:<24} {t.compared:>8} {t.agreed:>7} {t.disagreed:>9} {t.resolved:>8} {t.missed:>7}")
-    for status in ("disagreed", "resolved", "missed"):
+        row = f"{study:<24} {t.compared:>8} {t.agreed:>7} {t.disagreed:>9} {t.resolved:>8} {t.missed:>7}"
+        lines.append(row + f" {t.unconfirmed:>11}")
+    for status in ("disagreed", "resolved", "missed", "unconfirmed"):
         chosen = [c for c in comparisons if c.status == status]
         if not chosen:
             continue

@@ -36,8 +36,13 @@ def test_agreeing_read_counts_agreements_and_the_fact_only_it_has() -> None:
     # survival entries are matched by endpoint + landmark; 50.0 equals 50
     assert by_field[("beta2015-cr", "survival[os@24m].estimate_pct")].status == "agreed"
     assert by_field[("beta2015-cr", "survival[os@24m].ci_high_pct")].status == "agreed"
+    # the first read's death the second reader looked for and did not find; relapse_count is null in both
+    assert by_field[("alpha2010-rr", "treatment_related_deaths")].status == "unconfirmed"
+    assert ("alpha2010-rr", "relapse_count") not in by_field
     t = tally(comparisons)
-    assert (t.compared, t.agreed, t.disagreed, t.resolved, t.missed) == (8, 8, 0, 0, 1)
+    assert (t.compared, t.agreed, t.disagreed, t.resolved, t.missed, t.unconfirmed) == (8, 8, 0, 0, 1, 1)
+    text = verification_text([c for c in comparisons if c.cohort_id == "alpha2010-rr"])
+    assert text == "4 of 4 numbers agreed; 1 more only in the second read; 1 not found by the second read"
 
 
 def test_unresolved_disagreement_is_an_error_naming_study_cohort_field_and_rule() -> None:
