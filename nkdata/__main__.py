@@ -1,4 +1,4 @@
-"""Command line: ``python -m nkdata build`` and ``python -m nkdata validate [PATH]``."""
+"""Command line: ``python -m nkdata build``, ``validate [PATH]`` and ``compare-reads`` (blind second reads)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from nkdata.paths import (
     REGISTRY_SCREENING,
     RELEASE_FILE,
     SCREENING_DIR,
+    SECOND_READS_DIR,
     SOURCE_DIR,
 )
 from nkdata.registry import build_registry, known_cohort_ids, validate_registry, validate_screening
 from nkdata.screening import validate_screening_folder
+from nkdata.second_read_report import validate_second_reads
 
 
 def _report(label: str, issues: list[Issue]) -> bool:
@@ -40,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--out", type=Path, default=DEFAULT_TRIALS_PATH)
     p_validate = sub.add_parser("validate", help="check a Parquet file or a study folder (default: both bundled)")
     p_validate.add_argument("paths", type=Path, nargs="*")
+    p_build.add_argument(
+        "--second-reads", type=Path, default=None, help="default: data/second_reads when --source is data/studies"
+    )
     sub.add_parser("docs", help="rewrite the generated tables in README.md and data/CURATION.md")
+    p_compare = sub.add_parser("compare-reads", help="compare data/second_reads with the study files, field by field")
+    p_compare.add_argument("--source", type=Path, default=SOURCE_DIR)
+    p_compare.add_argument("--second-reads", type=Path, default=SECOND_READS_DIR)
     args = parser.parse_args(argv)
 
     if args.command == "docs":
@@ -51,9 +59,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"updated {path}")
         return 0
 
+    if args.command == "compare-reads":
+        from nkdata.second_read_report import print_report
+
+        return print_report(args.source, args.second_reads)
+
     if args.command == "build":
         try:
-            table = build(args.source, args.out, RELEASE_FILE)
+            reads = args.second_reads or (SECOND_READS_DIR if args.source == SOURCE_DIR else None)
+            table = build(args.source, args.out, RELEASE_FILE, reads)
         except DatasetError as exc:
             print(f"build failed: {len(exc.issues)} problem(s); {exc.hint}", file=sys.stderr)
             print(str(exc), file=sys.stderr)
@@ -77,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         failed |= _report(str(REGISTRY_DIR), validate_registry(REGISTRY_DIR, known_cohort_ids(DEFAULT_TRIALS_PATH)))
         failed |= _report(str(REGISTRY_SCREENING), validate_screening(REGISTRY_SCREENING, REGISTRY_DIR))
         failed |= _report(str(SCREENING_DIR), validate_screening_folder(SCREENING_DIR, SOURCE_DIR))
+        failed |= _report(str(SECOND_READS_DIR), validate_second_reads(SOURCE_DIR, SECOND_READS_DIR))
     return 1 if failed else 0
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from nkdata.dictionary import ARROW_SCHEMA, FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS
 from nkdata.issues import DatasetError, Issue
+from nkdata.second_read import apply_verification, check_second_reads
 from nkdata.source import Record, load_folder, load_study_file, notes_from_json
 from nkdata.supersession import resolve
 from nkdata.validation import validate_records
@@ -44,9 +45,19 @@ def records_to_table(records: list[Record], release: dict[str, Any] | None = Non
     return pa.table(columns, schema=schema)
 
 
-def build(source_dir: Path, out_path: Path, release_path: Path | None = None) -> pa.Table:
-    """Validate the source and write the Parquet atomically; raise DatasetError on any issue."""
+def build(
+    source_dir: Path, out_path: Path, release_path: Path | None = None, second_reads_dir: Path | None = None
+) -> pa.Table:
+    """Validate the source and write the Parquet atomically; raise DatasetError on any issue.
+
+    With ``second_reads_dir`` each cohort's verified_by/verified_on/verification come from its blind
+    second read, and an unresolved disagreement between the two reads fails the build.
+    """
     records, issues = load_folder(source_dir)
+    if second_reads_dir is not None:
+        reads, comparisons, read_issues = check_second_reads(records, second_reads_dir)
+        issues += read_issues
+        apply_verification(records, reads, comparisons)
     issues += validate_records(records)
     if issues:
         raise DatasetError(issues, hint="The previous Parquet was left untouched.")

@@ -481,7 +481,10 @@ COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.is_count)
 # serialises that mapping into the ``field_notes`` column.
 SOURCE_NOTES_KEY = "notes"
 SOURCE_ONLY_KEYS: frozenset[str] = frozenset({SOURCE_NOTES_KEY, "cohorts"})
-DERIVED_FIELDS: frozenset[str] = frozenset({"field_notes", "study_id", "inherited_from"})
+# verified_by, verified_on and verification come from data/second_reads/ at build time (nkdata/second_read.py).
+DERIVED_FIELDS: frozenset[str] = frozenset(
+    {"field_notes", "study_id", "inherited_from", "verified_by", "verified_on", "verification"}
+)
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.dtype in ("string_list", "endpoint_list"))
 SAFETY_GROUPS: tuple[tuple[str, str], ...] = (
     ("crs_grade3plus", "crs_any"),

@@ -16,6 +16,7 @@ DEFAULT_REGISTRY_PATH = DATA_DIR / "registry.parquet"
 REGISTRY_SCREENING = DATA_DIR / "registry_screening.yaml"
 REGISTRY_PATH_ENV = "NK_REGISTRY_PATH"
 SCREENING_DIR = DATA_DIR / "screening"
+SECOND_READS_DIR = DATA_DIR / "second_reads"
 
 
 def trials_path() -> Path:

@@ -12,14 +12,14 @@ import pytest
 from nkdata.__main__ import main
 from nkdata.dataset import build, validate_path
 from nkdata.issues import DatasetError
-from nkdata.paths import DEFAULT_TRIALS_PATH, RELEASE_FILE, SOURCE_DIR
+from nkdata.paths import DEFAULT_TRIALS_PATH, RELEASE_FILE, SECOND_READS_DIR, SOURCE_DIR
 
 from .conftest import FIXTURE_STUDIES
 
 
 def test_bundled_parquet_equals_fresh_build(tmp_path: Path) -> None:
     fresh_path = tmp_path / "fresh.parquet"
-    build(SOURCE_DIR, fresh_path, RELEASE_FILE)
+    build(SOURCE_DIR, fresh_path, RELEASE_FILE, SECOND_READS_DIR)
     fresh, bundled = pq.read_table(fresh_path), pq.read_table(DEFAULT_TRIALS_PATH)
     assert bundled.schema.equals(fresh.schema, check_metadata=True)
     assert bundled.equals(fresh), "data/trials.parquet is stale: run `python -m nkdata build`"
