@@ -43,6 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("evidence", "Summary of findings", ":material/fact_check:", "evidence"),
     PageSpec("studies", "Studies", ":material/table:", "studies"),
     PageSpec("pipeline", "Registered trials", ":material/science:", "pipeline", registry=True),
+    PageSpec("whatsnew", "What's new", ":material/new_releases:", "whatsnew"),
     PageSpec("about", "About & methods", ":material/info:", "about"),
 )
 DEFAULT_PAGE = "overview"

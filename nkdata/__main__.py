@@ -1,8 +1,10 @@
-"""Command line: ``python -m nkdata build``, ``validate [PATH]`` and ``compare-reads`` (blind second reads)."""
+"""Command line: ``python -m nkdata build | validate | docs | compare-reads | diff OLD NEW | release | publish``."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
+import json
 import sys
 from pathlib import Path
 
@@ -49,7 +51,23 @@ def main(argv: list[str] | None = None) -> int:
     p_compare = sub.add_parser("compare-reads", help="compare data/second_reads with the study files, field by field")
     p_compare.add_argument("--source", type=Path, default=SOURCE_DIR)
     p_compare.add_argument("--second-reads", type=Path, default=SECOND_READS_DIR)
+    p_diff = sub.add_parser("diff", help="what changed between two releases (Parquet files or git revisions)")
+    p_diff.add_argument("old", help="a trials Parquet file or a git revision (e.g. a9ec84b, v2.0.0)")
+    p_diff.add_argument("new", nargs="?", default=str(DEFAULT_TRIALS_PATH), help="default: data/trials.parquet")
+    p_diff.add_argument("--json", action="store_true", help="print the changelog as JSON")
+    p_release = sub.add_parser("release", help="validate, build, write the changelog and bump the version")
+    p_release.add_argument("--version", required=True)
+    p_release.add_argument("--date", default=None, help="release date (default: today)")
+    p_release.add_argument("--searched", default=None, help="date of the last literature search (default: as is)")
+    sub.add_parser("publish", help="write the data package, CSV, Parquet, BibTeX/RIS and CITATION.cff into static/")
     args = parser.parse_args(argv)
+
+    if args.command == "diff":
+        return _diff(args.old, args.new, args.json)
+    if args.command == "release":
+        return _release(args.version, args.date, args.searched)
+    if args.command == "publish":
+        return _publish()
 
     if args.command == "docs":
         from nkdata.docs import update
@@ -82,17 +100,84 @@ def main(argv: list[str] | None = None) -> int:
                 print(str(exc), file=sys.stderr)
                 return 1
             print(f"wrote {DEFAULT_REGISTRY_PATH}: {trials.num_rows} registered trials")
+            return _publish()
         return 0
 
+    if not args.paths:  # the bundled data: studies, Parquet, the registry, both screening logs
+        return 1 if _validate_bundled() else 0
     failed = False
-    for path in args.paths or [SOURCE_DIR, DEFAULT_TRIALS_PATH]:
+    for path in args.paths:
         failed |= _report(str(path), validate_path(path))
-    if not args.paths:  # the bundled data: also the registry, both screening logs
-        failed |= _report(str(REGISTRY_DIR), validate_registry(REGISTRY_DIR, known_cohort_ids(DEFAULT_TRIALS_PATH)))
-        failed |= _report(str(REGISTRY_SCREENING), validate_screening(REGISTRY_SCREENING, REGISTRY_DIR))
-        failed |= _report(str(SCREENING_DIR), validate_screening_folder(SCREENING_DIR, SOURCE_DIR))
-        failed |= _report(str(SECOND_READS_DIR), validate_second_reads(SOURCE_DIR, SECOND_READS_DIR))
     return 1 if failed else 0
+
+
+def _validate_bundled() -> bool:
+    """Every check of the bundled data; True when any failed."""
+    failed = False
+    for path in (SOURCE_DIR, DEFAULT_TRIALS_PATH):
+        failed |= _report(str(path), validate_path(path))
+    failed |= _report(str(REGISTRY_DIR), validate_registry(REGISTRY_DIR, known_cohort_ids(DEFAULT_TRIALS_PATH)))
+    failed |= _report(str(REGISTRY_SCREENING), validate_screening(REGISTRY_SCREENING, REGISTRY_DIR))
+    failed |= _report(str(SCREENING_DIR), validate_screening_folder(SCREENING_DIR, SOURCE_DIR))
+    failed |= _report(str(SECOND_READS_DIR), validate_second_reads(SOURCE_DIR, SECOND_READS_DIR))
+    return failed
+
+
+def _diff(old: str, new: str, as_json: bool) -> int:
+    from nkdata.releases import ReleaseError, changelog_text, diff, load_snapshot
+
+    try:
+        log = diff(load_snapshot(old), load_snapshot(new))
+    except ReleaseError as exc:
+        print(f"diff failed: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(log.as_dict(), indent=2, default=str) if as_json else changelog_text(log))
+    return 0
+
+
+def _publish() -> int:
+    from nkdata.datapackage import STATIC_DIR, publish
+    from nkdata.dataset import release_of
+
+    written = publish(DEFAULT_TRIALS_PATH, DEFAULT_REGISTRY_PATH, release_of(DEFAULT_TRIALS_PATH))
+    print(f"published {len(written)} files into {STATIC_DIR}")
+    return 0
+
+
+def _release(version: str, date: str | None, searched: str | None) -> int:
+    """Refuse a non-increasing version or data that does not validate; else bump, build, log and publish."""
+    from nkdata import releases
+    from nkdata.dataset import load_release
+    from nkdata.paths import CITATION_FILE, RELEASES_DIR, ZENODO_FILE
+
+    try:
+        releases.check_new_version(version, RELEASES_DIR)
+    except releases.ReleaseError as exc:
+        print(f"release refused: {exc}", file=sys.stderr)
+        return 1
+    if _validate_bundled():
+        print("release refused: the data does not validate (see above)", file=sys.stderr)
+        return 1
+    history = releases.load_releases(RELEASES_DIR)
+    try:
+        old = releases.previous_snapshot(history[0]) if history else releases.Snapshot("nothing", [], [])
+    except releases.ReleaseError as exc:
+        print(f"release refused: the previous release's data cannot be found ({exc})", file=sys.stderr)
+        return 1
+    day = date or _dt.date.today().isoformat()
+    searched_on = searched or str(load_release(RELEASE_FILE).get("searched") or day)
+    releases.update_release_file(RELEASE_FILE, version, day, searched_on)
+    if main(["build"]) != 0:
+        return 1
+    log = releases.diff(old, releases.load_snapshot(str(DEFAULT_TRIALS_PATH)))
+    record = releases.release_record(version, day, searched_on, log, releases.blob_ids())
+    path = releases.write_release(RELEASES_DIR, record)
+    releases.update_citation_file(CITATION_FILE, version, day)
+    releases.update_zenodo_file(ZENODO_FILE, version, day)
+    _publish()
+    print(f"release {version} ({day}, searched {searched_on}): {path}")
+    print(releases.changelog_text(log))
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ REGISTRY_SCREENING = DATA_DIR / "registry_screening.yaml"
 REGISTRY_PATH_ENV = "NK_REGISTRY_PATH"
 SCREENING_DIR = DATA_DIR / "screening"
 SECOND_READS_DIR = DATA_DIR / "second_reads"
+RELEASES_DIR = DATA_DIR / "releases"
+CITATION_FILE = REPO_ROOT / "CITATION.cff"
+ZENODO_FILE = REPO_ROOT / ".zenodo.json"
 
 
 def trials_path() -> Path:

@@ -14,6 +14,19 @@ from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 from nkdata.validation import RULES
 
+OPEN_DATA_FILES: tuple[tuple[str, str], ...] = (
+    ("datapackage.json", "Data package descriptor"),
+    ("publications.csv", "Publications (CSV)"),
+    ("trials.csv", "Published cohorts (CSV)"),
+    ("trials.parquet", "Published cohorts (Parquet)"),
+    ("registry.csv", "Registered trials (CSV)"),
+    ("registry.parquet", "Registered trials (Parquet)"),
+    ("screening.csv", "Screening log (CSV)"),
+    ("studies.bib", "All studies (BibTeX)"),
+    ("studies.ris", "All studies (RIS)"),
+    ("CITATION.cff", "How to cite the dataset"),
+)
+
 
 @st.cache_data(show_spinner=False)
 def cached_flow() -> screening.Flow:
@@ -144,6 +157,13 @@ def render(repo: TrialsRepository, view: View) -> None:
         "&overall=1`). Every cohort entering the estimate, its CR definition and its source are listed "
         "there; the review's own trial list and pooling method are not stored, so the two numbers need not "
         "agree."
+    )
+    st.header("Open data")
+    st.markdown(
+        "The published tables at stable addresses of this server (a Frictionless Data Package generated from the "
+        "data dictionary; CSV copies with lists as JSON; the Parquet files; BibTeX/RIS; how to cite). Every "
+        "release is dated and its changes are on the **What's new** page.\n\n"
+        + "\n".join(f"- [{label}](app/static/{name}) (`/app/static/{name}`)" for name, label in OPEN_DATA_FILES)
     )
     st.header("How to cite")
     st.markdown(
