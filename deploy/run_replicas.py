@@ -5,8 +5,10 @@
 
 Standard parts only: Streamlit processes and nginx with a config rendered from
 deploy/nginx.conf.template into a temporary directory that also holds its pid file, logs
-and temp files, so nginx needs no root and no system paths. Ctrl-C (or SIGTERM) stops
-everything and waits for every process. Tests and benchmarks use `run_replicas()`.
+and temp files, so nginx needs no root and no system paths. A supervisor restarts any
+replica (or nginx) that dies, as systemd's Restart=always would; one death never stops the
+others, and the run directory with its logs is kept. Ctrl-C (or SIGTERM) stops everything
+and waits for every process. Tests and benchmarks use `run_replicas()`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -42,6 +45,8 @@ class Cluster:
     nginx: subprocess.Popen[bytes]
     run_dir: Path
     killed: list[int] = field(default_factory=list)
+    restarts: dict[int, int] = field(default_factory=dict)  # replica port -> times the supervisor restarted it
+    nginx_restarts: int = 0
 
     def upstream(self, port: int) -> str:
         """The value nginx reports in X-Upstream for the replica on ``port``."""
@@ -113,13 +118,13 @@ def streamlit_command(port: int, extra_args: Sequence[str] = (), script: Path | 
 
 
 def start_replica(
-    port: int, dataset: Path | None, log_path: Path, extra_args: Sequence[str] = ()
+    port: int, dataset: Path | None, log_path: Path, extra_args: Sequence[str] = (), append: bool = False
 ) -> subprocess.Popen[bytes]:
-    """Start one Streamlit process; its output goes to ``log_path`` for post-mortems."""
+    """Start one Streamlit process; its output goes to ``log_path`` (appended after a restart) for post-mortems."""
     env = dict(os.environ)
     if dataset is not None:
         env["NK_TRIALS_PATH"] = str(dataset)
-    with log_path.open("wb") as log:
+    with log_path.open("ab" if append else "wb") as log:
         return subprocess.Popen(
             streamlit_command(port, extra_args), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
         )
@@ -140,6 +145,74 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not answer in {timeout} s")
         time.sleep(0.2)
+
+
+class Supervisor:
+    """Restart whatever died: a replica on its own port (its log appended), nginx with the same config.
+
+    One thread, polling once per ``interval``; what it did is written to ``run_dir/supervisor.log`` and
+    counted in the Cluster, so an operator (and the proxy test) can see a crash and its recovery.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        dataset: Path | None,
+        extra_args: Sequence[str],
+        nginx: str,
+        interval: float = 0.5,
+    ) -> None:
+        self.cluster, self.dataset, self.extra_args, self.nginx_bin = cluster, dataset, tuple(extra_args), nginx
+        self.interval = interval
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="replica-supervisor", daemon=True)
+
+    def _log(self, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        with (self.cluster.run_dir / "supervisor.log").open("a", encoding="utf-8") as log:
+            log.write(f"{stamp} {message}\n")
+        print(message, file=sys.stderr, flush=True)
+
+    def check_once(self) -> list[str]:
+        """Restart every dead process; return what was restarted (for tests and the log)."""
+        restarted: list[str] = []
+        with self._lock:
+            if self._stop.is_set():
+                return restarted
+            for port, proc in list(self.cluster.replicas.items()):
+                if proc.poll() is None:
+                    continue
+                self._log(f"replica {port} exited with {proc.returncode}; restarting it")
+                log_path = self.cluster.run_dir / f"streamlit-{port}.log"
+                new = start_replica(port, self.dataset, log_path, self.extra_args, append=True)
+                self.cluster.replicas[port] = new
+                self.cluster.restarts[port] = self.cluster.restarts.get(port, 0) + 1
+                restarted.append(f"replica {port}")
+            if self.cluster.nginx.poll() is None:
+                return restarted
+            self._log(f"nginx exited with {self.cluster.nginx.returncode}; restarting it")
+            config = (self.cluster.run_dir / "nginx.conf").read_text(encoding="utf-8")
+            self.cluster.nginx = start_nginx(config, self.cluster.run_dir, self.nginx_bin)
+            self.cluster.nginx_restarts += 1
+            restarted.append("nginx")
+        return restarted
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check_once()
+            except (OSError, RuntimeError) as exc:  # keep supervising: the next poll tries again
+                self._log(f"restart failed: {exc}")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop supervising before the processes are stopped on purpose (so they are not restarted)."""
+        with self._lock:
+            self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def start_nginx(config: str, run_dir: Path, nginx: str = NGINX) -> subprocess.Popen[bytes]:
@@ -176,8 +249,11 @@ def run_replicas(
     extra_args: Sequence[str] = (),
     template: Path = TEMPLATE,
     keep_run_dir: bool = False,
+    supervise: bool = True,
 ) -> Iterator[Cluster]:
-    """Start the replicas and nginx, yield a Cluster once the proxy answers, and stop everything after."""
+    """Start the replicas and nginx, yield a Cluster once the proxy answers, and stop everything after.
+
+    With ``supervise`` a dead replica or nginx is restarted while the cluster runs (Supervisor)."""
     if not Path(NGINX).exists() and shutil.which("nginx") is None:
         raise FileNotFoundError("nginx is not installed (apt-get install nginx)")
     nginx = NGINX if Path(NGINX).exists() else str(shutil.which("nginx"))
@@ -194,10 +270,15 @@ def run_replicas(
             wait_healthy(f"http://{LOOPBACK}:{port}/_stcore/health", proc)
         config = render_config(template.read_text(encoding="utf-8"), proxy_port, replica_ports, run_dir)
         proxy = start_nginx(config, run_dir, nginx)
-        cleanup.callback(lambda: stop([proxy]))
         proxy_url = f"http://{LOOPBACK}:{proxy_port}"
         wait_healthy(f"{proxy_url}/_stcore/health", proxy, timeout=15)
-        yield Cluster(proxy_url, replicas, proxy, run_dir)
+        cluster = Cluster(proxy_url, replicas, proxy, run_dir)
+        cleanup.callback(lambda: stop([cluster.nginx]))  # the supervisor may have replaced nginx
+        if supervise:
+            supervisor = Supervisor(cluster, dataset, extra_args, nginx)
+            supervisor.start()
+            cleanup.callback(supervisor.stop)  # runs first: nothing is restarted while stopping
+        yield cluster
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -222,15 +303,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     extra = ["--server.enableAgentApi", "true"] if args.agent_api else []
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with run_replicas(ports, args.proxy_port, args.dataset, extra) as cluster:
+        with run_replicas(ports, args.proxy_port, args.dataset, extra, keep_run_dir=True) as cluster:
             print(
                 f"proxy {cluster.proxy_url} -> replicas {', '.join(map(str, ports))}; "
-                f"config and logs in {cluster.run_dir}; Ctrl-C stops all",
+                f"config and logs in {cluster.run_dir} (kept); a process that dies is restarted; Ctrl-C stops all",
                 flush=True,
             )
-            while all(p.poll() is None for p in [cluster.nginx, *cluster.replicas.values()]):
+            while True:  # the supervisor thread restarts what dies; this thread only waits for Ctrl-C/SIGTERM
                 time.sleep(1)
-            print("a process exited; stopping the rest", file=sys.stderr)
     except KeyboardInterrupt:
         print("stopping", flush=True)
 

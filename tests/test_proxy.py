@@ -12,6 +12,7 @@ import http.cookiejar
 import json
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -184,8 +185,9 @@ def test_a_browser_session_works_through_the_proxy(cluster: Cluster, fixture_par
 
 
 def test_killing_one_replica_affects_only_its_own_sessions(fixture_parquet: Path) -> None:
+    """Failover alone (no supervisor): the proxy skips the dead replica and the survivor keeps serving."""
     proxy, *replicas = pick_free_ports(3)
-    with run_replicas(replicas, proxy, fixture_parquet, AGENT_API) as cluster:
+    with run_replicas(replicas, proxy, fixture_parquet, AGENT_API, supervise=False) as cluster:
         opened = _open_until_both_replicas(cluster, fixture_parquet, minimum=4)
         dead = opened[0].port
         cluster.kill_replica(dead)
@@ -206,3 +208,79 @@ def test_killing_one_replica_affects_only_its_own_sessions(fixture_parquet: Path
             assert reply.status == 200, reply.body
             assert cluster.port_of(reply.upstream) != dead
             assert_right_numbers(_text(reply.body["tree"]), fixture_parquet, opened[0].first_year, superseded=False)
+
+
+def test_metrics_and_auth_endpoints_are_not_public(cluster: Cluster) -> None:
+    for path in ("/_stcore/metrics", "/auth/login", "/oauth2callback"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(cluster.proxy_url + path, timeout=10)
+        assert refused.value.code == 404, path
+    with urllib.request.urlopen(cluster.proxy_url + "/_stcore/health", timeout=10) as ok:
+        assert ok.status == 200
+
+
+def _wait(condition, timeout: float, what: str) -> None:  # noqa: ANN001 - a predicate
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def test_a_dead_replica_is_restarted_and_its_browser_session_comes_back_with_the_same_numbers(
+    fixture_parquet: Path,
+) -> None:
+    """The supervisor (deploy/run_replicas.py) restarts a SIGKILLed replica; the other keeps serving meanwhile,
+    nothing else is stopped, and the browser tab that lived on the dead replica reconnects to the same numbers."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI", pytrace=False)
+        pytest.skip("Debian chromium not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    first_year, last_year = _years(fixture_parquet)[1], _years(fixture_parquet)[-1]
+    proxy, *replicas = pick_free_ports(3)
+    with run_replicas(replicas, proxy, fixture_parquet, AGENT_API) as cluster, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page()
+            response = page.goto(f"{cluster.proxy_url}/{PAGE}?years={first_year}&years={last_year}")
+            assert response is not None
+            dead = cluster.port_of(response.headers["x-upstream"])
+            page.get_by_text(re.compile(r"Showing .*cohorts")).wait_for(timeout=45_000)
+            assert_right_numbers(page.inner_text("body"), fixture_parquet, first_year, superseded=False)
+            survivor = next(port for port in cluster.replicas if port != dead)
+            nginx_before = cluster.nginx.pid
+
+            cluster.kill_replica(dead)
+            # The survivor serves new visitors while the dead one is down (nginx skips it).
+            reply = Visitor(cluster.proxy_url).open_studies(first_year, last_year)
+            assert reply.status == 200 and cluster.port_of(reply.upstream) == survivor, reply.body
+            assert_right_numbers(_text(reply.body["tree"]), fixture_parquet, first_year, superseded=False)
+
+            _wait(lambda: cluster.restarts.get(dead) == 1, 30, "the supervisor to restart the replica")
+            _wait(lambda: _healthy(f"http://127.0.0.1:{dead}/_stcore/health"), 60, "the restarted replica")
+            assert cluster.nginx.pid == nginx_before and cluster.replicas[survivor].poll() is None
+            assert f"replica {dead} exited" in (cluster.run_dir / "supervisor.log").read_text(encoding="utf-8")
+
+            # The old tab reconnects (Streamlit's client retries its WebSocket) and shows the same slice.
+            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+            page.get_by_text(re.compile(r"Showing .*cohorts")).wait_for(timeout=60_000)
+            assert_right_numbers(page.inner_text("body"), fixture_parquet, first_year, superseded=False)
+            assert f"years={first_year}" in page.url
+            # A live session again (not a stale page): moving to another page runs it over the new WebSocket.
+            page.locator('[data-testid="stSidebarNav"] a', has_text="About & methods").click()
+            page.get_by_role("heading", name="About & methods").wait_for(timeout=60_000)
+
+            cluster.nginx.kill()  # the proxy itself dies: it is restarted too, with the same config
+            _wait(lambda: cluster.nginx_restarts == 1, 30, "the supervisor to restart nginx")
+            _wait(lambda: _healthy(f"{cluster.proxy_url}/_stcore/health"), 30, "the restarted proxy")
+        finally:
+            browser.close()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
