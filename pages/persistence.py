@@ -23,7 +23,6 @@ from nkdata.presentation import is_true, not_reported_text, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
-MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 EXPANSION_GROUPS = {"nk_source": "NK source", "product_class": "Product class", "setting": "Setting"}
 
 
@@ -69,7 +68,7 @@ def render(repo: TrialsRepository, view: View) -> None:
 
     st.subheader("How long the infused cells were detected")
     durations = result.durations
-    if len(durations) >= MIN_CHART_POINTS:
+    if len(durations) >= charts.MIN_CHART_POINTS:
         open_cohort_from(show_chart(charts.persistence_strip, durations, key="persistence_strip", by=choices.rows))
         chart_downloads(
             charts.persistence_strip,
@@ -117,7 +116,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.subheader("Detection time and complete remission")
     persistence = result.persistence
     pairs = persistence.versus_cr if persistence is not None else pd.DataFrame()
-    if len(pairs) >= MIN_CHART_POINTS:
+    if len(pairs) >= charts.MIN_CHART_POINTS:
         show_chart(charts.persistence_vs_response, pairs)
     elif len(pairs):
         st.dataframe(

@@ -22,7 +22,6 @@ from nkdata.presentation import number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
-MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class": "Product class"}
 
 
@@ -56,7 +55,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         st.caption("Settings with relapse counts in this slice: " + ", ".join(settings) + ".")
     st.subheader("Relapse and follow-up")
     points = relapse.with_followup
-    if len(points) >= MIN_CHART_POINTS:
+    if len(points) >= charts.MIN_CHART_POINTS:
         show_chart(charts.relapse_vs_followup, points)
     elif len(points):
         st.dataframe(

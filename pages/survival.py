@@ -21,8 +21,6 @@ from nkdata.presentation import is_true, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import LANDMARKS, View
 
-MIN_CHART_POINTS = 3  # below this a chart says less than a short table
-
 
 def _table(entries: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
@@ -68,7 +66,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     endpoint = voc.ENDPOINTS[choices.endpoint]
     st.subheader(f"{endpoint} at {LANDMARKS[choices.landmark]}, per cohort")
     points = result.at_landmark
-    if len(points) >= MIN_CHART_POINTS:
+    if len(points) >= charts.MIN_CHART_POINTS:
         event = show_chart(charts.survival_points, points, key="survival_chart", value_title=f"{endpoint} (%)")
         open_cohort_from(event)
         chart_downloads(
