@@ -19,7 +19,7 @@ from nkapp.components import (
 )
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
-from nkdata.presentation import is_true, not_reported_text, number
+from nkdata.presentation import cohort_labels, is_true, not_reported_text, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
@@ -29,7 +29,7 @@ EXPANSION_GROUPS = {"nk_source": "NK source", "product_class": "Product class", 
 def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Cohort": durations["first_author"] + " " + durations["year"].astype(str) + " - " + durations["product"],
+            "Cohort": cohort_labels(durations),
             "Longest detection (days)": [
                 ("≥ " if is_true(b) else "") + number(v)
                 for v, b in zip(
@@ -122,7 +122,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Cohort": pairs["first_author"] + " " + pairs["year"].astype(str) + " - " + pairs["product"],
+                    "Cohort": cohort_labels(pairs),
                     "Longest detection (days)": [number(v) for v in pairs["max_persistence_days"]],
                     "CR": [f"{int(e)} / {int(t)}" for e, t in zip(pairs["cr_count"], pairs["total"], strict=True)],
                 }

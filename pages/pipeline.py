@@ -17,6 +17,7 @@ import streamlit as st
 from nkapp.cache import cached, show_chart
 from nkapp.filters import registry_filters
 from nkdata import charts, filterspec
+from nkdata import vocabulary as voc
 from nkdata.charts import MIN_CHART_POINTS
 from nkdata.ctgov import to_ctgov_frame
 from nkdata.registry_repository import RegistryRepository
@@ -48,7 +49,9 @@ TABLE_COLUMNS: dict[str, str] = {
 def _codes_present(registry: RegistryRepository) -> dict[str, list[str]]:
     """The dataset's values of each page filter (CAR targets have no fixed vocabulary)."""
     facets = cached(registry, RegistryRepository.facet_counts, RegistrySlice())
-    return {name: sorted(g["code"].dropna(), key=lambda c: (c != "none", c)) for name, g in facets.groupby("field")}
+    return {
+        name: sorted(g["code"].dropna(), key=lambda c: (c != voc.NO_CAR_CODE, c)) for name, g in facets.groupby("field")
+    }
 
 
 def _which_filters_apply() -> str:

@@ -18,7 +18,7 @@ from nkapp.components import (
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
-from nkdata.presentation import number
+from nkdata.presentation import cohort_labels, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
@@ -61,7 +61,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Cohort": points["first_author"] + " " + points["year"].astype(str) + " - " + points["product"],
+                    "Cohort": cohort_labels(points),
                     "Relapsed / at risk": [
                         f"{int(e)} / {int(t)}"
                         for e, t in zip(points["relapse_count"], points["relapse_at_risk"], strict=True)

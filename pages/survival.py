@@ -17,7 +17,7 @@ from nkapp.components import (
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts, presentation
 from nkdata import vocabulary as voc
-from nkdata.presentation import is_true, number
+from nkdata.presentation import cohort_labels, is_true, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import LANDMARKS, View
 
@@ -25,7 +25,7 @@ from nkdata.slices import LANDMARKS, View
 def _table(entries: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Cohort": entries["first_author"] + " " + entries["year"].astype(str) + " - " + entries["product"],
+            "Cohort": cohort_labels(entries),
             "Setting": [voc.label(voc.SETTINGS, c) for c in entries["setting"]],
             "Endpoint": [voc.ENDPOINTS.get(e, e) for e in entries["endpoint"]],
             "Landmark (months)": [number(v) for v in entries["landmark_months"]],
