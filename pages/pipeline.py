@@ -177,6 +177,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         st.write("Every completed trial in the current selection has results published in this dataset.")
     else:
         shown_waste = waste.assign(
+            sponsor=[v if isinstance(v, str) else "Not reported" for v in waste["sponsor"]],
             completion_year=[str(int(y)) if pd.notna(y) else "Not reported" for y in waste["completion_year"]],
             years_since_completion=[
                 str(int(y)) if pd.notna(y) else "Not reported" for y in waste["years_since_completion"]
