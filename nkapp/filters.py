@@ -150,10 +150,14 @@ def registry_filters(registry: RegistryRepository, view: object, codes: dict[str
         state.seed(_registry_key(spec.field), list(getattr(own, spec.field)))
     facets = cached(registry, RegistryRepository.facet_counts, _registry_from_widgets(view))
     columns = st.columns(3)
+    dropped: list[str] = []
     for index, spec in enumerate(REGISTRY_FILTERS):
         key = _registry_key(spec.field)
         options = list(spec.codes) if spec.codes is not None else codes.get(spec.field, [])
-        st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
+        held = list(st.session_state.get(key, []))
+        st.session_state[key] = [v for v in held if v in options]
+        if len(held) > len(st.session_state[key]):  # e.g. a link's CAR target this registry does not have
+            dropped.append(f"{len(held) - len(st.session_state[key])} {spec.label} value(s)")
         columns[index % 3].multiselect(
             spec.label,
             options,
@@ -170,6 +174,8 @@ def registry_filters(registry: RegistryRepository, view: object, codes: dict[str
         help="Year the trial started (actual or planned). A narrowed range leaves out trials whose start year "
         "is not reported.",
     )
+    if dropped:  # counts only: link values are never echoed here
+        st.caption("Ignored " + ", ".join(dropped) + " not found in the registry dataset.")
     chosen = _registry_from_widgets(view)
     state.update_view(registry=replace(RegistrySlice(), **{n: getattr(chosen, n) for n in _OWN_FIELDS}))
     return chosen

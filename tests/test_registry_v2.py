@@ -271,3 +271,13 @@ def test_page_filter_changes_the_link_and_the_count(parquet: Path, monkeypatch: 
     next(m for m in at.multiselect if m.label == "Sponsor type").select("industry").run()
     assert {m.label: m.value for m in at.metric}["Registered trials"] == "2"
     assert at.query_params.get("sponsor_type") in (["industry"], "industry")
+
+
+def test_a_link_value_the_registry_does_not_have_is_dropped_visibly(
+    parquet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(parquet, monkeypatch, {"trial_car": ["CD33", "CD999"]})
+    assert next(m for m in at.multiselect if m.label == "CAR target").value == ["CD33"]
+    assert {m.label: m.value for m in at.metric}["Registered trials"] == "2"  # NCT3 and NCT6
+    assert "Ignored 1 CAR target value(s) not found in the registry dataset." in texts(at)
+    assert "CD999" not in texts(at)
