@@ -281,3 +281,12 @@ def test_a_link_value_the_registry_does_not_have_is_dropped_visibly(
     assert {m.label: m.value for m in at.metric}["Registered trials"] == "2"  # NCT3 and NCT6
     assert "Ignored 1 CAR target value(s) not found in the registry dataset." in texts(at)
     assert "CD999" not in texts(at)
+
+
+@pytest.mark.parametrize("spec", filterspec.REGISTRY_FILTERS, ids=lambda s: s.key)
+def test_every_page_filter_of_the_table_is_in_the_link(spec: filterspec.FilterSpec) -> None:
+    code = next(iter(spec.codes)) if spec.codes is not None else spec.null_code
+    view, notices = parse_query_params({spec.key: [code]}, Vocabulary({}, (2000, 2026)))
+    assert notices == [] and getattr(view.registry, spec.field) == (code,)
+    assert to_query_params(view, (2000, 2026)) == {spec.key: [code]}
+    assert getattr(RegistrySlice.from_view(view), spec.field) == (code,)
