@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from nkdata.runtime import configure_allocator, freeze_startup_heap
@@ -55,21 +55,12 @@ def _page_runner(spec: PageSpec, holder: dict) -> Callable[[], None]:
     def run() -> None:
         module = importlib.import_module(f"pages.{spec.module}")
         if spec.registry:
-            context.guarded(lambda view: module.render(context.open_registry(), view), registry_view(holder))
+            context.guarded(lambda view: module.render(context.open_registry(), view), state.current_view())
         else:
             context.guarded(module.render, holder["repo"], state.current_view())
 
     run.__name__ = f"page_{spec.module}"
     return run
-
-
-def registry_view(holder: dict) -> object:
-    """The view for registered trials: the publication-year range becomes a start-year range only when the user
-    narrowed it (the whole span keeps the trials whose start year is not reported)."""
-    view = state.current_view()
-    if view.slice.years is not None and tuple(view.slice.years) == tuple(holder["year_bounds"]):
-        view = replace(view, slice=replace(view.slice, years=None))
-    return view
 
 
 def _unknown_path(known: set[str]) -> str | None:

@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from nkdata.registry import RegistryRepository
+from nkdata.registry_repository import RegistryRepository
 from nkdata.repository import DatasetIdentity, TrialsRepository
 
 

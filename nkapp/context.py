@@ -19,7 +19,7 @@ import streamlit as st
 
 from nkdata.issues import DatasetError, Issue
 from nkdata.paths import TRIALS_PATH_ENV, registry_path, trials_path
-from nkdata.registry import RegistryRepository
+from nkdata.registry_repository import RegistryRepository
 from nkdata.repository import DatasetIdentity, TrialsRepository
 from nkdata.slices import Vocabulary
 

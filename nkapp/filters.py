@@ -9,6 +9,7 @@ slice's own count, the same number the page headlines use.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -16,9 +17,10 @@ import streamlit as st
 from nkapp import state
 from nkapp.cache import cached
 from nkapp.components import disclosure
-from nkdata.filterspec import FILTERS, TOGGLES, FilterSpec
+from nkdata.filterspec import FILTERS, REGISTRY_FILTERS, START_YEARS_FIELD, TOGGLES, FilterSpec
+from nkdata.registry_repository import RegistryRepository
 from nkdata.repository import TrialsRepository
-from nkdata.slices import Slice, Vocabulary, narrow_products
+from nkdata.slices import START_YEAR_BOUNDS, RegistrySlice, Slice, Vocabulary, narrow_products
 
 # Filters shown at once; the rest sit in a collapsed "More filters" box.
 MAIN_FILTERS: tuple[str, ...] = ("sources", "product_classes", "settings", "products")
@@ -73,9 +75,9 @@ def _filter_widget(
     )
 
 
-def _counts(facets: pd.DataFrame, field: str) -> dict[str, int]:
+def _counts(facets: pd.DataFrame, field: str, unit: str = "cohorts") -> dict[str, int]:
     rows = facets[facets["field"] == field]
-    return {c: int(n) for c, n in zip(rows["code"], rows["cohorts"], strict=True) if isinstance(c, str)}
+    return {c: int(n) for c, n in zip(rows["code"], rows[unit], strict=True) if isinstance(c, str)}
 
 
 def sidebar_filters(repo: TrialsRepository, vocab: Vocabulary, products_by_source: dict[str, list[str]]) -> Slice:
@@ -116,3 +118,67 @@ def sidebar_filters(repo: TrialsRepository, vocab: Vocabulary, products_by_sourc
         size = cached(repo, TrialsRepository.filter_funnel, chosen).iloc[-1]
         st.markdown(f"**{int(size.cohorts)} cohorts · {int(size.patients)} patients** in this view")
     return chosen
+
+
+# ----- Registered trials: the page's own filters, counted in trials ---------------------------------------
+
+
+def _registry_key(name: str) -> str:
+    return widget_key(f"reg_{name}")
+
+
+def _registry_from_widgets(view: object) -> RegistrySlice:
+    """The page's filters as the widgets hold them, with the sidebar's mapped filters from the view."""
+    low, high = START_YEAR_BOUNDS
+    start = tuple(st.session_state.get(_registry_key(START_YEARS_FIELD), (low, high)))
+    return replace(
+        RegistrySlice.from_view(view),
+        **{START_YEARS_FIELD: None if start == (low, high) else (int(start[0]), int(start[1]))},
+        **{f.field: tuple(st.session_state.get(_registry_key(f.field), ())) for f in REGISTRY_FILTERS},
+    )
+
+
+def registry_filters(registry: RegistryRepository, view: object, codes: dict[str, list[str]]) -> RegistrySlice:
+    """Phase, status, sponsor type, CAR target, results and start year on the page, each option with the trials it
+    would leave; stores the choice in the view (so it is in the link and survives navigation) and returns the
+    whole registry slice. ``codes``: the dataset's values for filters without a fixed vocabulary."""
+    own = getattr(view, "registry", None) or RegistrySlice()
+    low, high = START_YEAR_BOUNDS
+    start = getattr(own, START_YEARS_FIELD) or (low, high)
+    state.seed(_registry_key(START_YEARS_FIELD), (max(low, start[0]), min(high, start[1])))
+    for spec in REGISTRY_FILTERS:
+        state.seed(_registry_key(spec.field), list(getattr(own, spec.field)))
+    facets = cached(registry, RegistryRepository.facet_counts, _registry_from_widgets(view))
+    columns = st.columns(3)
+    dropped: list[str] = []
+    for index, spec in enumerate(REGISTRY_FILTERS):
+        key = _registry_key(spec.field)
+        options = list(spec.codes) if spec.codes is not None else codes.get(spec.field, [])
+        held = list(st.session_state.get(key, []))
+        st.session_state[key] = [v for v in held if v in options]
+        if len(held) > len(st.session_state[key]):  # e.g. a link's CAR target this registry does not have
+            dropped.append(f"{len(held) - len(st.session_state[key])} {spec.label} value(s)")
+        columns[index % 3].multiselect(
+            spec.label,
+            options,
+            key=key,
+            placeholder="All",
+            help=spec.help + " Counts: trials.",
+            format_func=_formatter(spec, _counts(facets, spec.field, "trials")),
+        )
+    columns[len(REGISTRY_FILTERS) % 3].slider(
+        "Start year",
+        low,
+        high,
+        key=_registry_key(START_YEARS_FIELD),
+        help="Year the trial started (actual or planned). A narrowed range leaves out trials whose start year "
+        "is not reported.",
+    )
+    if dropped:  # counts only: link values are never echoed here
+        st.caption("Ignored " + ", ".join(dropped) + " not found in the registry dataset.")
+    chosen = _registry_from_widgets(view)
+    state.update_view(registry=replace(RegistrySlice(), **{n: getattr(chosen, n) for n in _OWN_FIELDS}))
+    return chosen
+
+
+_OWN_FIELDS: tuple[str, ...] = (START_YEARS_FIELD, *(f.field for f in REGISTRY_FILTERS))

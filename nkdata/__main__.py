@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from nkdata.dataset import build, validate_path
-from nkdata.issues import DatasetError, Issue
+from nkdata.issues import DatasetError, Issue, is_warning
 from nkdata.paths import (
     DEFAULT_REGISTRY_PATH,
     DEFAULT_TRIALS_PATH,
@@ -20,20 +20,26 @@ from nkdata.paths import (
     SECOND_READS_DIR,
     SOURCE_DIR,
 )
-from nkdata.registry import build_registry, known_cohort_ids, validate_registry, validate_screening
-from nkdata.screening import validate_screening_folder
+from nkdata.registry_validation import PublicationLinks, build_registry, validate_registry
+from nkdata.screening import validate_registry_screening, validate_screening_folder
 from nkdata.second_read_report import validate_second_reads
 
 
 def _report(label: str, issues: list[Issue]) -> bool:
-    """Print a check's outcome; True when it found problems."""
-    if issues:
-        print(f"{label}: {len(issues)} problem(s)", file=sys.stderr)
-        for issue in issues:
+    """Print a check's outcome, warnings after the problems; True when it found problems (warnings do not count)."""
+    errors = [i for i in issues if not is_warning(i)]
+    warnings = [i for i in issues if is_warning(i)]
+    if errors:
+        print(f"{label}: {len(errors)} problem(s)", file=sys.stderr)
+        for issue in errors:
             print(f"  {issue}", file=sys.stderr)
-        return True
-    print(f"{label}: ok")
-    return False
+    else:
+        print(f"{label}: ok")
+    if warnings:
+        print(f"{label}: {len(warnings)} warning(s)", file=sys.stderr)
+        for issue in warnings:
+            print(f"  warning: {issue}", file=sys.stderr)
+    return bool(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.out}: {table.num_rows} cohorts from {studies} publications")
         if args.out == DEFAULT_TRIALS_PATH:  # the bundled registry links to the bundled cohorts
             try:
-                trials = build_registry(REGISTRY_DIR, DEFAULT_REGISTRY_PATH, known_cohort_ids(args.out))
+                trials = build_registry(REGISTRY_DIR, DEFAULT_REGISTRY_PATH, PublicationLinks.from_parquet(args.out))
             except DatasetError as exc:
                 print(f"registry build failed: {len(exc.issues)} problem(s); {exc.hint}", file=sys.stderr)
                 print(str(exc), file=sys.stderr)
@@ -116,8 +122,9 @@ def _validate_bundled() -> bool:
     failed = False
     for path in (SOURCE_DIR, DEFAULT_TRIALS_PATH):
         failed |= _report(str(path), validate_path(path))
-    failed |= _report(str(REGISTRY_DIR), validate_registry(REGISTRY_DIR, known_cohort_ids(DEFAULT_TRIALS_PATH)))
-    failed |= _report(str(REGISTRY_SCREENING), validate_screening(REGISTRY_SCREENING, REGISTRY_DIR))
+    links = PublicationLinks.from_parquet(DEFAULT_TRIALS_PATH)
+    failed |= _report(str(REGISTRY_DIR), validate_registry(REGISTRY_DIR, links))
+    failed |= _report(str(REGISTRY_SCREENING), validate_registry_screening(REGISTRY_SCREENING, REGISTRY_DIR))
     failed |= _report(str(SCREENING_DIR), validate_screening_folder(SCREENING_DIR, SOURCE_DIR))
     failed |= _report(str(SECOND_READS_DIR), validate_second_reads(SOURCE_DIR, SECOND_READS_DIR))
     return failed

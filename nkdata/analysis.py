@@ -22,7 +22,7 @@ import pandas as pd
 from nkdata import sensitivity, stats
 from nkdata import vocabulary as voc
 from nkdata.dictionary import GREY_PUBLICATION_TYPES
-from nkdata.presentation import as_list
+from nkdata.presentation import as_list, cohort_labels
 from nkdata.slices import EXCLUSIONS, Analysis, Slice
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def _leave_one_out(cohorts: pd.DataFrame, method: str, level: float, ci: str, ov
     for name, part in parts:
         if len(part) < 3:
             continue
-        labels = [f"{a} {y} - {p}" for a, y, p in zip(part["first_author"], part["year"], part["product"], strict=True)]
+        labels = cohort_labels(part)
         loo = sensitivity.leave_one_out(part["events"].tolist(), part["total"].tolist(), labels, method, level, ci)
         loo.insert(0, "grp", name)
         loo.insert(1, "cohort_id", part["cohort_id"].tolist())
@@ -463,7 +463,7 @@ def survival_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> S
     landmark = float(choices.landmark)
     counts = repo.survival_counts(slice_, choices.endpoint, landmark)
     at = repo.survival_entries(slice_, choices.endpoint, landmark, limit=MAX_POINTS)
-    at["label"] = [f"{a} {y} - {p}" for a, y, p in zip(at["first_author"], at["year"], at["product"], strict=True)]
+    at["label"] = cohort_labels(at)
     at["setting_label"] = [voc.label(voc.SETTINGS, c) for c in at["setting"]]
     return SurvivalView(
         repo.survival_entries(slice_, limit=MAX_TABLE_ROWS),

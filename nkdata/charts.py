@@ -12,6 +12,7 @@ import pandas as pd
 from nkdata import vocabulary as voc
 from nkdata.presentation import is_true
 
+MIN_CHART_POINTS = 3  # below this many rows a chart says less than a short table (every page uses this)
 WIDTH = "container"
 ROW_STEP = 24  # pixels per row of a categorical axis: rows never overlap, whatever the page height
 _PERCENT = ".0%"
@@ -462,23 +463,19 @@ def safety_bars(safety: pd.DataFrame) -> alt.Chart:
 
 
 # ----- Pipeline (registered trials) -----
-# Frames come from nkdata.registry.RegistryRepository; codes are labelled here, "not reported" stays visible.
-
-
-def _registry_vocab():  # imported late: nkdata.registry pulls in DuckDB, which the other charts do not need
-    from nkdata import registry
-
-    return registry
+# Frames come from nkdata.registry_repository.RegistryRepository; codes are labelled here, "not reported" stays
+# visible.
 
 
 def with_registry_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Display-label columns next to the registry's coded columns present in ``frame``."""
-    reg = _registry_vocab()
     out = with_labels(frame)
     for column, vocabulary, label_column in (
-        ("phase", reg.TRIAL_PHASES, "Phase"),
-        ("status", reg.TRIAL_STATUSES, "Status"),
-        ("sponsor_type", reg.SPONSOR_TYPES, "Sponsor type"),
+        ("phase", voc.TRIAL_PHASES, "Phase"),
+        ("status", voc.TRIAL_STATUSES, "Status"),
+        ("sponsor_type", voc.SPONSOR_TYPES, "Sponsor type"),
+        ("results_status", voc.RESULTS_STATUSES, "Results"),
+        ("record_confidence", voc.RECORD_CONFIDENCE, "Known from"),
         ("population", voc.POPULATIONS, "Population"),
         ("donor_type", voc.DONOR_TYPES, "Donor"),
     ):
@@ -500,9 +497,8 @@ def _source_scale_with_not_reported() -> alt.Scale:
 
 def registry_source_phase(counts: pd.DataFrame) -> alt.Chart:
     """Stacked bars: registered trials per phase, coloured by NK source (grey = not reported)."""
-    reg = _registry_vocab()
     data = with_registry_labels(counts)
-    phase_order = [reg.TRIAL_PHASES[p] for p in reg.PHASE_ORDER] + [voc.NOT_REPORTED_LABEL]
+    phase_order = [*voc.TRIAL_PHASES.values(), voc.NOT_REPORTED_LABEL]
     return (
         alt.Chart(data)
         .mark_bar()

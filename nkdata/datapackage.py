@@ -22,8 +22,8 @@ import yaml
 from nkdata import exports, screening
 from nkdata.dictionary import FIELDS, Field
 from nkdata.paths import DATA_DIR, REPO_ROOT
-from nkdata.registry import REGISTRY_FIELDS
-from nkdata.registry import SCREENING_REASONS as REGISTRY_SCREENING_REASONS
+from nkdata.registry_dictionary import REGISTRY_FIELDS
+from nkdata.vocabulary import REGISTRY_SCREENING_REASONS
 from nkdata.safe_text import csv_safe
 
 STATIC_DIR = REPO_ROOT / "static"

@@ -17,11 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from nkdata.dictionary import ARROW_SCHEMA, FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS
-from nkdata.issues import DatasetError, Issue
+from nkdata.issues import DatasetError, Issue, errors_only
 from nkdata.second_read import apply_verification, check_second_reads
 from nkdata.source import Record, load_folder, load_study_file, notes_from_json
 from nkdata.supersession import resolve
+from nkdata.tablespec import TRIALS, TableSpec
 from nkdata.validation import validate_records
 
 RELEASE_METADATA_KEY = b"nkdata.release"
@@ -35,11 +35,13 @@ def load_release(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def records_to_table(records: list[Record], release: dict[str, Any] | None = None) -> pa.Table:
-    """The Arrow table of validated records, sorted by cohort_id, in the dictionary's schema."""
-    ordered = sorted(records, key=lambda r: r["cohort_id"])
-    columns = {f.name: [r.get(f.name) for r in ordered] for f in FIELDS}
-    schema = ARROW_SCHEMA
+def records_to_table(
+    records: list[Record], release: dict[str, Any] | None = None, spec: TableSpec = TRIALS
+) -> pa.Table:
+    """The Arrow table of validated records, sorted by the dataset's key, in its dictionary's schema."""
+    ordered = sorted(records, key=lambda r: r[spec.key])
+    columns = {f.name: [r.get(f.name) for r in ordered] for f in spec.fields}
+    schema = spec.schema
     if release:
         schema = schema.with_metadata({RELEASE_METADATA_KEY: json.dumps(release, sort_keys=True, default=str)})
     return pa.table(columns, schema=schema)
@@ -58,7 +60,7 @@ def build(
         reads, comparisons, read_issues = check_second_reads(records, second_reads_dir)
         issues += read_issues
         apply_verification(records, reads, comparisons)
-    issues += validate_records(records)
+    issues = errors_only(issues + validate_records(records))  # warnings are listed by validate, not fatal
     if issues:
         raise DatasetError(issues, hint="The previous Parquet was left untouched.")
     table = records_to_table(resolve(records), load_release(release_path) if release_path else None)
@@ -95,6 +97,10 @@ def _type_compatible(dtype: str, arrow_type: pa.DataType) -> bool:
         return (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)) and (
             pa.types.is_struct(arrow_type.value_type) or pa.types.is_null(arrow_type.value_type)
         )
+    if dtype == "status_list":
+        return (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)) and (
+            pa.types.is_struct(arrow_type.value_type) or pa.types.is_null(arrow_type.value_type)
+        )
     if dtype == "string_list":
         return (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)) and (
             pa.types.is_string(arrow_type.value_type)
@@ -104,15 +110,15 @@ def _type_compatible(dtype: str, arrow_type: pa.DataType) -> bool:
     return False
 
 
-def schema_issues(schema: pa.Schema, file_name: str) -> list[Issue]:
-    """Missing required columns and columns of the wrong kind."""
+def schema_issues(schema: pa.Schema, file_name: str, spec: TableSpec = TRIALS) -> list[Issue]:
+    """Missing required columns and columns of the wrong kind (other missing columns read as null)."""
     issues: list[Issue] = []
     names = set(schema.names)
-    for name in REQUIRED_FIELDS:
+    for name in spec.required:
         if name not in names:
             issues.append(Issue(file_name, None, None, name, "required_column", f"required column {name!r} is missing"))
     for name in schema.names:
-        field = FIELDS_BY_NAME.get(name)
+        field = spec.by_name.get(name)
         if field is not None and not _type_compatible(field.dtype, schema.field(name).type):
             issues.append(
                 Issue(
@@ -156,10 +162,10 @@ def open_parquet_schema(path: Path) -> pa.Schema:
         ) from exc
 
 
-def read_parquet_records(path: Path) -> list[Record]:
+def read_parquet_records(path: Path, spec: TableSpec = TRIALS) -> list[Record]:
     """All rows as records for the validation rules; raises DatasetError if unreadable."""
     schema = open_parquet_schema(path)
-    problems = schema_issues(schema, str(path))
+    problems = schema_issues(schema, str(path), spec)
     if problems:
         raise DatasetError(problems)
     try:
@@ -179,7 +185,7 @@ def read_parquet_records(path: Path) -> list[Record]:
         ) from exc
     records = table.to_pylist()
     for record in records:
-        for name in FIELDS_BY_NAME:
+        for name in spec.columns:
             record.setdefault(name, None)
         record["_file"] = str(path)
         record["_notes"] = notes_from_json(record.get("field_notes"))

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from nkdata import vocabulary as voc
 
-DType = Literal["string", "integer", "number", "boolean", "string_list", "endpoint_list"]
+DType = Literal["string", "integer", "number", "boolean", "string_list", "endpoint_list", "status_list"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "boolean": pa.bool_(),
     "string_list": pa.list_(pa.string()),
     "endpoint_list": SURVIVAL_ARROW_TYPE,
+    # registry: statuses other pages showed, each {status, as_of, source_url}
+    "status_list": pa.list_(pa.struct([("status", pa.string()), ("as_of", pa.string()), ("source_url", pa.string())])),
 }
 
 
@@ -79,6 +81,7 @@ class Field:
     # over all treated patients, so they move only when both reports treated the same number.
     inherit: str | None = None
     same_n: bool = False
+    derived: bool = False  # set by the build from other data, never written in the YAML source
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -516,9 +519,14 @@ def _field_metadata(f: Field) -> dict[bytes, bytes]:
     return meta
 
 
-ARROW_SCHEMA: pa.Schema = pa.schema(
-    [pa.field(f.name, f.arrow_type, nullable=not f.required, metadata=_field_metadata(f)) for f in FIELDS]
-)
+def arrow_schema(fields: tuple[Field, ...]) -> pa.Schema:
+    """The Parquet schema of a dictionary (the trials' or the registry's): types, nullability, descriptions."""
+    return pa.schema(
+        [pa.field(f.name, f.arrow_type, nullable=not f.required, metadata=_field_metadata(f)) for f in fields]
+    )
+
+
+ARROW_SCHEMA: pa.Schema = arrow_schema(FIELDS)
 
 YEAR_MIN = 2000
 YEAR_MAX = 2026

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -54,7 +55,10 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
                 f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]
             ],
             "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
-            "Source read": cohorts["source_url"],
+            "Source": cohorts["source_url"],  # canonical link first; the page actually read as provenance
+            "Page read": [
+                v if isinstance(v, str) and v else None for v in cohorts.get("read_at", [None] * len(cohorts))
+            ],
         }
     )
 
@@ -71,12 +75,17 @@ def identifier_links(row: pd.Series) -> list[str]:
 
 
 def citation_line(row: pd.Series) -> str:
-    """The card's reference line in Markdown: title, journal when the row has one, and the page read."""
+    """The card's reference line in Markdown: title, journal when the row has one, the canonical source link, then
+    the page actually read (``read_at``) as provenance when it differs."""
     journal = row.get("journal")
+    read_at = row.get("read_at")
     parts = [
         f"*{row['title']}*",
         journal if isinstance(journal, str) and journal else None,
-        f"Read: [{row['source_section']}]({row['source_url']})",
+        f"Source: [{row['source_section']}]({row['source_url']})",
+        f"page read: [{urlsplit(read_at).hostname}]({read_at})"
+        if isinstance(read_at, str) and read_at and read_at != row["source_url"]
+        else None,
     ]
     return ". ".join(p for p in parts if p)
 

@@ -39,3 +39,16 @@ class DatasetError(Exception):
         if len(self.issues) > 50:
             lines.append(f"... and {len(self.issues) - 50} more")
         super().__init__("\n".join(lines))
+
+
+# Rules whose findings are warnings: listed by `python -m nkdata validate`, never failing it or the build.
+WARNING_RULES: frozenset[str] = frozenset({"non_canonical_host", "results_linkage", "trial_id_consistent"})
+
+
+def is_warning(issue: Issue) -> bool:
+    return issue.rule in WARNING_RULES
+
+
+def errors_only(issues: list[Issue]) -> list[Issue]:
+    """The findings that make data unusable (warnings left out)."""
+    return [i for i in issues if not is_warning(i)]

@@ -32,6 +32,11 @@ _CODED: dict[str, dict[str, str]] = {
 }
 
 
+def cohort_labels(frame: pd.DataFrame) -> list[str]:
+    """The one way a cohort is named in tables and charts: "author year - product"."""
+    return [f"{a} {y} - {p}" for a, y, p in zip(frame["first_author"], frame["year"], frame["product"], strict=True)]
+
+
 def is_missing(value: Any) -> bool:
     """None, pandas NA and NaN are all 'no value'."""
     if value is None:

@@ -305,83 +305,73 @@ FROM trials;
 -- name: coded_values
 -- Each coded or required field's distinct values with one example cohort and a count (checked against the data
 -- dictionary when a dataset is opened). The inner query is generated from the dictionary: one SELECT per field.
-SELECT field, value, min(cohort_id) AS example, count(*) AS cohorts
+SELECT field, value, min(key) AS example, count(*) AS rows
 FROM ({coded_values}) AS v
 GROUP BY field, value
 ORDER BY field, value;
 
+-- name: identity_counts
+-- Trials, publications and cohorts of the slice, counted apart: a trial is a trial_id (NCT id or programme slug)
+-- shared by its publications; a publication without a trial_id counts as a trial of its own until it has one.
+SELECT
+    count(DISTINCT coalesce(trial_id, 'study:' || study_id))              AS trials,
+    count(DISTINCT trial_id)                                              AS trials_identified,
+    count(DISTINCT study_id) FILTER (WHERE trial_id IS NULL)              AS publications_without_trial,
+    count(DISTINCT study_id)                                              AS publications,
+    count(*)                                                              AS cohorts
+FROM slice($slice);
+
 -- ===== Registered trials =====
--- Queries over the `registry` view of data/registry.parquet (nkdata/registry.py, RegistryRepository).
--- Slice parameters: use_years with year_min/year_max (a trial without a start year is kept only
--- when no year range is set), and lists of codes where an empty list means "no filter".
+-- Queries over the `registry` view of data/registry.parquet (nkdata/registry_repository.py). The slice is one
+-- STRUCT parameter (bound as the slice parameter; see RegistrySlice.sql_params), its conditions generated from
+-- the filter table: the page's own filters and the sidebar filters mapped to registry columns. A trial without a
+-- start year is kept only when no start-year range is set.
 -- (No dollar signs in comments here: the loader reads every dollar-name of a block as a parameter.)
 
 -- name: registry_setup_macro
-CREATE OR REPLACE MACRO registry_slice(use_years, year_min, year_max, sources, product_classes, car_targets,
-                                       settings, populations) AS TABLE
-SELECT *
-FROM registry
-WHERE (NOT use_years OR start_year BETWEEN year_min AND year_max)
-  AND (len(sources) = 0 OR list_contains(sources, nk_source))
-  AND (len(product_classes) = 0 OR list_contains(product_classes, product_class))
-  AND (len(car_targets) = 0 OR list_contains(car_targets, coalesce(car_target, 'none')))
-  AND (len(settings) = 0 OR list_contains(settings, setting))
-  AND (len(populations) = 0 OR list_contains(populations, population));
+CREATE OR REPLACE MACRO registry_slice(s) AS TABLE
+SELECT * FROM registry WHERE {registry_where};
 
--- name: registry_invalid_codes
--- Rows whose coded fields fall outside the registry's codes (checked when the file is opened).
-WITH checks AS (
-    SELECT registry_id, [
-        {'field': 'status', 'value': status,
-         'bad': status IS NULL OR NOT list_contains($status_codes::VARCHAR[], status)},
-        {'field': 'phase', 'value': phase,
-         'bad': phase IS NOT NULL AND NOT list_contains($phase_codes::VARCHAR[], phase)},
-        {'field': 'nk_source', 'value': nk_source,
-         'bad': nk_source IS NOT NULL AND NOT list_contains($nk_source_codes::VARCHAR[], nk_source)},
-        {'field': 'product_class', 'value': product_class,
-         'bad': product_class IS NOT NULL AND NOT list_contains($product_class_codes::VARCHAR[], product_class)},
-        {'field': 'setting', 'value': setting,
-         'bad': setting IS NULL OR NOT list_contains($setting_codes::VARCHAR[], setting)},
-        {'field': 'population', 'value': population,
-         'bad': population IS NOT NULL AND NOT list_contains($population_codes::VARCHAR[], population)},
-        {'field': 'sponsor_type', 'value': sponsor_type,
-         'bad': sponsor_type IS NOT NULL AND NOT list_contains($sponsor_type_codes::VARCHAR[], sponsor_type)},
-        {'field': 'registry_id', 'value': registry_id, 'bad': registry_id IS NULL}
-    ] AS fields
-    FROM registry
-),
-failed AS (SELECT registry_id, UNNEST(list_filter(fields, lambda f: f.bad)) AS f FROM checks)
-SELECT registry_id, f.field AS field, f.value AS value
-FROM failed
-ORDER BY registry_id, field
-LIMIT 50;
+-- name: registry_coded_values
+-- Each coded or required registry field's distinct values with one example trial and a count (checked against
+-- the registry dictionary when the file is opened). Generated from the dictionary: one SELECT per field.
+SELECT field, value, min(key) AS example, count(*) AS rows
+FROM ({registry_coded_values}) AS v
+GROUP BY field, value
+ORDER BY field, value;
 
 -- name: registry_summary
 -- Headline numbers of the slice; `total` counts the whole file so the page can say what a filter hides.
 SELECT
     count(*)                                                          AS trials,
-    count(*) FILTER (WHERE len(cohort_ids) > 0)                       AS with_results,
-    count(*) FILTER (WHERE status IN ('recruiting', 'enrolling_by_invitation')) AS recruiting,
+    count(*) FILTER (WHERE results_status = 'published')              AS with_results,
+    count(*) FILTER (WHERE status IN {recruiting_statuses})           AS recruiting,
+    count(*) FILTER (WHERE status = 'completed' AND results_status IS DISTINCT FROM 'published')
+                                                                      AS completed_no_results,
+    count(*) FILTER (WHERE record_confidence = 'review_only')         AS review_only,
     min(status_as_of)                                                 AS as_of_min,
     max(status_as_of)                                                 AS as_of_max,
     (SELECT count(*) FROM registry WHERE start_year IS NULL)          AS no_start_year,
     (SELECT count(*) FROM registry)                                   AS total
-FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
-                    $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[]);
+FROM registry_slice($slice);
+
+-- name: registry_facet_counts
+-- For each option of the page's own filters: the trials the slice would hold with that option chosen alone for
+-- its filter and every other choice kept. Generated from the filter table.
+{registry_facet_counts}
+ORDER BY field, code;
 
 -- name: registry_source_phase
 -- Trials per NK source (null = not reported) and phase (null = not reported).
 SELECT nk_source, phase, count(*) AS trials
-FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
-                    $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[])
+FROM registry_slice($slice)
 GROUP BY ALL
 ORDER BY nk_source NULLS LAST, phase NULLS LAST;
 
 -- name: registry_car_by_year
 -- CAR-engineered trials per CAR target and start year (trials without a start year are counted as null).
 SELECT car_target, start_year, count(*) AS trials
-FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
-                    $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[])
+FROM registry_slice($slice)
 WHERE car_target IS NOT NULL
 GROUP BY ALL
 ORDER BY car_target, start_year NULLS LAST;
@@ -389,15 +379,13 @@ ORDER BY car_target, start_year NULLS LAST;
 -- name: registry_status
 -- Trials per status, with the range of dates on which those statuses were read.
 SELECT status, count(*) AS trials, min(status_as_of) AS as_of_min, max(status_as_of) AS as_of_max
-FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
-                    $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[])
+FROM registry_slice($slice)
 GROUP BY ALL
 ORDER BY trials DESC, status;
 
 -- name: registry_sponsor_types
 SELECT sponsor_type, count(*) AS trials
-FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
-                    $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[])
+FROM registry_slice($slice)
 GROUP BY ALL
 ORDER BY trials DESC, sponsor_type NULLS LAST;
 
@@ -407,11 +395,21 @@ ORDER BY trials DESC, sponsor_type NULLS LAST;
 SELECT country, count(*) AS trials
 FROM (
     SELECT CASE WHEN len(countries) = 0 THEN [NULL::VARCHAR] ELSE countries END AS country_list
-    FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
-                        $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[])
+    FROM registry_slice($slice)
 ), UNNEST(country_list) AS u(country)
 GROUP BY ALL
 ORDER BY trials DESC, country NULLS LAST;
+
+-- name: registry_unpublished_completed
+-- The research-waste view: completed trials of the slice with no published results, and the years since their
+-- (primary) completion as registered, counted to the given year (the page passes this year).
+SELECT registry_id, title, product, sponsor, completion_year,
+       CASE WHEN completion_year IS NOT NULL THEN greatest($this_year::BIGINT - completion_year, 0) END
+           AS years_since_completion,
+       status_as_of
+FROM registry_slice($slice)
+WHERE status = 'completed' AND results_status IS DISTINCT FROM 'published'
+ORDER BY years_since_completion DESC NULLS LAST, registry_id;
 
 -- name: registry_table
 -- One row per trial of the slice for the table and the CSV download, newest start first.
@@ -423,11 +421,10 @@ SELECT
     len(other_statuses)                                               AS other_status_count,
     array_to_string(list_transform(other_statuses,
         lambda s: s.status || ' (' || s.as_of || ')'), '; ')          AS other_statuses_text,
-    sponsor, sponsor_type, countries, start_year, enrollment, enrollment_type,
+    sponsor, sponsor_type, countries, start_year, completion_year, enrollment, enrollment_type,
     nk_source, product, product_class, car_target, donor_type, setting, population, aml_only,
-    conditions, cohort_ids, source_url, source_section
-FROM registry_slice($use_years, $year_min, $year_max, $sources::VARCHAR[], $product_classes::VARCHAR[],
-                    $car_targets::VARCHAR[], $settings::VARCHAR[], $populations::VARCHAR[])
+    conditions, cohort_ids, results_status, record_confidence, known_from, source_url, source_section
+FROM registry_slice($slice)
 ORDER BY start_year DESC NULLS LAST, registry_id;
 
 -- name: registry_trials_by_id

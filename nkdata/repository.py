@@ -17,28 +17,13 @@ import pandas as pd
 import pyarrow as pa
 
 from nkdata.dataset import open_parquet_schema, release_of, schema_issues
-from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, RATE_EVENTS, RATE_TOTALS, SURVIVAL_FIELDS, Field
+from nkdata.dictionary import FIELDS, RATE_EVENTS, RATE_TOTALS
 from nkdata.issues import DatasetError, Issue
-from nkdata.queries import load_queries, parameter_names
+from nkdata.queries import coded_values_query, load_queries, parameter_names
 from nkdata.slices import Slice, Vocabulary
+from nkdata.tablespec import TRIALS, TableSpec, duckdb_type
 
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-_DUCKDB_TYPES = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "string_list": "VARCHAR[]",
-}
-
-
-def _duckdb_type(f: Field) -> str:
-    if f.dtype == "endpoint_list":
-        subtypes = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
-        return "STRUCT(" + ", ".join(f'"{s.name}" {subtypes[s.dtype]}' for s in SURVIVAL_FIELDS) + ")[]"
-    return _DUCKDB_TYPES[f.dtype]
-
-
 GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting")
 
 
@@ -124,10 +109,16 @@ class NamedQueryRunner:
         self._con.close()
 
 
-class TrialsRepository(NamedQueryRunner):
-    """The dataset behind every page: named queries in, pandas frames out.
+class DatasetRepository(NamedQueryRunner):
+    """A dataset of the stack (``spec``: the trials or the registry) opened for named queries.
 
-    Reads a Parquet file (``path``) or, for tests and stubs, an Arrow table held in memory (``table``)."""
+    Reads a Parquet file (``path``) or, for tests and stubs, an Arrow table held in memory (``table``). Opening
+    checks the columns against the dictionary, creates the view (optional columns a file lacks read as null),
+    and checks every coded field's values against the dictionary's codes, so a broken file fails here, once,
+    with readable issues instead of in a chart."""
+
+    spec: TableSpec = TRIALS
+    setup_query: str = "setup_slice_macro"
 
     def __init__(self, path: Path | None = None, *, table: pa.Table | None = None) -> None:
         if (path is None) == (table is None):
@@ -139,19 +130,78 @@ class TrialsRepository(NamedQueryRunner):
             else DatasetIdentity(f"<memory:{id(table)}>", table.nbytes, 0, 0, id(table))
         )
         self._queries = load_queries()
-        schema = open_parquet_schema(self.path) if table is None else table.schema
-        problems = schema_issues(schema, str(self.path))
+        try:
+            schema = open_parquet_schema(self.path) if table is None else table.schema
+        except DatasetError as exc:
+            if self.spec is TRIALS:
+                raise
+            raise DatasetError(exc.issues, hint=self.spec.hint) from exc
+        problems = schema_issues(schema, str(self.path), self.spec)
         if problems:
-            raise DatasetError(problems, hint="The file does not follow the data dictionary.")
+            raise DatasetError(
+                problems, hint=f"The file does not follow the {self.spec.name} dictionary. {self.spec.hint}"
+            )
         self._con = duckdb.connect()
         try:
             self._create_view(set(schema.names), table)
-            self._con.execute("SELECT count(*) FROM trials").fetchall()
+            self._con.execute(f"SELECT count(*) FROM {self.spec.name}").fetchall()
         except duckdb.Error as exc:
             self._con.close()
-            raise unreadable(self.path, exc, "Rebuild it with `python -m nkdata build`.") from exc
-        self._con.execute(self._queries["setup_slice_macro"])
+            raise unreadable(self.path, exc, self.spec.hint) from exc
+        self._con.execute(self._queries[self.setup_query])
         self._check_codes()
+
+    def _create_view(self, present: set[str], table: pa.Table | None) -> None:
+        """The view is over the file: DuckDB reads only the columns and row groups a query needs, so a
+        million-row dataset is not copied into memory. Optional columns a user's file lacks read as null
+        ('not reported'). The path is the operator's setting, not user input; a view cannot take a bound
+        parameter, so it is written as a quoted SQL string literal."""
+        missing = "".join(
+            f', CAST(NULL AS {duckdb_type(f)}) AS "{f.name}"' for f in self.spec.fields if f.name not in present
+        )  # names and types from the dictionary
+        if table is not None:
+            self._con.from_arrow(table).to_table(f"{self.spec.name}_table")  # an in-memory copy: stubs are small
+            source = f"{self.spec.name}_table"
+        else:
+            source = "read_parquet('" + str(self.path).replace("'", "''") + "')"
+        self._con.execute(f"CREATE VIEW {self.spec.name} AS SELECT *{missing} FROM {source}")
+
+    def _check_codes(self) -> None:
+        """Coded fields hold the dictionary's codes and required fields are present, or a DatasetError."""
+        issues = []
+        for row in self.query(coded_values_query(self.spec)).itertuples(index=False):
+            f = self.spec.by_name[row.field]
+            missing = not isinstance(row.value, str)  # null arrives as NaN in a pandas string column
+            if missing and f.required:
+                issues.append(
+                    Issue(
+                        str(self.path),
+                        *self.spec.where(row.example),
+                        row.field,
+                        "required",
+                        f"{row.field} is missing in {row.rows} row(s)",
+                    )
+                )
+            elif not missing and f.allowed and row.value not in f.allowed:
+                issues.append(
+                    Issue(
+                        str(self.path),
+                        *self.spec.where(row.example),
+                        row.field,
+                        "allowed_values",
+                        f"{row.value!r} is not one of {', '.join(f.allowed)} ({row.rows} row(s))",
+                    )
+                )
+        if issues:
+            self.close()
+            raise DatasetError(issues, hint="Use the dataset's codes (see About & methods). " + self.spec.hint)
+
+
+class TrialsRepository(DatasetRepository):
+    """The dataset behind every page: named queries in, pandas frames out."""
+
+    def __init__(self, path: Path | None = None, *, table: pa.Table | None = None) -> None:
+        super().__init__(path, table=table)
         self.release: dict[str, Any] = release_of(self.path) if table is None else {}
 
     @classmethod
@@ -161,52 +211,6 @@ class TrialsRepository(NamedQueryRunner):
 
         full = [{f.name: r.get(f.name, [] if f.dtype.endswith("list") else None) for f in FIELDS} for r in records]
         return cls(table=records_to_table(full))
-
-    def _create_view(self, present: set[str], table: pa.Table | None) -> None:
-        """`trials` is a view over the file: DuckDB reads only the columns and row groups a query
-        needs, so a million-row dataset is not copied into memory. Optional columns a user's file
-        lacks read as null ('not reported'). The path is the operator's setting, not user input;
-        a view cannot take a bound parameter, so it is written as a quoted SQL string literal."""
-        missing = "".join(
-            f', CAST(NULL AS {_duckdb_type(f)}) AS "{f.name}"' for f in FIELDS if f.name not in present
-        )  # names and types from the dictionary
-        if table is not None:
-            self._con.from_arrow(table).to_table("trials_table")  # an in-memory copy: stubs are small
-            source = "trials_table"
-        else:
-            source = "read_parquet('" + str(self.path).replace("'", "''") + "')"
-        self._con.execute(f"CREATE VIEW trials AS SELECT *{missing} FROM {source}")
-
-    def _check_codes(self) -> None:
-        """Coded fields hold the dictionary's codes and required fields are present, or a DatasetError."""
-        issues = []
-        for row in self.query("coded_values").itertuples(index=False):
-            f = FIELDS_BY_NAME[row.field]
-            missing = not isinstance(row.value, str)  # null arrives as NaN in a pandas string column
-            if missing and f.required:
-                issues.append(
-                    Issue(
-                        str(self.path),
-                        None,
-                        row.example,
-                        row.field,
-                        "required",
-                        f"{row.field} is missing in {row.cohorts} cohort(s)",
-                    )
-                )
-            elif not missing and f.allowed and row.value not in f.allowed:
-                issues.append(
-                    Issue(
-                        str(self.path),
-                        None,
-                        row.example,
-                        row.field,
-                        "allowed_values",
-                        f"{row.value!r} is not one of {', '.join(f.allowed)} ({row.cohorts} cohort(s))",
-                    )
-                )
-        if issues:
-            raise DatasetError(issues, hint="Use the dataset's codes (see About & methods).")
 
     # Named queries over a slice -------------------------------------------------------------
 
@@ -303,6 +307,10 @@ class TrialsRepository(NamedQueryRunner):
 
     def summary(self, slice_: Slice) -> dict[str, Any]:
         return self.query("slice_summary", slice_.sql_params()).iloc[0].to_dict()
+
+    def identity_counts(self, slice_: Slice) -> dict[str, int]:
+        """Trials (by trial_id), publications and cohorts of the slice, counted apart."""
+        return {k: int(v) for k, v in self.query("identity_counts", slice_.sql_params()).iloc[0].items()}
 
     def cohorts_per_year(self, slice_: Slice) -> pd.DataFrame:
         return self.query("cohorts_per_year_by_source", slice_.sql_params())

@@ -132,3 +132,57 @@ def flow_table(f: Flow) -> pd.DataFrame:
     rows += [(f"Excluded: {EXCLUSION_REASONS.get(reason, reason)}", -n) for reason, n in f.excluded.items()]
     rows.append(("Included publications (study files)", f.included))
     return pd.DataFrame(rows, columns=["Stage", "Records"])
+
+
+def validate_registry_screening(path: Path, folder: Path | None = None) -> list[Issue]:
+    """The registry's screening list (trials looked at and excluded): known reasons, no id also listed as a trial."""
+    from nkdata.source import record_files
+    from nkdata.vocabulary import REGISTRY_SCREENING_REASONS
+
+    name = str(path)
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        return [Issue(name, None, None, None, "yaml_syntax", f"cannot read: {exc}")]
+    entries = doc.get("excluded") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        return [Issue(name, None, None, "excluded", "yaml_structure", "expected a list under 'excluded'")]
+    listed = {p.stem for p in record_files(folder)} if folder else set()
+    issues = []
+    for entry in entries:
+        trial_id = str(entry.get("registry_id")) if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not {"registry_id", "reason", "source_url", "note"} <= set(entry):
+            issues.append(
+                Issue(
+                    name,
+                    trial_id,
+                    None,
+                    None,
+                    "yaml_structure",
+                    "each entry needs registry_id, reason, source_url and note",
+                )
+            )
+            continue
+        if entry["reason"] not in REGISTRY_SCREENING_REASONS:
+            issues.append(
+                Issue(
+                    name,
+                    trial_id,
+                    None,
+                    "reason",
+                    "allowed_values",
+                    f"{entry['reason']!r} is not one of {', '.join(REGISTRY_SCREENING_REASONS)}",
+                )
+            )
+        if trial_id and trial_id.lower() in listed:
+            issues.append(
+                Issue(
+                    name,
+                    trial_id,
+                    None,
+                    "registry_id",
+                    "unique_id",
+                    "excluded here but also listed as a registered trial",
+                )
+            )
+    return sorted(issues)

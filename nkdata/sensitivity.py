@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from nkdata import stats
+from nkdata.dictionary import GREY_PUBLICATION_TYPES
 
 LOO_COLUMNS = [
     "label",
@@ -168,7 +169,6 @@ def exclusion_sensitivity(
 # --- summary of findings ---------------------------------------------------------------------------
 
 LOW_K = 3
-ABSTRACT_TYPES = ("conference_abstract", "company_report")
 ABSTRACT_SHARE = 0.5
 I2_HIGH = 0.5  # Higgins et al. 2003: above 50% is "substantial"
 TAU2_HIGH = 0.25  # tau = 0.5 on the logit scale: the middle 95% of true cohort odds spans a ~7-fold range
@@ -200,7 +200,7 @@ def confidence_flags(
     if single_arm:
         flags.append(Flag("single_arm", "Single-arm cohorts only: no comparator"))
     if publication_types:
-        share = sum(p in ABSTRACT_TYPES for p in publication_types) / len(publication_types)
+        share = sum(p in GREY_PUBLICATION_TYPES for p in publication_types) / len(publication_types)
         if share > ABSTRACT_SHARE:
             flags.append(
                 Flag("mostly_abstracts", f"{share:.0%} of cohorts from conference abstracts or company reports")

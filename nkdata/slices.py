@@ -14,7 +14,19 @@ from dataclasses import dataclass, field, make_dataclass, replace
 from typing import Any
 
 from nkdata import vocabulary as voc
-from nkdata.filterspec import FILTERS, FILTERS_BY_KEY, TOGGLES, YEARS_KEY
+from nkdata.filterspec import (
+    FILTERS,
+    FILTERS_BY_KEY,
+    REGISTRY_FILTERS,
+    REGISTRY_FILTERS_BY_KEY,
+    START_YEARS_FIELD,
+    START_YEARS_KEY,
+    TOGGLES,
+    YEARS_KEY,
+    registry_mapped_filters,
+    registry_mapped_toggles,
+)
+from nkdata.registry_dictionary import START_YEAR_MAX, START_YEAR_MIN
 
 MAX_VALUES_PER_KEY = 40
 MAX_VALUE_LENGTH = 120
@@ -64,6 +76,57 @@ def _slice_class() -> type:
 Slice = _slice_class()
 
 
+def _registry_slice_class() -> type:
+    """The RegistrySlice dataclass: the page's own filters (start years, phase, status...) plus the sidebar
+    filters and toggles the filter table maps to registry columns."""
+    own = [(START_YEARS_FIELD, "tuple[int, int] | None", field(default=None))]
+    own += [(f.field, "tuple[str, ...]", field(default=())) for f in REGISTRY_FILTERS]
+    shared = [(f.field, "tuple[str, ...]", field(default=())) for f in registry_mapped_filters()]
+    shared += [(t.field, "bool", field(default=t.default)) for t in registry_mapped_toggles()]
+    shared_names = tuple(name for name, _, _ in shared)
+
+    def sql_params(self: Any) -> dict[str, Any]:
+        """The registry slice as the one bound STRUCT parameter ``$slice`` of the registry queries."""
+        start = getattr(self, START_YEARS_FIELD)
+        value: dict[str, Any] = {
+            "use_start": start is not None,
+            "start_min": start[0] if start else 0,
+            "start_max": start[1] if start else 0,
+        }
+        for name, kind, _ in own[1:] + shared:
+            value[name] = bool(getattr(self, name)) if kind == "bool" else list(getattr(self, name))
+        return {"slice": value}
+
+    def from_view(cls: type, view: Any) -> Any:
+        """The page's own filters from ``view.registry``, the mapped sidebar filters from ``view.slice`` (read by
+        attribute name, so a view without them means 'all')."""
+        own_part = getattr(view, "registry", None) or cls()
+        shared_slice = getattr(view, "slice", None)
+        values = {}
+        for name in shared_names:
+            default = getattr(cls(), name)
+            got = getattr(shared_slice, name, default)
+            values[name] = tuple(got) if isinstance(default, tuple) else bool(got)
+        return replace(own_part, **values)
+
+    return make_dataclass(
+        "RegistrySlice",
+        own + shared,
+        frozen=True,
+        namespace={
+            "__doc__": "Filters of the Registered trials page. Empty tuples mean 'all'; start_years None keeps "
+            "every trial, including those whose start year is not reported.",
+            "__module__": __name__,
+            "sql_params": sql_params,
+            "from_view": classmethod(from_view),
+        },
+    )
+
+
+RegistrySlice = _registry_slice_class()
+START_YEAR_BOUNDS: tuple[int, int] = (START_YEAR_MIN, START_YEAR_MAX)
+
+
 @dataclass(frozen=True)
 class Analysis:
     """Analysis choices that change numbers, so they belong in a shared link too."""
@@ -86,6 +149,7 @@ class View:
     analysis: Analysis = field(default_factory=Analysis)
     cohort: str | None = None  # the cohort whose card is open
     query: str = ""  # the Studies search
+    registry: Any = field(default_factory=RegistrySlice)  # the Registered trials page's own filters
 
 
 @dataclass(frozen=True)
@@ -116,7 +180,16 @@ _ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str], bool]] = {
 _ANALYSIS_BOOLS: dict[str, str] = {"overall": "overall"}
 _TOGGLE_KEYS: dict[str, str] = {t.key: t.field for t in TOGGLES}
 VIEW_KEYS: tuple[str, ...] = ("cohort", "q")
-URL_KEYS: tuple[str, ...] = (YEARS_KEY, *FILTERS_BY_KEY, *_TOGGLE_KEYS, *_ANALYSIS_KEYS, *_ANALYSIS_BOOLS, *VIEW_KEYS)
+URL_KEYS: tuple[str, ...] = (
+    YEARS_KEY,
+    *FILTERS_BY_KEY,
+    *_TOGGLE_KEYS,
+    *_ANALYSIS_KEYS,
+    *_ANALYSIS_BOOLS,
+    *VIEW_KEYS,
+    START_YEARS_KEY,
+    *REGISTRY_FILTERS_BY_KEY,
+)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -145,6 +218,7 @@ def parse_query_params(
     slice_values: dict[str, Any] = {}
     analysis_values: dict[str, Any] = {}
     view_values: dict[str, Any] = {}
+    registry_values: dict[str, Any] = {}
     unknown = sorted(k for k in params if k not in URL_KEYS)
     if unknown:
         notices.append(f"Ignored {len(unknown)} unknown link parameter(s): {_examples(unknown)}.")
@@ -162,7 +236,7 @@ def parse_query_params(
             problems.append(f"{len(too_long)} over-long value(s)")
             values = [v for v in values if len(v) <= limit]
         note = (
-            _parse_one(key, values, vocab, cohort_exists, slice_values, analysis_values, view_values)
+            _parse_one(key, values, vocab, cohort_exists, slice_values, analysis_values, view_values, registry_values)
             if values or not too_long
             else None
         )
@@ -171,7 +245,9 @@ def parse_query_params(
         if problems:
             notices.append(f"Ignored part of '{key}': " + "; ".join(problems) + ".")
 
-    view = View(Slice(**slice_values), Analysis(**analysis_values), **view_values)
+    view = View(
+        Slice(**slice_values), Analysis(**analysis_values), **view_values, registry=RegistrySlice(**registry_values)
+    )
     return view, notices
 
 
@@ -183,8 +259,23 @@ def _parse_one(
     slice_values: dict[str, Any],
     analysis_values: dict[str, Any],
     view_values: dict[str, Any],
+    registry_values: dict[str, Any],
 ) -> str | None:
     """Store what ``key`` contributes; return what had to be ignored or adjusted, if anything."""
+    if key == START_YEARS_KEY:
+        years, note = _parse_years(values, START_YEAR_BOUNDS)
+        if years is not None and years != START_YEAR_BOUNDS:
+            registry_values[START_YEARS_FIELD] = years
+        return note
+    if key in REGISTRY_FILTERS_BY_KEY:
+        spec = REGISTRY_FILTERS_BY_KEY[key]
+        allowed = (
+            frozenset(spec.codes) if spec.codes is not None else frozenset(v for v in values if v.strip() == v)
+        ) | ({spec.null_code} if spec.null_code else frozenset())  # CAR targets: any clean value (0 trials if unknown)
+        kept, bad = _known(values, allowed)
+        if kept:
+            registry_values[spec.field] = tuple(kept)
+        return f"not known codes: {_examples(bad)}" if bad else None
     if key == YEARS_KEY:
         years, note = _parse_years(values, vocab.year_bounds)
         if years is not None:
@@ -284,6 +375,13 @@ def to_query_params(view: View, year_bounds: tuple[int, int]) -> dict[str, list[
         out["cohort"] = [view.cohort]
     if view.query:
         out["q"] = [view.query]
+    registry = view.registry
+    start = getattr(registry, START_YEARS_FIELD)
+    if start is not None and tuple(start) != START_YEAR_BOUNDS:
+        out[START_YEARS_KEY] = [str(start[0]), str(start[1])]
+    for spec in REGISTRY_FILTERS:
+        if getattr(registry, spec.field):
+            out[spec.key] = list(getattr(registry, spec.field))
     return out
 
 

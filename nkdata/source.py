@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from nkdata.dictionary import DERIVED_FIELDS, FIELDS_BY_NAME, LIST_FIELDS, SOURCE_NOTES_KEY, SURVIVAL_FIELDS
 from nkdata.issues import Issue
+
+if TYPE_CHECKING:
+    from nkdata.tablespec import TableSpec
 
 Record = dict[str, Any]
 
@@ -41,6 +44,17 @@ def study_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.yaml") if p.is_file())
 
 
+def read_mapping(path: Path) -> tuple[dict[str, Any] | None, list[Issue]]:
+    """The mapping a source file holds, or None with the yaml_syntax / yaml_structure issue (any dataset)."""
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=StudyLoader)  # noqa: S506 (safe subclass)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return None, [Issue(str(path), path.stem, None, None, "yaml_syntax", f"cannot parse YAML: {exc}")]
+    if not isinstance(doc, dict):
+        return None, [Issue(str(path), path.stem, None, None, "yaml_structure", "the file must hold a mapping")]
+    return doc, []
+
+
 def load_folder(folder: Path) -> tuple[list[Record], list[Issue]]:
     """All cohorts of all study files under ``folder``, with the issues found on the way."""
     records: list[Record] = []
@@ -60,12 +74,9 @@ def load_folder(folder: Path) -> tuple[list[Record], list[Issue]]:
 def load_study_file(path: Path) -> tuple[list[Record], list[Issue]]:
     """Cohort records of one publication file: study defaults merged into each cohort."""
     name = str(path)
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=StudyLoader)  # noqa: S506 (safe subclass)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return [], [Issue(name, path.stem, None, None, "yaml_syntax", f"cannot parse YAML: {exc}")]
-    if not isinstance(doc, dict):
-        return [], [Issue(name, path.stem, None, None, "yaml_structure", "the file must hold a mapping")]
+    doc, problems = read_mapping(path)
+    if doc is None:
+        return [], problems
 
     study_id = doc.get("study_id")
     issues: list[Issue] = []
@@ -176,3 +187,73 @@ def notes_from_json(text: str | None) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+# ----- Datasets with one record per file (the registry): the same reading rules, driven by a TableSpec -----
+
+
+def record_files(folder: Path) -> list[Path]:
+    """Record files of a folder, sorted; files starting with '_' are drafts, not records."""
+    return [p for p in study_files(Path(folder)) if not p.name.startswith("_")]
+
+
+def load_record_folder(spec: TableSpec, folder: Path | None = None) -> tuple[list[Record], list[Issue]]:
+    """Every record of ``folder`` (the spec's own folder by default) and the issues met while reading."""
+    folder = Path(folder or spec.folder)
+    if not folder.is_dir():
+        return [], [Issue(str(folder), None, None, None, "source_folder", "folder does not exist")]
+    files = record_files(folder)
+    if not files:
+        return [], [Issue(str(folder), None, None, None, "source_folder", "no *.yaml files found")]
+    records: list[Record] = []
+    issues: list[Issue] = []
+    for path in files:
+        record, found = load_record_file(spec, path)
+        issues.extend(found)
+        if record is not None:
+            records.append(record)
+    return records, issues
+
+
+def load_record_file(spec: TableSpec, path: Path) -> tuple[Record | None, list[Issue]]:
+    """One record (dictionary columns plus ``_file`` and ``_notes``): named after its key in lowercase, only
+    keys of the dictionary (derived fields are the build's), lists default to empty."""
+    name = str(path)
+    doc, problems = read_mapping(path)
+    if doc is None:
+        return None, problems
+    key = doc.get(spec.key)
+    shown = str(key) if key is not None else path.stem
+    issues: list[Issue] = []
+    if not isinstance(key, str) or key.lower() != path.stem:
+        issues.append(
+            Issue(
+                name,
+                *spec.where(shown),
+                spec.key,
+                f"{spec.key}_matches_file",
+                f"{spec.key} {key!r} must equal the file name {path.stem!r} (lowercased)",
+            )
+        )
+    allowed = (set(spec.columns) - spec.derived) | {SOURCE_NOTES_KEY}
+    for k in doc:
+        if k not in allowed:
+            issues.append(
+                Issue(
+                    name,
+                    *spec.where(shown),
+                    str(k),
+                    "unknown_field",
+                    f"{k!r} is not a field of the {spec.name} dictionary"
+                    + (" (set by the build)" if k in spec.derived else " (typo?)"),
+                )
+            )
+    notes = doc.get(SOURCE_NOTES_KEY) if isinstance(doc.get(SOURCE_NOTES_KEY), dict) else {}
+    record: Record = {f: doc.get(f) for f in spec.columns}
+    for list_field in spec.list_fields:
+        if record[list_field] is None:
+            record[list_field] = []
+    record["field_notes"] = notes_to_json(notes)
+    record["_file"] = name
+    record["_notes"] = notes
+    return record, issues

@@ -23,6 +23,7 @@ from nkdata.dictionary import (
     Field,
 )
 from nkdata.issues import Issue
+from nkdata.links import non_canonical_reason
 from nkdata.source import Record
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -79,6 +80,10 @@ RULES: dict[str, str] = {
     "mixed_needs_composition": "A mixed-diagnosis cohort (aml_only false) states its diagnosis_mix.",
     "car_target_required": "A CAR-engineered product names its CAR target.",
     "citation_present": "A journal article has a DOI, a PMID, or the citation_detail shown on the page read.",
+    "non_canonical_host": "Warning: source_url is a canonical link (doi.org, PubMed/PMC, publisher, conference, "
+    "registry, sponsor), not a mirror, translation proxy, webmail host or raw IP address; the page read is read_at.",
+    "trial_id_consistent": "Warning: publications sharing a trial_id agree on the trial (an NCT trial_id is among "
+    "the nct_ids, same NK source and product class, at most one primary_results publication).",
 }
 
 RuleCheck = Callable[[Record], Iterable[tuple[str | None, str, str]]]
@@ -219,6 +224,7 @@ def check_identifiers(record: Record) -> Iterable[tuple[str | None, str, str]]:
         url = record.get(url_field)
         if isinstance(url, str) and not URL_RE.match(url):
             yield url_field, "url_format", f"{url!r} is not an http(s) URL"
+    yield from check_canonical_source(record)
     pmcid = record.get("pmcid")
     if isinstance(pmcid, str) and not PMCID_RE.match(pmcid):
         yield "pmcid", "pmcid_format", f"{pmcid!r} is not a PMCID (PMC + digits)"
@@ -246,6 +252,19 @@ def check_identifiers(record: Record) -> Iterable[tuple[str | None, str, str]]:
             "citation_present",
             "a journal article needs a DOI, a PMID, or citation_detail as shown on the page read",
         )
+
+
+def check_canonical_source(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """A warning when the link shown as the source is a mirror, proxy, webmail host or raw IP (any dataset)."""
+    url = record.get("source_url")
+    if isinstance(url, str) and URL_RE.match(url):
+        reason = non_canonical_reason(url)
+        if reason:
+            yield (
+                "source_url",
+                "non_canonical_host",
+                f"{reason}; give the canonical link (keep the page read as read_at)",
+            )
 
 
 def check_provenance(record: Record) -> Iterable[tuple[str | None, str, str]]:
@@ -390,9 +409,36 @@ def validate_records(records: list[Record], check_notes: bool = True, whole_data
             for field, rule, message in check(record):
                 issues.append(_issue(record, field, rule, message))
     issues.extend(_check_unique_ids(records))
+    issues.extend(_check_trial_ids(records))
     if whole_dataset:
         issues.extend(_check_superseded(records))
     return sorted(issues)
+
+
+def _check_trial_ids(records: list[Record]) -> Iterable[Issue]:
+    """Publications sharing a trial_id describe one trial (warnings: a re-analysis may plausibly differ)."""
+    by_trial: dict[str, list[Record]] = {}
+    for record in records:
+        trial_id = record.get("trial_id")
+        if isinstance(trial_id, str):
+            by_trial.setdefault(trial_id, []).append(record)
+            if NCT_RE.match(trial_id) and trial_id not in (record.get("nct_ids") or []):
+                yield _issue(record, "trial_id", "trial_id_consistent", f"trial_id {trial_id} is not among its nct_ids")
+    for trial_id, group in sorted(by_trial.items()):
+        for name in ("nk_source", "product_class"):
+            values = sorted({str(r.get(name)) for r in group})
+            if len(values) > 1:
+                yield _issue(
+                    group[0], name, "trial_id_consistent", f"publications of {trial_id} differ in {name}: {values}"
+                )
+        primary = sorted({str(r.get("study_id")) for r in group if r.get("publication_role") == "primary_results"})
+        if len(primary) > 1:
+            yield _issue(
+                group[0],
+                "publication_role",
+                "trial_id_consistent",
+                f"{trial_id} has several primary_results publications: {', '.join(primary)}",
+            )
 
 
 def _check_unique_ids(records: list[Record]) -> Iterable[Issue]:

@@ -143,3 +143,70 @@ def label(vocabulary: dict[str, str], code: str | None) -> str:
     if code is None:
         return NOT_REPORTED_LABEL
     return vocabulary.get(code, code)
+
+
+# ----- Registered trials (data/registry/*.yaml): codes are the contract, labels may change -----
+
+REGISTRIES: dict[str, str] = {
+    "clinicaltrials_gov": "ClinicalTrials.gov",
+    "chictr": "Chinese Clinical Trial Registry",
+    "eu_ctr": "EU Clinical Trials Register",
+    "other": "Other registry",
+}
+
+TRIAL_PHASES: dict[str, str] = {
+    "early_1": "Early phase 1",
+    "1": "Phase 1",
+    "1/2": "Phase 1/2",
+    "2": "Phase 2",
+    "2/3": "Phase 2/3",
+    "3": "Phase 3",
+    "not_applicable": "Not applicable",
+}
+
+TRIAL_STATUSES: dict[str, str] = {
+    "not_yet_recruiting": "Not yet recruiting",
+    "recruiting": "Recruiting",
+    "enrolling_by_invitation": "Enrolling by invitation",
+    "active_not_recruiting": "Active, not recruiting",
+    "completed": "Completed",
+    "terminated": "Terminated",
+    "suspended": "Suspended",
+    "withdrawn": "Withdrawn",
+    "unknown": "Unknown",
+}
+RECRUITING_STATUSES: tuple[str, ...] = ("recruiting", "enrolling_by_invitation")
+
+SPONSOR_TYPES: dict[str, str] = {
+    "academic": "Academic",
+    "industry": "Industry",
+    "government": "Government",
+    "other": "Other",
+}
+
+ENROLLMENT_TYPES: dict[str, str] = {"planned": "Planned", "actual": "Actual"}
+
+REGISTRY_SOURCE_SECTIONS: dict[str, str] = {
+    "registry_record": "Registry record",
+    "registry_mirror": "Mirror of a registry record",
+    "review_table": "Review table",
+    "company_page": "Company page",
+}
+
+# How a registered trial is known: its record (or a mirror of it) was read, or only a secondary source names it.
+RECORD_CONFIDENCE: dict[str, str] = {
+    "registry_record": "Registry record read",
+    "review_only": "Known only from a review, pipeline or abstract",
+}
+
+# Set by the build: whether a publication of the dataset reports the trial.
+RESULTS_STATUSES: dict[str, str] = {"published": "Results published", "none": "No published results"}
+
+REGISTRY_SCREENING_REASONS: dict[str, str] = {
+    "not_aml": "No AML patients",
+    "not_nk_cells": "No NK-cell product (e.g. CIK, T cells, cytokine or engager only)",
+    "observational": "Observational, not interventional",
+    "before_2005": "Registered before 2005",
+    "duplicate": "Duplicate of a listed trial",
+    "no_page_read": "Named in a review, but no registry page could be read",
+}

@@ -10,6 +10,7 @@ from nkapp.context import dataset_facts
 from nkdata import screening
 from nkdata.dictionary import FIELDS, SURVIVAL_FIELDS
 from nkdata.paths import SCREENING_DIR, SOURCE_DIR
+from nkdata.registry_dictionary import REGISTRY_RULES
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 from nkdata.validation import RULES
@@ -139,7 +140,11 @@ def render(repo: TrialsRepository, view: View) -> None:
         width="stretch",
     )
     st.header("Validation rules")
-    st.dataframe(pd.DataFrame([{"Rule": k, "Meaning": v} for k, v in RULES.items()]), hide_index=True, width="stretch")
+    rules = [("Publications", k, v) for k, v in RULES.items()] + [
+        ("Registered trials", k, v) for k, v in REGISTRY_RULES.items()
+    ]
+    st.dataframe(pd.DataFrame(rules, columns=["Dataset", "Rule", "Meaning"]), hide_index=True, width="stretch")
+    st.caption("Rules marked 'Warning' are listed by `python -m nkdata validate` but do not stop the build.")
     st.header("Screening: how publications were found and selected")
     st.markdown(
         "Publications were found with searches of stored PubMed/PMC pages, journal pages, ASH/EHA/AACR "

@@ -9,9 +9,9 @@ from nkapp.cache import cached, show_chart
 from nkapp.components import chart_downloads, empty_state, pct
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
-from nkdata.registry import RegistryRepository, RegistrySlice
+from nkdata.registry_repository import RegistryRepository
 from nkdata.repository import TrialsRepository
-from nkdata.slices import DENOMINATORS, View
+from nkdata.slices import DENOMINATORS, RegistrySlice, View
 
 
 def registered_summary() -> dict | None:
@@ -36,7 +36,14 @@ def render(repo: TrialsRepository, view: View) -> None:
     if not summary["cohorts"]:
         empty_state()
         return
-    c1, c2, c3, c4 = st.columns(4)
+    identity = cached(repo, TrialsRepository.identity_counts, view.slice)
+    c0, c1, c2, c3, c4 = st.columns(5)
+    c0.metric(
+        "Trials",
+        identity["trials"],
+        help="Publications sharing a trial_id (NCT id or programme) count as one trial; "
+        f"{identity['publications_without_trial']} publication(s) without a trial_id count as one trial each.",
+    )
     c1.metric("Publications", int(summary["publications"]))
     c2.metric(
         "Cohorts",

@@ -19,18 +19,17 @@ from nkapp.components import (
 )
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
-from nkdata.presentation import is_true, not_reported_text, number
+from nkdata.presentation import cohort_labels, is_true, not_reported_text, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
-MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 EXPANSION_GROUPS = {"nk_source": "NK source", "product_class": "Product class", "setting": "Setting"}
 
 
 def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Cohort": durations["first_author"] + " " + durations["year"].astype(str) + " - " + durations["product"],
+            "Cohort": cohort_labels(durations),
             "Longest detection (days)": [
                 ("≥ " if is_true(b) else "") + number(v)
                 for v, b in zip(
@@ -69,7 +68,7 @@ def render(repo: TrialsRepository, view: View) -> None:
 
     st.subheader("How long the infused cells were detected")
     durations = result.durations
-    if len(durations) >= MIN_CHART_POINTS:
+    if len(durations) >= charts.MIN_CHART_POINTS:
         open_cohort_from(show_chart(charts.persistence_strip, durations, key="persistence_strip", by=choices.rows))
         chart_downloads(
             charts.persistence_strip,
@@ -117,13 +116,13 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.subheader("Detection time and complete remission")
     persistence = result.persistence
     pairs = persistence.versus_cr if persistence is not None else pd.DataFrame()
-    if len(pairs) >= MIN_CHART_POINTS:
+    if len(pairs) >= charts.MIN_CHART_POINTS:
         show_chart(charts.persistence_vs_response, pairs)
     elif len(pairs):
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Cohort": pairs["first_author"] + " " + pairs["year"].astype(str) + " - " + pairs["product"],
+                    "Cohort": cohort_labels(pairs),
                     "Longest detection (days)": [number(v) for v in pairs["max_persistence_days"]],
                     "CR": [f"{int(e)} / {int(t)}" for e, t in zip(pairs["cr_count"], pairs["total"], strict=True)],
                 }

@@ -1,4 +1,5 @@
-"""Pipeline: registered trials of NK cells in AML (data/registry.parquet), filtered by the shared slice.
+"""Registered trials of NK cells in AML (data/registry.parquet): the page's own filters plus the sidebar filters
+that the filter table maps to registry columns (the page names those it does not apply).
 
 ``render(registry, view)`` lays the page out; the entry script wires it into navigation and passes
 the repository and the current view. Data come from RegistryRepository queries, charts from
@@ -7,22 +8,27 @@ nkdata.charts; the page only arranges them.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkdata import charts
-from nkdata.registry import RegistryRepository, RegistrySlice, to_ctgov_frame
-
-MIN_CHART_POINTS = 3  # below this a chart says less than a short table
+from nkapp.filters import registry_filters
+from nkdata import charts, filterspec
+from nkdata import vocabulary as voc
+from nkdata.charts import MIN_CHART_POINTS
+from nkdata.ctgov import to_ctgov_frame
+from nkdata.registry_repository import RegistryRepository
+from nkdata.slices import RegistrySlice
 
 TABLE_COLUMNS: dict[str, str] = {
     "registry_url": "Registry",
     "title": "Title",
     "Phase": "Phase",
     "Status": "Status",
+    "Results": "Results",
     "status_as_of": "Status as of",
     "other_statuses_text": "Other statuses seen",
     "NK source": "NK source",
@@ -32,9 +38,30 @@ TABLE_COLUMNS: dict[str, str] = {
     "Population": "Population",
     "sponsor": "Sponsor",
     "Start year": "Start",
+    "completion_year": "Completion",
     "enrollment": "Enrollment",
     "published": "Published cohorts",
+    "Known from": "Known from",
+    "source_url": "Page read",
 }
+
+
+def _codes_present(registry: RegistryRepository) -> dict[str, list[str]]:
+    """The dataset's values of each page filter (CAR targets have no fixed vocabulary)."""
+    facets = cached(registry, RegistryRepository.facet_counts, RegistrySlice())
+    return {
+        name: sorted(g["code"].dropna(), key=lambda c: (c != voc.NO_CAR_CODE, c)) for name, g in facets.groupby("field")
+    }
+
+
+def _which_filters_apply() -> str:
+    applied = [f.label for f in filterspec.registry_mapped_filters()]
+    applied += [t.label for t in filterspec.registry_mapped_toggles()]
+    skipped = "; ".join(f"{label} ({why})" for label, why in filterspec.registry_not_applied())
+    return (
+        f"Sidebar filters applied to these trials: {', '.join(applied)}. Not applied: {skipped}. "
+        "Counts beside the options below are trials."
+    )
 
 
 def _small_table(frame: pd.DataFrame, columns: dict[str, str]) -> None:
@@ -42,13 +69,14 @@ def _small_table(frame: pd.DataFrame, columns: dict[str, str]) -> None:
 
 
 def render(registry: RegistryRepository, view: Any = None) -> None:
-    slice_ = RegistrySlice.from_view(view)
-    st.title("Pipeline: registered trials")
+    st.title("Registered trials")
     st.caption(
         "Interventional trials giving NK cells to patients with AML, as their registry records (or mirrors of "
         "them) showed them on the date given. A registry record states plans and status, not results; "
         "published results are on the other pages."
     )
+    slice_ = registry_filters(registry, view, _codes_present(registry))
+    st.caption(_which_filters_apply())
 
     k = cached(registry, RegistryRepository.summary, slice_)
     if int(k["trials"]) == 0:
@@ -73,7 +101,12 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         help="Each status is as of its own date: the page's last update, else the day it was read.",
     )
     st.caption(f"Status dates run from {first} to {last}; a registry status can be years old.")
-    if slice_.years and int(k["no_start_year"]):
+    if int(k["completed_no_results"]):
+        st.caption(
+            f"{int(k['completed_no_results'])} completed trial(s) have no results published in this dataset "
+            "(listed below with the years since completion)."
+        )
+    if slice_.start_years and int(k["no_start_year"]):
         st.caption(
             f"A start-year range is set, so the {int(k['no_start_year'])} trial(s) whose start year was not "
             "reported are left out."
@@ -138,6 +171,35 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
             show_chart(charts.registry_count_bars, countries, column="country", title="Country")
         st.caption("Countries only where a page named a site; a multinational trial counts in each country.")
 
+    st.subheader("Completed, no published results")
+    waste = cached(registry, RegistryRepository.unpublished_completed, slice_, dt.date.today().year)
+    if waste.empty:
+        st.write("Every completed trial in the current selection has results published in this dataset.")
+    else:
+        shown_waste = waste.assign(
+            sponsor=[v if isinstance(v, str) else "Not reported" for v in waste["sponsor"]],
+            completion_year=[str(int(y)) if pd.notna(y) else "Not reported" for y in waste["completion_year"]],
+            years_since_completion=[
+                str(int(y)) if pd.notna(y) else "Not reported" for y in waste["years_since_completion"]
+            ],
+        )
+        _small_table(
+            shown_waste,
+            {
+                "registry_id": "Trial",
+                "title": "Title",
+                "sponsor": "Sponsor",
+                "completion_year": "Completed",
+                "years_since_completion": "Years since completion",
+                "status_as_of": "Status as of",
+            },
+        )
+        st.caption(
+            "Completion year as registered (primary completion, else study completion). A trial whose results "
+            "appeared outside this dataset's publications is also listed: the dataset covers NK-cell results in "
+            "AML only."
+        )
+
     st.subheader("Trials")
     rows = cached(registry, RegistryRepository.table, slice_)
     shown = charts.with_registry_labels(rows)
@@ -149,11 +211,13 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         column_config={
             "Registry": st.column_config.LinkColumn("Registry", display_text=r"https://[^/]+/(?:study/)?(.*)"),
             "Enrollment": st.column_config.NumberColumn(format="%d"),
+            "Page read": st.column_config.LinkColumn("Page read", display_text=r"https?://([^/]+)/.*"),
         },
     )
     st.caption(
-        "Registry: the ClinicalTrials.gov record (or the page read, for other registries). Published cohorts: "
-        "cohort ids of this dashboard's publications that report the trial."
+        "Registry: the canonical record (ClinicalTrials.gov, or the page read for other registries); Page read: "
+        "where the values were read (a mirror may be). Published cohorts: cohort ids of this dashboard's "
+        "publications that report the trial; Results: also counts publications whose NCT ids cite it."
     )
 
     d1, d2 = st.columns(2)

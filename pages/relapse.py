@@ -18,11 +18,10 @@ from nkapp.components import (
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata import vocabulary as voc
-from nkdata.presentation import number
+from nkdata.presentation import cohort_labels, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
 
-MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class": "Product class"}
 
 
@@ -56,13 +55,13 @@ def render(repo: TrialsRepository, view: View) -> None:
         st.caption("Settings with relapse counts in this slice: " + ", ".join(settings) + ".")
     st.subheader("Relapse and follow-up")
     points = relapse.with_followup
-    if len(points) >= MIN_CHART_POINTS:
+    if len(points) >= charts.MIN_CHART_POINTS:
         show_chart(charts.relapse_vs_followup, points)
     elif len(points):
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Cohort": points["first_author"] + " " + points["year"].astype(str) + " - " + points["product"],
+                    "Cohort": cohort_labels(points),
                     "Relapsed / at risk": [
                         f"{int(e)} / {int(t)}"
                         for e, t in zip(points["relapse_count"], points["relapse_at_risk"], strict=True)

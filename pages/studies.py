@@ -64,7 +64,8 @@ def render(repo: TrialsRepository, view: View) -> None:
             "DOI": link("DOI", display_text="DOI"),
             "PubMed": link("PubMed", display_text="PubMed"),
             "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
-            "Source read": link("Source read", display_text="page"),
+            "Source": link("Source", display_text="source"),
+            "Page read": link("Page read", display_text="page read"),
         },
     )
     rows = event.selection.rows if event is not None else []

@@ -17,17 +17,15 @@ from nkapp.components import (
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts, presentation
 from nkdata import vocabulary as voc
-from nkdata.presentation import is_true, number
+from nkdata.presentation import cohort_labels, is_true, number
 from nkdata.repository import TrialsRepository
 from nkdata.slices import LANDMARKS, View
-
-MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 
 
 def _table(entries: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Cohort": entries["first_author"] + " " + entries["year"].astype(str) + " - " + entries["product"],
+            "Cohort": cohort_labels(entries),
             "Setting": [voc.label(voc.SETTINGS, c) for c in entries["setting"]],
             "Endpoint": [voc.ENDPOINTS.get(e, e) for e in entries["endpoint"]],
             "Landmark (months)": [number(v) for v in entries["landmark_months"]],
@@ -68,7 +66,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     endpoint = voc.ENDPOINTS[choices.endpoint]
     st.subheader(f"{endpoint} at {LANDMARKS[choices.landmark]}, per cohort")
     points = result.at_landmark
-    if len(points) >= MIN_CHART_POINTS:
+    if len(points) >= charts.MIN_CHART_POINTS:
         event = show_chart(charts.survival_points, points, key="survival_chart", value_title=f"{endpoint} (%)")
         open_cohort_from(event)
         chart_downloads(

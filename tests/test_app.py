@@ -37,6 +37,7 @@ def test_overview_counts_for_linked_slice() -> None:
     at = run_app({"source": "cell_line"})
     # gamma2022-low (0/3) and gamma2022-high (2/4); gamma2021-rr is superseded.
     assert _metrics(at) == {
+        "Trials": "1",  # no trial_id in the fixture: the one publication counts as its own trial
         "Publications": "1",
         "Cohorts": "2",
         "Patients treated": "7",

@@ -11,7 +11,7 @@ import pytest
 
 from nkdata.__main__ import main
 from nkdata.dataset import build, validate_path
-from nkdata.issues import DatasetError
+from nkdata.issues import DatasetError, errors_only
 from nkdata.paths import DEFAULT_TRIALS_PATH, RELEASE_FILE, SECOND_READS_DIR, SOURCE_DIR
 
 from .conftest import FIXTURE_STUDIES
@@ -26,8 +26,9 @@ def test_bundled_parquet_equals_fresh_build(tmp_path: Path) -> None:
 
 
 def test_bundled_data_validates() -> None:
-    assert validate_path(SOURCE_DIR) == []
-    assert validate_path(DEFAULT_TRIALS_PATH) == []
+    """No errors; warnings (non-canonical hosts, trial ids) are listed by `validate` and do not count here."""
+    assert errors_only(validate_path(SOURCE_DIR)) == []
+    assert errors_only(validate_path(DEFAULT_TRIALS_PATH)) == []
 
 
 def test_build_is_byte_deterministic(tmp_path: Path) -> None:
@@ -103,8 +104,20 @@ def test_field_level_supersession_carries_only_what_the_newer_report_lacks(fixtu
 def test_bundled_registry_equals_fresh_build(tmp_path: Path) -> None:
     """data/registry.parquet is a build product of data/registry/*.yaml, linked to the bundled cohorts."""
     from nkdata.paths import DEFAULT_REGISTRY_PATH, REGISTRY_DIR
-    from nkdata.registry import build_registry, known_cohort_ids
+    from nkdata.registry_validation import PublicationLinks, build_registry
 
     fresh = tmp_path / "registry.parquet"
-    build_registry(REGISTRY_DIR, fresh, known_cohort_ids(DEFAULT_TRIALS_PATH))
+    build_registry(REGISTRY_DIR, fresh, PublicationLinks.from_parquet(DEFAULT_TRIALS_PATH))
     assert fresh.read_bytes() == DEFAULT_REGISTRY_PATH.read_bytes(), "run `python -m nkdata build`"
+
+
+def test_bundled_registry_errors_are_only_unregistered_ncts() -> None:
+    """Every NCT id a publication cites must have a registry record. On this branch the bundled data still lacks
+    some (a curator is adding them), so the only errors allowed are [nct_registered], each naming a study file;
+    once the curator's records are merged this list must be empty (then assert `== []`)."""
+    from nkdata.paths import REGISTRY_DIR
+    from nkdata.registry_validation import PublicationLinks, validate_registry
+
+    errors = errors_only(validate_registry(REGISTRY_DIR, PublicationLinks.from_parquet(DEFAULT_TRIALS_PATH)))
+    assert {i.rule for i in errors} <= {"nct_registered"}
+    assert all(i.file.endswith(".yaml") and i.field == "nct_ids" for i in errors)

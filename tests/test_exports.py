@@ -59,10 +59,24 @@ def test_table_rows_are_narrow_and_downloads_and_card_are_whole(repo: TrialsRepo
 
 def test_citation_line_leaves_out_a_missing_journal(repo: TrialsRepository) -> None:
     row = repo.cohort("beta2015-cr")
-    assert exports.citation_line(row).startswith(f"*{row['title']}*. {row['journal']}. Read: [")
+    assert exports.citation_line(row).startswith(f"*{row['title']}*. {row['journal']}. Source: [")
     row["journal"] = float("nan")  # how a null journal arrives from the Parquet
     line = exports.citation_line(row)
-    assert "nan" not in line and line.startswith(f"*{row['title']}*. Read: [{row['source_section']}](")
+    assert "nan" not in line and line.startswith(f"*{row['title']}*. Source: [{row['source_section']}](")
+
+
+def test_canonical_link_first_then_the_page_read(repo: TrialsRepository) -> None:
+    """Study files carry read_at (the page actually read) beside source_url (canonical): the card and the Studies
+    table show the canonical link as the source and the page read after it, as provenance."""
+    row = repo.cohort("beta2015-cr")
+    row["source_url"], row["read_at"] = "https://doi.org/10.1000/beta", "https://meddatax.com/copy/beta"
+    line = exports.citation_line(row)
+    assert line.index("Source: [") < line.index("page read: [meddatax.com](https://meddatax.com/copy/beta)")
+    row["read_at"] = None
+    assert "page read" not in exports.citation_line(row)
+    frame = exports.link_table(pd.DataFrame([row]))
+    assert list(frame.columns).index("Source") < list(frame.columns).index("Page read")
+    assert frame["Source"].tolist() == ["https://doi.org/10.1000/beta"] and frame["Page read"].isna().all()
 
 
 def test_csv_and_json_downloads_round_trip(repo: TrialsRepository) -> None:

@@ -191,3 +191,45 @@ def test_survival_entries_come_from_primary_reports_only(repo: TrialsRepository)
 def test_grouping_by_product_groups_by_product(repo: TrialsRepository) -> None:
     counts = repo.rate_counts(Slice(), "product", "cr_count", "n_treated")
     assert set(counts["grp"]) == {"Haplo NK + IL-2", "UCB NK", "CIML NK", "CD33 CAR NK-92"}
+
+
+def test_trials_publications_and_cohorts_are_counted_apart() -> None:
+    """Three publications of one trial (a shared trial_id) and one without: 2 trials, 4 publications, 5 cohorts."""
+    from nkdata.repository import TrialsRepository as Repo
+    from nkdata.slices import Slice as S
+
+    def row(cohort: str, study: str, trial: str | None) -> dict:
+        return {
+            "cohort_id": cohort,
+            "study_id": study,
+            "trial_id": trial,
+            "first_author": "X",
+            "year": 2020,
+            "title": "t",
+            "publication_type": "journal_article",
+            "design": "prospective_trial",
+            "nk_source": "peripheral_blood",
+            "product": "p",
+            "product_class": "activated",
+            "setting": "relapsed_refractory",
+            "aml_only": True,
+            "source_url": "https://doi.org/10.1/x",
+            "source_section": "abstract",
+            "extraction_note": "n",
+        }
+
+    rows = [
+        row("a2020-1", "a2020", "NCT01234567"),
+        row("a2020-2", "a2020", "NCT01234567"),
+        row("b2021-1", "b2021", "NCT01234567"),
+        row("c2022-1", "c2022", "NCT01234567"),
+        row("d2023-1", "d2023", None),
+    ]
+    counts = Repo.from_records(rows).identity_counts(S())
+    assert counts == {
+        "trials": 2,
+        "trials_identified": 1,
+        "publications_without_trial": 1,
+        "publications": 4,
+        "cohorts": 5,
+    }

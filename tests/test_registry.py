@@ -1,4 +1,4 @@
-"""Registered trials (nkdata/registry.py, pages/pipeline.py) on the FICTIONAL fixture tests/fixtures/registry.
+"""Registered trials (nkdata/registry_*.py, pages/pipeline.py) on the FICTIONAL fixture tests/fixtures/registry.
 
 Hand-worked numbers of the six made-up trials:
 
@@ -29,24 +29,25 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from nkdata import charts
+from nkdata.ctgov import to_ctgov_frame
 from nkdata.issues import DatasetError
-from nkdata.registry import (
-    RegistryRepository,
-    RegistrySlice,
-    build_registry,
-    load_registry_folder,
-    to_ctgov_frame,
-    validate_registry,
-    validate_screening,
-)
+from nkdata.registry_repository import RegistryRepository
+from nkdata.registry_validation import PublicationLinks, build_registry, validate_registry
+from nkdata.screening import validate_registry_screening as validate_screening
+from nkdata.slices import RegistrySlice
+from nkdata.source import load_record_folder
+from nkdata.tablespec import REGISTRY
 
 FIXTURE = Path(__file__).parent / "fixtures" / "registry"
 TRIALS = FIXTURE / "trials"
 TODAY = dt.date(2026, 11, 29)
-KNOWN = frozenset(
-    line.strip()
-    for line in (FIXTURE / "known_cohort_ids.txt").read_text().splitlines()
-    if line.strip() and not line.startswith("#")
+# The publications the fixture trials link to, and the NCT ids those publications cite (agreeing both ways).
+KNOWN = PublicationLinks.from_records(
+    [
+        {"cohort_id": "alpha2010-rr", "study_id": "alpha2010", "nct_ids": ["NCT00000001"]},
+        {"cohort_id": "beta2015-cr", "study_id": "beta2015", "nct_ids": []},
+        {"cohort_id": "gamma2022-high", "study_id": "gamma2022", "nct_ids": [], "trial_id": "NCT00000004"},
+    ]
 )
 
 
@@ -197,7 +198,7 @@ def test_issue_message_names_file_trial_field_and_rule(tmp_path: Path) -> None:
     folder = tmp_path / "reg"
     folder.mkdir()
     (folder / "nct00000001.yaml").write_text(yaml.safe_dump(_with(phase="4")), encoding="utf-8")
-    (issue,) = validate_registry(folder, KNOWN, today=TODAY)
+    (issue,) = validate_registry(folder, None, today=TODAY)
     assert str(issue).startswith(str(folder / "nct00000001.yaml"))
     assert "study NCT00000001" in str(issue) and "field phase" in str(issue) and "[allowed_values]" in str(issue)
 
@@ -306,10 +307,17 @@ def test_car_targets_status_sponsors_countries(reg: RegistryRepository) -> None:
     ("slice_", "expected_ids"),
     [
         (RegistrySlice(sources=("peripheral_blood",)), {1, 2}),
-        (RegistrySlice(car_targets=("none",)), {1, 2, 5}),
-        (RegistrySlice(car_targets=("none", "CD33")), {1, 2, 3, 5, 6}),
-        (RegistrySlice(years=(2015, 2022)), {1, 3, 4, 6}),
-        (RegistrySlice(years=(2012, 2030), sources=("peripheral_blood",)), {1}),
+        (RegistrySlice(trial_car_targets=("none",)), {1, 2, 5}),
+        (RegistrySlice(trial_car_targets=("none", "CD33")), {1, 2, 3, 5, 6}),
+        (RegistrySlice(start_years=(2015, 2022)), {1, 3, 4, 6}),
+        (RegistrySlice(start_years=(2012, 2027), sources=("peripheral_blood",)), {1}),
+        (RegistrySlice(phases=("1",)), {1, 3, 5}),
+        (RegistrySlice(phases=("1", "1/2"), statuses=("recruiting",)), {1, 3}),
+        (RegistrySlice(sponsor_types=("industry",)), {3, 4}),
+        (RegistrySlice(results=("published",)), {1, 4}),
+        (RegistrySlice(results=("none",), statuses=("completed",)), {2}),
+        (RegistrySlice(donors=("off_the_shelf",)), {3}),
+        (RegistrySlice(include_mixed=False), {1, 2, 3, 5, 6}),
         (RegistrySlice(product_classes=("car_engineered",), settings=("relapsed_refractory",)), {3, 4, 6}),
         (RegistrySlice(populations=("adult",)), {1, 3, 4}),
         (RegistrySlice(sources=("placenta",)), set()),
@@ -348,9 +356,8 @@ def test_slice_from_a_view_reads_only_the_shared_attributes() -> None:
     class View:
         slice: Shared = Shared()
 
-    assert RegistrySlice.from_view(View()) == RegistrySlice(
-        years=(2015, 2022), sources=("ipsc",), car_targets=("none",)
-    )
+    # the publication years and the sidebar's CAR target are declared not applicable (filterspec): not read
+    assert RegistrySlice.from_view(View()) == RegistrySlice(sources=("ipsc",))
     assert RegistrySlice.from_view(None) == RegistrySlice()
 
 
@@ -360,7 +367,7 @@ def test_broken_parquet_raises_readable_dataset_error(tmp_path: Path, registry_p
     with pytest.raises(DatasetError) as err:
         RegistryRepository(garbage)
     assert "parquet_readable" in str(err.value) and str(garbage) in str(err.value)
-    assert "build_registry" in err.value.hint
+    assert "data/registry.parquet" in err.value.hint
 
     table = pq.read_table(registry_parquet)
     missing = tmp_path / "missing.parquet"
@@ -386,7 +393,7 @@ def test_loader_skips_underscore_files(tmp_path: Path) -> None:
     folder = tmp_path / "reg"
     shutil.copytree(TRIALS, folder)
     (folder / "_draft.yaml").write_text("not: a trial\n", encoding="utf-8")
-    records, issues = load_registry_folder(folder)
+    records, issues = load_record_folder(REGISTRY, folder)
     assert len(records) == 6 and issues == []
 
 
@@ -409,20 +416,21 @@ def _page(path: str, car_targets: tuple[str, ...] = ()) -> None:
     from dataclasses import dataclass as _dc
     from pathlib import Path as _P
 
-    from nkdata.registry import RegistryRepository as _Repo
+    from nkdata.registry_repository import RegistryRepository as _Repo
+    from nkdata.slices import RegistrySlice as _RS
     from pages.pipeline import render
 
     @_dc(frozen=True)
     class _Slice:
         years: tuple[int, int] | None = None
         sources: tuple[str, ...] = ()
-        car_targets: tuple[str, ...] = ()
 
     @_dc(frozen=True)
     class _View:
         slice: _Slice
+        registry: _RS
 
-    render(_Repo(_P(path)), _View(_Slice(car_targets=car_targets)))
+    render(_Repo(_P(path)), _View(_Slice(), _RS(trial_car_targets=car_targets)))
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

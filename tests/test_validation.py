@@ -168,6 +168,8 @@ BAD_VALUES = [
     ("delta2018-post", {"diagnosis_mix": None}, "diagnosis_mix", "mixed_needs_composition"),
     ("gamma2022-low", {"car_target": None}, "car_target", "car_target_required"),
     ("alpha2010-rr", {"doi": None, "pmid": None, "citation_detail": None}, "doi", "citation_present"),
+    ("alpha2010-rr", {"source_url": "http://47.251.13.51:8081/paper"}, "source_url", "non_canonical_host"),
+    ("alpha2010-rr", {"trial_id": "NCT00000009"}, "trial_id", "trial_id_consistent"),
 ]
 
 
@@ -234,3 +236,64 @@ def test_study_defaults_apply_to_cohorts(records: list[dict]) -> None:
         "CD33",
         ["NCT00000003", "NCT00000004"],
     )
+
+
+def test_publications_of_one_trial_must_agree(records: list[dict]) -> None:
+    """Two publications with one trial_id but different NK sources, and two primary reports: warnings, by name."""
+    alpha, gamma = _find(records, "alpha2010-rr"), _find(records, "gamma2022-high")
+    for record in (alpha, gamma):
+        record.update(trial_id="shared-trial", publication_role="primary_results")
+    found = {(i.rule, i.field) for i in validate_records(records)}
+    assert ("trial_id_consistent", "nk_source") in found or alpha["nk_source"] == gamma["nk_source"]
+    assert ("trial_id_consistent", "publication_role") in found
+    gamma["publication_role"] = "update"
+    gamma["nk_source"] = alpha["nk_source"]
+    gamma["product_class"] = alpha["product_class"]
+    assert not [i for i in validate_records(records) if i.rule == "trial_id_consistent"]
+
+
+@pytest.mark.parametrize(
+    ("url", "flagged"),
+    [
+        ("https://doi.org/10.1182/blood-2020-1", False),
+        ("https://pubmed.ncbi.nlm.nih.gov/12345/", False),
+        ("https://pmc.ncbi.nlm.nih.gov/articles/PMC1/", False),
+        ("https://clinicaltrials.gov/study/NCT01234567", False),
+        ("https://ashpublications.org/blood/article/1", False),
+        ("https://www.sec.gov/Archives/x", False),
+        ("http://47.251.13.51:8081/paper", True),
+        ("https://10.0.0.1/x", True),
+        ("https://meddatax.com/trial/NCT1", True),
+        ("https://trial.medpath.com/x", True),
+        ("https://www.trials.co/x", True),
+        ("https://crick.ai/x", True),
+        ("https://findatrial.example.org/x", True),
+        ("https://preview-www.nature.com/articles/x", True),
+        ("https://proxy.weglot.com/x", True),
+        ("https://www-nature-com.translate.goog/x", True),
+        ("https://webmail.tmfsummit.com/x", True),
+    ],
+)
+def test_non_canonical_hosts(url: str, flagged: bool) -> None:
+    from nkdata.links import non_canonical_reason
+
+    assert (non_canonical_reason(url) is not None) is flagged
+
+
+def test_warnings_do_not_fail_the_build(tmp_path: Path) -> None:
+    """A mirror as source_url is listed as a warning but the build still writes the file."""
+    import shutil
+
+    from nkdata.dataset import build, validate_path
+    from nkdata.issues import is_warning
+
+    folder = tmp_path / "studies"
+    shutil.copytree(FIXTURE_STUDIES, folder)
+    path = folder / "alpha2010.yaml"
+    text = path.read_text()
+    old = next(line for line in text.splitlines() if line.startswith("source_url:"))
+    path.write_text(text.replace(old, "source_url: https://meddatax.com/a"), encoding="utf-8")
+    issues = validate_path(folder)
+    assert [i.rule for i in issues] == ["non_canonical_host"] and all(is_warning(i) for i in issues)
+    table = build(folder, tmp_path / "t.parquet")
+    assert table.num_rows > 0
