@@ -23,8 +23,8 @@ from nkdata import exports, screening
 from nkdata.dictionary import FIELDS, Field
 from nkdata.paths import DATA_DIR, REPO_ROOT
 from nkdata.registry_dictionary import REGISTRY_FIELDS
-from nkdata.vocabulary import REGISTRY_SCREENING_REASONS
 from nkdata.safe_text import csv_safe
+from nkdata.vocabulary import REGISTRY_SCREENING_REASONS
 
 STATIC_DIR = REPO_ROOT / "static"
 PACKAGE_NAME = "nk-aml-evidence"
