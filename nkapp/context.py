@@ -21,6 +21,7 @@ from nkdata.issues import DatasetError, Issue
 from nkdata.paths import TRIALS_PATH_ENV, registry_path, trials_path
 from nkdata.registry import RegistryRepository
 from nkdata.repository import DatasetIdentity, TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import Vocabulary
 
 LOG = logging.getLogger("nkapp")
@@ -81,7 +82,7 @@ def show_dataset_error(error: DatasetError) -> None:
     """One readable panel instead of a traceback: what is wrong and how to fix it, without server paths."""
     lines = ["**The dataset cannot be used right now.**", ""]
     for issue in error.issues[:8]:
-        lines.append(f"- {str(issue).replace(issue.file, Path(issue.file).name, 1)}")
+        lines.append(f"- {md_text(str(issue).replace(issue.file, Path(issue.file).name, 1))}")
     if len(error.issues) > 8:
         lines.append(f"- ... and {len(error.issues) - 8} more")
     lines += [

@@ -22,13 +22,17 @@ from nkdata.screening import validate_screening_folder
 
 
 def _report(label: str, issues: list[Issue]) -> bool:
-    """Print a check's outcome; True when it found problems."""
-    if issues:
-        print(f"{label}: {len(issues)} problem(s)", file=sys.stderr)
-        for issue in issues:
+    """Print a check's outcome (warnings too); True when it found problems that are errors."""
+    errors = [i for i in issues if i.is_error]
+    warnings = [i for i in issues if not i.is_error]
+    for issue in warnings:
+        print(f"  {issue}", file=sys.stderr)
+    if errors:
+        print(f"{label}: {len(errors)} problem(s)", file=sys.stderr)
+        for issue in errors:
             print(f"  {issue}", file=sys.stderr)
         return True
-    print(f"{label}: ok")
+    print(f"{label}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     return False
 
 

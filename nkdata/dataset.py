@@ -48,8 +48,9 @@ def build(source_dir: Path, out_path: Path, release_path: Path | None = None) ->
     """Validate the source and write the Parquet atomically; raise DatasetError on any issue."""
     records, issues = load_folder(source_dir)
     issues += validate_records(records)
-    if issues:
-        raise DatasetError(issues, hint="The previous Parquet was left untouched.")
+    errors = [i for i in issues if i.is_error]  # warnings (formula-like text) are reported by validate
+    if errors:
+        raise DatasetError(errors, hint="The previous Parquet was left untouched.")
     table = records_to_table(resolve(records), load_release(release_path) if release_path else None)
     write_atomically(table, out_path)
     return table

@@ -17,6 +17,11 @@ class Issue:
     field: str | None
     rule: str
     message: str
+    level: str = "error"  # "warning": reported, but the dataset is still usable and builds
+
+    @property
+    def is_error(self) -> bool:
+        return self.level != "warning"
 
     def __str__(self) -> str:
         where = [self.file]
@@ -26,7 +31,8 @@ class Issue:
             where.append(f"cohort {self.cohort_id}")
         if self.field:
             where.append(f"field {self.field}")
-        return f"{', '.join(where)}: [{self.rule}] {self.message}"
+        prefix = "warning: " if not self.is_error else ""
+        return f"{prefix}{', '.join(where)}: [{self.rule}] {self.message}"
 
 
 class DatasetError(Exception):

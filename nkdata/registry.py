@@ -33,7 +33,7 @@ from nkdata.issues import DatasetError, Issue
 from nkdata.queries import load_queries
 from nkdata.repository import DatasetIdentity, NamedQueryRunner, unreadable
 from nkdata.source import StudyLoader, notes_from_json, notes_to_json
-from nkdata.validation import check_fields
+from nkdata.validation import URL_RE, check_fields
 
 Record = dict[str, Any]
 
@@ -261,7 +261,7 @@ _ID_PATTERNS: dict[str, re.Pattern[str]] = {
     "eu_ctr": re.compile(r"^\d{4}-\d{6}-\d{2}$"),
     "other": re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,60}$"),
 }
-_URL_RE = re.compile(r"^https?://\S+$")
+_URL_RE = URL_RE  # one rule for well-formed addresses (no Markdown breakout), shared with the trials
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 

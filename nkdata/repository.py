@@ -236,10 +236,13 @@ class TrialsRepository(NamedQueryRunner):
         """Primary cohorts as distinct (grp, events, total, excluded) rows with a ``cohorts`` count."""
         return self.query("rate_counts", _rate_params(slice_, group_by, events, totals, exclude))
 
-    def persistence_rank_correlation(self, slice_: Slice, events: str, totals: str) -> dict[str, Any]:
-        """n, distinct values on each side, and Spearman's rho of persistence against events / total."""
+    def persistence_rank_correlation(
+        self, slice_: Slice, events: str, totals: str, exclude: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """n, distinct values on each side, and Spearman's rho of persistence against events / total (rates a
+        sensitivity choice leaves out are left out here too)."""
         return (
-            self.query("persistence_rank_correlation", _rate_params(slice_, "nk_source", events, totals))
+            self.query("persistence_rank_correlation", _rate_params(slice_, "nk_source", events, totals, exclude))
             .iloc[0]
             .to_dict()
         )

@@ -15,6 +15,7 @@ import streamlit as st
 from nkapp.cache import cached, show_chart
 from nkdata import charts
 from nkdata.registry import RegistryRepository, RegistrySlice, to_ctgov_frame
+from nkdata.safe_text import csv_bytes, md_text
 
 MIN_CHART_POINTS = 3  # below this a chart says less than a short table
 
@@ -72,7 +73,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}",
         help="Each status is as of its own date: the page's last update, else the day it was read.",
     )
-    st.caption(f"Status dates run from {first} to {last}; a registry status can be years old.")
+    st.caption(f"Status dates run from {md_text(first)} to {md_text(last)}; a registry status can be years old.")
     if slice_.years and int(k["no_start_year"]):
         st.caption(
             f"A start-year range is set, so the {int(k['no_start_year'])} trial(s) whose start year was not "
@@ -159,7 +160,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
     d1, d2 = st.columns(2)
     d1.download_button(
         "Trials (CSV, ClinicalTrials.gov-style columns)",
-        lambda: to_ctgov_frame(rows).to_csv(index=False),
+        lambda: csv_bytes(to_ctgov_frame(rows)),
         "nk_aml_registered_trials.csv",
         mime="text/csv",
     )

@@ -10,6 +10,7 @@ from nkapp.components import empty_state
 from nkapp.context import dataset_facts
 from nkdata import analysis, exports, presentation
 from nkdata.repository import TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import MAX_SEARCH_CHARS, View
 
 EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when asked for (one click)
@@ -22,7 +23,7 @@ def _download_files(_repo: TrialsRepository, identity: object, slice_: object, t
     rows = _repo.found_cohorts(slice_, text)
     table = presentation.export_frame(rows)
     return {
-        "csv": table.to_csv(index=False).encode("utf-8"),
+        "csv": presentation.export_csv(rows),
         "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
         "bib": exports.to_bibtex(rows).encode("utf-8"),
         "ris": exports.to_ris(rows).encode("utf-8"),
@@ -43,7 +44,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     state.update_view(query=text)
     found, matches = cached(repo, TrialsRepository.search_cohorts, view.slice, text, analysis.MAX_TABLE_ROWS)
     if matches == 0:
-        empty_state("cohorts" if not text else f"cohorts matching '{text}'")
+        empty_state("cohorts" if not text else f"cohorts matching '{md_text(text)}'")
         return
     shown = f"the first {len(found)} of " if matches > len(found) else ""
     st.caption(

@@ -6,6 +6,7 @@ import pandas as pd
 
 from nkdata import exports, presentation
 from nkdata.repository import TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import Slice
 
 
@@ -59,10 +60,11 @@ def test_table_rows_are_narrow_and_downloads_and_card_are_whole(repo: TrialsRepo
 
 def test_citation_line_leaves_out_a_missing_journal(repo: TrialsRepository) -> None:
     row = repo.cohort("beta2015-cr")
-    assert exports.citation_line(row).startswith(f"*{row['title']}*. {row['journal']}. Read: [")
+    title, journal = md_text(row["title"]), md_text(row["journal"])  # the card's Markdown escapes data text
+    assert exports.citation_line(row).startswith(f"*{title}*. {journal}. Read: [")
     row["journal"] = float("nan")  # how a null journal arrives from the Parquet
     line = exports.citation_line(row)
-    assert "nan" not in line and line.startswith(f"*{row['title']}*. Read: [{row['source_section']}](")
+    assert "nan" not in line and line.startswith(f"*{title}*. Read: [{md_text(row['source_section'])}](")
 
 
 def test_csv_and_json_downloads_round_trip(repo: TrialsRepository) -> None:
