@@ -56,7 +56,11 @@ def _page_runner(spec: PageSpec, holder: dict) -> Callable[[], None]:
     def run() -> None:
         module = importlib.import_module(f"pages.{spec.module}")
         if spec.registry:
-            context.guarded(lambda view: module.render(context.open_registry(), view), registry_view(holder))
+            context.guarded(
+                lambda view: module.render(context.open_registry(), view),
+                registry_view(holder),
+                dataset=context.registry_path,
+            )
         else:
             context.guarded(module.render, holder["repo"], state.current_view())
 

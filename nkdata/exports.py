@@ -12,7 +12,7 @@ import pandas as pd
 
 from nkdata import vocabulary as voc
 from nkdata.presentation import as_list, number
-from nkdata.safe_text import bibtex_url, bibtex_value, line_safe, md_link, md_text, url_part
+from nkdata.safe_text import bibtex_url, bibtex_value, line_safe, md_link, md_text, md_url, url_part
 
 _RIS_TYPES = {
     "journal_article": "JOUR",
@@ -35,7 +35,7 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
 
     def first_nct(value: Any) -> str | None:
         ids = [str(v) for v in as_list(value)]
-        return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else None
+        return md_url(f"https://clinicaltrials.gov/study/{url_part(ids[0])}") if ids else None
 
     return pd.DataFrame(
         {
@@ -49,12 +49,15 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
             "CR": [number(v) for v in cohorts["cr_count"]],
             "n evaluable": [number(v) for v in cohorts["n_evaluable"]],
             "Superseded by": [v if isinstance(v, str) else "—" for v in cohorts["superseded_by"]],
-            "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else None for d in cohorts["doi"]],
+            "DOI": [
+                md_url(f"https://doi.org/{url_part(d)}") if isinstance(d, str) and d else None for d in cohorts["doi"]
+            ],
             "PubMed": [
-                f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]
+                md_url(f"https://pubmed.ncbi.nlm.nih.gov/{url_part(p)}/") if isinstance(p, str) and p else None
+                for p in cohorts["pmid"]
             ],
             "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
-            "Source read": cohorts["source_url"],
+            "Source read": [md_url(u) for u in cohorts["source_url"]],  # only well-formed http(s) addresses
         }
     )
 

@@ -48,7 +48,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Expansion and persistence of infused NK cells")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "ci", "rows"), groups=EXPANSION_GROUPS)
-    applied_choices(choices, ("exclude", "model", "pool", "denom"))
+    applied_choices(choices, ("exclude", "model", "pool", "denom", "overall"))
     result = cached(repo, analysis.expansion_view, view.slice, choices)
     expansion = result.expansion
     if expansion.cohorts_in_slice == 0:

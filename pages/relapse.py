@@ -32,7 +32,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "model", "pool", "ci"), groups=RELAPSE_GROUPS)
-    applied_choices(choices, ("exclude",))
+    applied_choices(choices, ("exclude", "overall"))
     relapse = cached(repo, analysis.relapse_view, view.slice, choices)
     if relapse is None:
         empty_state()
