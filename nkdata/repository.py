@@ -58,6 +58,12 @@ def _words(text: str) -> list[str]:
     return [w for w in text.lower().split() if w][:20]
 
 
+def search_key(text: str) -> str:
+    """The search as a cache key: the words it matches on, lowercase, sorted and once each, so equivalent searches
+    ('nk', 'NK', 'nk  nk') share one cache entry and a crawler cannot churn the cache with variants."""
+    return " ".join(sorted(set(_words(text))))
+
+
 def _split_count(rows: pd.DataFrame, column: str) -> tuple[pd.DataFrame, int]:
     """A capped query repeats on every row how many rows qualified; keep the rows and that number once."""
     return rows.drop(columns=[column]), int(rows[column].iloc[0]) if len(rows) else 0

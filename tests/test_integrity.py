@@ -307,3 +307,13 @@ def test_a_formula_like_title_warns_but_builds(tmp_path: Path) -> None:
     path.write_text(text.replace(title, 'title: "=1+1 looks like a formula"'))
     table = build(source, tmp_path / "trials.parquet")
     assert "=1+1 looks like a formula" in table.column("title").to_pylist()
+
+
+def test_equivalent_searches_share_one_cache_key(repo: TrialsRepository) -> None:
+    from nkdata.repository import search_key
+
+    assert search_key("nk") == search_key("NK") == search_key("nk  nk") == "nk"
+    assert search_key("Cord  blood cord") == search_key("blood cord") == "blood cord"
+    found, matches = repo.search_cohorts(Slice(), "fixture  Fixture cord", 100)
+    keyed, keyed_matches = repo.search_cohorts(Slice(), search_key("fixture  Fixture cord"), 100)
+    assert matches == keyed_matches > 0 and found["cohort_id"].tolist() == keyed["cohort_id"].tolist()
