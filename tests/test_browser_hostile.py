@@ -5,8 +5,10 @@ dataset fault once."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
-import shutil
+import re
 import subprocess
 import time
 import urllib.request
@@ -14,10 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import pyarrow.parquet as pq
 import pytest
 
 from deploy.run_replicas import streamlit_command
 
+from .hostile import HOSTILE_ID, hostile_record, write_dataset
 from .server_helpers import CHROMIUM, LAUNCH_ARGS, REPO, free_port
 
 pytestmark = pytest.mark.slow
@@ -35,10 +39,9 @@ EVIL_IMAGE = "![](https://evil.example/banner.png) **Dataset withdrawn**"
 
 @pytest.fixture(scope="module")
 def server(fixture_parquet: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
-    """A server over a copy of the fixture (the fault test damages it), its log file kept for reading."""
+    """A server over the fixture plus one hostile cohort (as an operator's own file), its log kept for reading."""
     folder = tmp_path_factory.mktemp("hostile")
-    dataset = folder / "trials.parquet"
-    shutil.copy2(fixture_parquet, dataset)
+    dataset = write_dataset(folder / "trials.parquet", pq.read_table(fixture_parquet).to_pylist() + [hostile_record()])
     log = folder / "server.log"
     port = free_port()
     env = {**os.environ, "NK_TRIALS_PATH": str(dataset)}
@@ -75,7 +78,7 @@ def browser() -> Iterator[sync_api.Browser]:
 
 @pytest.fixture()
 def page(browser: sync_api.Browser) -> Iterator[sync_api.Page]:
-    page = browser.new_page(viewport={"width": 1440, "height": 1200})
+    page = browser.new_page(viewport={"width": 1440, "height": 1200}, accept_downloads=True)
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.requested = requested  # type: ignore[attr-defined]
@@ -107,6 +110,28 @@ def test_hostile_link_values_search_and_path_render_as_text(page: sync_api.Page,
     page.goto(f"{base}/{quote('[x](https:')}%2F%2Fevil.example)")
     _settle(page)
     _no_evil_markup(page)
+
+
+def test_hostile_data_in_the_card_renders_as_text_and_the_csv_is_formula_safe(
+    page: sync_api.Page, server: tuple, tmp_path: Path
+) -> None:
+    page.goto(f"{server[0]}/studies?cohort={HOSTILE_ID}&q=hostile")
+    _settle(page)
+    main = page.locator('[data-testid="stMain"]')
+    assert "Where the numbers came from" in main.inner_text() and "Heading" in main.inner_text()
+    _no_evil_markup(page)
+    assert main.locator("h1", has_text="Heading").count() == 0  # a '# ' in a note never becomes a heading
+    page.get_by_text("Downloads", exact=True).click()
+    button = page.get_by_role("button", name="Rows (CSV)").first
+    button.wait_for(timeout=30_000)
+    with page.expect_download(timeout=30_000) as download:
+        button.click()
+    target = tmp_path / download.value.suggested_filename
+    download.value.save_as(target)
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == 2 and rows[1][rows[0].index("cohort_id")] == HOSTILE_ID
+    for cell in (c for row in rows for c in row):  # every cell of the file
+        assert not cell.startswith(("=", "+", "@", "\t", "\r")) and not re.match(r"-(?!\d+(\.\d+)?$)", cell), cell
 
 
 def test_nested_unknown_path_says_page_not_found(page: sync_api.Page, server: tuple) -> None:

@@ -95,7 +95,9 @@ def test_validation_rejects_the_hostile_record_and_warns_on_formulas(hostile_dat
     )
 
 
-@pytest.mark.parametrize("page", ["pages/studies.py", "pages/overview.py", "pages/outcomes.py", "pages/about.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/studies.py", "pages/overview.py", "pages/outcomes.py", "pages/relapse.py", "pages/about.py"]
+)
 def test_hostile_data_fields_never_render_in_cards_tables_and_captions(
     hostile_dataset: Path, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:
