@@ -19,9 +19,11 @@ configure_allocator()  # before DuckDB is imported
 
 import streamlit as st  # noqa: E402
 
-from nkapp import components, context, filters, state  # noqa: E402
+from nkapp import components, context, filters, serve, state  # noqa: E402
+from nkdata.safe_text import md_text  # noqa: E402
 
 freeze_startup_heap()  # after the imports: Streamlit's collection after each run then skips them
+serve.install()  # a link Streamlit drops whole gets a notice (nkapp/serve.py)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,11 @@ def _page_runner(spec: PageSpec, holder: dict) -> Callable[[], None]:
     def run() -> None:
         module = importlib.import_module(f"pages.{spec.module}")
         if spec.registry:
-            context.guarded(lambda view: module.render(context.open_registry(), view), state.current_view())
+            context.guarded(
+                lambda view: module.render(context.open_registry(), view),
+                state.current_view(),
+                dataset=context.registry_path,
+            )
         else:
             context.guarded(module.render, holder["repo"], state.current_view())
 
@@ -104,10 +110,13 @@ def main() -> None:
         st.title("NK-AML Evidence Dashboard")
         context.show_dataset_error(context.as_dataset_error(error))
         return
-    missing = _unknown_path({p.url_path for p in PAGES})
+    missing = state.not_found_path() or _unknown_path({p.url_path for p in PAGES})
     if missing:
-        st.warning(f"Page not found: '{missing[:40]}'. Showing the Overview instead.", icon=":material/search_off:")
+        st.warning(
+            f"Page not found: '{md_text(missing[:40])}'. Showing the Overview instead.", icon=":material/search_off:"
+        )
     components.link_notices(state.link_notices(vocab.year_bounds))
+    components.slice_choices(state.current_view().slice)
     share_slot = st.container()  # filled after the page ran, so the link carries the page's own controls
     card_slot = st.container()  # the open cohort's card, above the page (a click in the page may open it)
     navigation.run()

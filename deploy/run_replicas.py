@@ -98,11 +98,12 @@ def render_config(template: str, listen_port: int, upstream_ports: Sequence[int]
 
 
 def streamlit_command(port: int, extra_args: Sequence[str] = (), script: Path | None = None) -> list[str]:
-    """The replica command line: the README's `streamlit run dashboard.py` (or ``script``), bound to loopback."""
+    """The replica command line: the README's `streamlit run dashboard.py` (or ``script``), bound to loopback,
+    through ``nkapp.serve`` (Streamlit's command line with the link and nested-path guards)."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "nkapp.serve",
         "run",
         str(script or REPO / "dashboard.py"),
         "--server.address",

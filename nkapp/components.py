@@ -20,6 +20,7 @@ from nkdata.analysis import MAX_FOREST_COHORTS, RateAnalysis
 from nkdata.charts import COHORT_SELECTION
 from nkdata.paths import REPO_ROOT
 from nkdata.repository import TrialsRepository
+from nkdata.safe_text import md_link, md_text
 from nkdata.slices import (
     CI_METHODS,
     DENOMINATORS,
@@ -51,13 +52,71 @@ def disclosure(label: str, key: str, icon: str | None = None, expanded: bool = F
     return box if box.open else None
 
 
-def count_caption(definition: str, shown: int, patients: int, not_reported: int, total: int) -> None:
-    """The caption under every chart: what it shows and how many cohorts it leaves out as not reported."""
+def count_caption(definition: str, shown: int, patients: int, not_reported: int, total: int, excluded: int = 0) -> None:
+    """The caption under every chart: what it shows, how many cohorts a sensitivity choice left out and how many
+    did not report it (the three add up to the cohorts of the slice)."""
+    left_out = f"{excluded} cohort(s) left out by the sensitivity choice; " if excluded else ""
     st.caption(
         f"{definition} Shows {shown} of {total} primary cohorts in the slice ({patients} patients); "
-        f"{not_reported} cohort(s) did not report it and are not drawn (not reported is not zero). "
+        f"{left_out}{not_reported} cohort(s) did not report it and are not drawn (not reported is not zero). "
         "Superseded reports are never pooled."
     )
+
+
+# How each analysis choice of the link reads in a note: key -> (words, labels of its codes). A page that applies a
+# choice without drawing its control names it with applied_choices(), so no number changes unexplained.
+_CHOICE_WORDS: dict[str, tuple[str, dict[str, str]]] = {
+    "denom": ("CR denominator", DENOMINATORS),
+    "pool": ("between-cohort variance", POOL_METHODS),
+    "model": ("model", MODELS),
+    "ci": ("intervals per cohort", CI_METHODS),
+    "group": ("grouped by", voc.GROUPINGS),
+    "rows": ("rows", PERSISTENCE_ROWS),
+    "endpoint": ("endpoint", voc.ENDPOINTS),
+    "landmark": ("landmark", LANDMARKS),
+}
+
+
+def choice_phrases(analysis: Analysis, keys: tuple[str, ...]) -> list[str]:
+    """The non-default choices among ``keys`` in words ("left out (sensitivity): conference abstracts...")."""
+    defaults = Analysis()
+    phrases = []
+    for key in keys:
+        value = getattr(analysis, key)
+        if value == getattr(defaults, key):
+            continue
+        if key == "exclude":
+            phrases.append("left out (sensitivity): " + ", ".join(EXCLUSIONS[e].lower() for e in value))
+        elif key == "overall":
+            phrases.append("pooled across groups too")
+        else:
+            words, labels = _CHOICE_WORDS[key]
+            phrases.append(f"{words}: {labels.get(value, value)}")
+    return phrases
+
+
+def applied_choices(analysis: Analysis, keys: tuple[str, ...], where: str = "the Remission page") -> None:
+    """A note naming the analysis choices (from the link or another page) this page applies without a control."""
+    phrases = choice_phrases(analysis, keys)
+    if phrases:
+        st.caption(
+            "Analysis choices applied here: " + "; ".join(phrases) + f" (change them on {where}).",
+            help="These choices come from the link or from another page and change this page's numbers.",
+        )
+
+
+def slice_choices(slice_: Any) -> None:
+    """A note in the main area when the sidebar's inclusion toggles differ from their defaults (they change
+    every page's numbers): superseded reports included, or mixed-diagnosis cohorts left out."""
+    from nkdata.filterspec import TOGGLES
+
+    phrases = [
+        t.label.lower().replace("include ", "") + (" included" if getattr(slice_, t.field) else " left out")
+        for t in TOGGLES
+        if getattr(slice_, t.field) != t.default
+    ]
+    if phrases:
+        st.caption("Sidebar choices applied to this page: " + "; ".join(phrases) + ".")
 
 
 def pct(value: float | None, digits: int = 0) -> str:
@@ -139,7 +198,7 @@ def link_notices(notices: list[str]) -> None:
     """What the link asked for that could not be used: one short warning, never a wall of text."""
     if notices:
         st.warning(
-            "**Parts of the link were ignored:**\n\n" + "\n".join(f"- {n}" for n in notices[:6]),
+            "**Parts of the link were ignored:**\n\n" + "\n".join(f"- {md_text(n)}" for n in notices[:6]),
             icon=":material/link_off:",
         )
 
@@ -152,7 +211,7 @@ def share_box(year_bounds: tuple[int, int]) -> None:
         st.caption("The link reproduces this page with its filters, analysis choices, search and open cohort card.")
         citation = view_citation(link, presentation.describe_slice(state.current_view().slice, year_bounds))
         st.markdown("**Cite this view**")
-        st.markdown(citation["apa"])
+        st.markdown(md_text(citation["apa"]))
         st.code(citation["bibtex"], language="bibtex")
 
 
@@ -198,7 +257,7 @@ def view_downloads(
     left, right = st.columns(2)
     left.download_button(
         "Rows (CSV)",
-        table.to_csv(index=False).encode("utf-8"),
+        presentation.export_csv(frame),
         presentation.download_name(view_name, version, link, "csv"),
         "text/csv",
         key=f"{key}_csv",
@@ -294,17 +353,17 @@ def cohort_panel(repo: TrialsRepository) -> None:
     if row is None:
         return
     with st.expander(
-        f"Where the numbers came from: {row['first_author']} {row['year']}, {row['product']}",
+        "Where the numbers came from: " + md_text(f"{row['first_author']} {row['year']}, {row['product']}"),
         expanded=True,
         icon=":material/menu_book:",
     ):
         st.markdown(exports.citation_line(row) + "  \n" + " · ".join(exports.identifier_links(row)))
-        st.info(row["extraction_note"], icon=":material/edit_note:")
+        st.info(md_text(row["extraction_note"]), icon=":material/edit_note:")
         card = presentation.cohort_card(row)
         reported = card[~card["Value"].isin([presentation.NOT_REPORTED, presentation.NOT_APPLICABLE])]
         st.markdown(
             "\n".join(
-                f"- **{field}**: {value}" + (f" — *{where}*" if where else "")
+                f"- **{md_text(field)}**: {md_text(value)}" + (f" — *{md_text(where)}*" if where else "")
                 for field, value, where in zip(
                     reported["Field"], reported["Value"], reported["Where it came from"], strict=True
                 )
@@ -313,7 +372,7 @@ def cohort_panel(repo: TrialsRepository) -> None:
         registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))
         missing = card.loc[card["Value"] == presentation.NOT_REPORTED, "Field"]
         if len(missing):
-            st.caption("Not reported: " + ", ".join(missing))
+            st.caption("Not reported: " + md_text(", ".join(missing)))
         if st.button("Close the card", key="close_card", icon=":material/close:"):
             state.update_view(cohort=None)
             st.rerun()
@@ -326,18 +385,23 @@ def registered_trials(ids: tuple[str, ...]) -> None:
     try:
         trials = context.open_registry().trials_by_id(ids)
     except context.SERVING_ERRORS:
-        st.caption("Registered trials: " + ", ".join(ids) + " (registry dataset unavailable).")
+        st.caption("Registered trials: " + md_text(", ".join(ids)) + " (registry dataset unavailable).")
         return
     lines = [
-        f"- [{t.registry_id}](https://clinicaltrials.gov/study/{t.registry_id}): phase {t.phase or 'not stated'}, "
-        f"{str(t.status).replace('_', ' ')} as of {t.status_as_of}; {t.sponsor or 'sponsor not stated'}"
+        "- "
+        + md_link(t.registry_id, f"https://clinicaltrials.gov/study/{t.registry_id}")
+        + ": "
+        + md_text(
+            f"phase {t.phase or 'not stated'}, {str(t.status).replace('_', ' ')} as of {t.status_as_of}; "
+            f"{t.sponsor or 'sponsor not stated'}"
+        )
         for t in trials.itertuples()
     ]
     unknown = sorted(set(ids) - set(trials["registry_id"]))
     st.markdown(
         "**Registered trial(s)**\n"
         + "\n".join(lines)
-        + ("\n- Not in the registry dataset: " + ", ".join(unknown) if unknown else "")
+        + ("\n- Not in the registry dataset: " + md_text(", ".join(unknown)) if unknown else "")
     )
 
 

@@ -2,8 +2,9 @@
 
 Every failure to read the data while serving (a damaged, unreadable or deleted file,
 a DuckDB or Arrow error) becomes the same readable panel for the visitor, without a
-traceback or a server path; the operator's log keeps the detail. The repository is
-cached per DatasetIdentity, so a repaired file is picked up on the next view.
+traceback or a server path; the operator's log keeps the detail, one line per fault and
+change of the file (not per view). The repository is cached per DatasetIdentity, so a
+repaired file is picked up on the next view.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ from nkdata.issues import DatasetError, Issue
 from nkdata.paths import TRIALS_PATH_ENV, registry_path, trials_path
 from nkdata.registry_repository import RegistryRepository
 from nkdata.repository import DatasetIdentity, TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import Vocabulary
 
 LOG = logging.getLogger("nkapp")
+if not LOG.handlers:  # the operator's log: stderr of the server, with a time stamp
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    LOG.addHandler(_handler)
+    LOG.setLevel(logging.INFO)
+_LOGGED_FAULTS: dict[str, tuple[object, ...]] = {}  # file -> the fault last logged for it (its identity and error)
 SERVING_ERRORS: tuple[type[BaseException], ...] = (DatasetError, duckdb.Error, pa.ArrowException, OSError)
 
 
@@ -32,9 +40,33 @@ def _open_repository(identity: DatasetIdentity) -> TrialsRepository:
     return TrialsRepository(Path(identity.path))
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (a DatasetError's first issue), or its class name."""
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else error.__class__.__name__
+
+
+def log_fault(path: Path, error: BaseException) -> bool:
+    """Log a dataset fault once per change of the file: what failed, which file, the first line of the error.
+    A fault seen again on an unchanged file (every later view) is not logged again; True when logged."""
+    identity = DatasetIdentity.of(path)
+    key = (identity, error.__class__.__name__, first_line(error))
+    if _LOGGED_FAULTS.get(str(path)) == key:
+        return False
+    _LOGGED_FAULTS[str(path)] = key
+    what = "cannot be used" if isinstance(error, DatasetError) else f"could not be read ({error.__class__.__name__})"
+    LOG.error("dataset fault: %s %s: %s", path, what, first_line(error))
+    return True
+
+
 def open_repository() -> TrialsRepository:
     """The repository for the configured dataset's current content; raises DatasetError if it cannot be used."""
-    return _open_repository(DatasetIdentity.of(trials_path()))
+    path = trials_path()
+    try:
+        return _open_repository(DatasetIdentity.of(path))
+    except SERVING_ERRORS as error:
+        log_fault(path, error)
+        raise
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -44,7 +76,12 @@ def _open_registry(identity: DatasetIdentity) -> RegistryRepository:
 
 def open_registry() -> RegistryRepository:
     """The registered-trials dataset; raises DatasetError if it cannot be used (only the Pipeline page shows it)."""
-    return _open_registry(DatasetIdentity.of(registry_path()))
+    path = registry_path()
+    try:
+        return _open_registry(DatasetIdentity.of(path))
+    except SERVING_ERRORS as error:
+        log_fault(path, error)
+        raise
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -57,15 +94,15 @@ def dataset_facts(repo: TrialsRepository) -> tuple[Vocabulary, dict[str, list[st
     return _facts(repo.identity, repo)
 
 
-def as_dataset_error(error: BaseException) -> DatasetError:
-    """Any serving failure as a DatasetError (the detail goes to the operator's log, not to the page)."""
+def as_dataset_error(error: BaseException, dataset: Path | None = None) -> DatasetError:
+    """Any serving failure as a DatasetError (the detail goes to the operator's log, once, not to the page)."""
+    log_fault(dataset or trials_path(), error)
     if isinstance(error, DatasetError):
         return error
-    LOG.error("dataset failure while serving: %r", error)
     return DatasetError(
         [
             Issue(
-                trials_path().name,
+                (dataset or trials_path()).name,
                 None,
                 None,
                 None,
@@ -81,7 +118,7 @@ def show_dataset_error(error: DatasetError) -> None:
     """One readable panel instead of a traceback: what is wrong and how to fix it, without server paths."""
     lines = ["**The dataset cannot be used right now.**", ""]
     for issue in error.issues[:8]:
-        lines.append(f"- {str(issue).replace(issue.file, Path(issue.file).name, 1)}")
+        lines.append(f"- {md_text(str(issue).replace(issue.file, Path(issue.file).name, 1))}")
     if len(error.issues) > 8:
         lines.append(f"- ... and {len(error.issues) - 8} more")
     lines += [
@@ -95,9 +132,10 @@ def show_dataset_error(error: DatasetError) -> None:
     st.error("\n".join(lines), icon=":material/error:")
 
 
-def guarded(render: Callable[..., None], *args: Any) -> None:
-    """Run a page; a data failure while it runs shows the panel (and is retried on the next view)."""
+def guarded(render: Callable[..., None], *args: Any, dataset: Callable[[], Path] = trials_path) -> None:
+    """Run a page; a data failure while it runs shows the panel (and is retried on the next view), and is
+    logged against ``dataset()``, the file the page reads."""
     try:
         render(*args)
     except SERVING_ERRORS as error:
-        show_dataset_error(as_dataset_error(error))
+        show_dataset_error(as_dataset_error(error, dataset()))

@@ -16,10 +16,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from nkapp.serve import LINK_DROPPED_KEY, NOT_FOUND_KEY
 from nkdata.slices import View, Vocabulary, parse_query_params, to_query_params
 
 VIEW_KEY = "_nk_view"
 NOTICES_KEY = "_nk_notices"
+NOT_FOUND_STATE = "_nk_not_found_path"
 
 
 def current_query_params() -> dict[str, list[str]]:
@@ -29,10 +31,31 @@ def current_query_params() -> dict[str, list[str]]:
 def initial_view(vocab: Vocabulary, cohort_exists: Callable[[str], bool]) -> View:
     """The view of this session: parsed from the link on the first run, then kept in state."""
     if VIEW_KEY not in st.session_state:
-        view, notices = parse_query_params(current_query_params(), vocab, cohort_exists)
+        params = current_query_params()
+        dropped = params.pop(LINK_DROPPED_KEY, None)
+        not_found = params.pop(NOT_FOUND_KEY, None)
+        if not_found:
+            st.session_state[NOT_FOUND_STATE] = not_found[-1]
+        view, notices = parse_query_params(params, vocab, cohort_exists)
+        if dropped:
+            notices.insert(0, dropped_link_notice(dropped[-1]))
         st.session_state[VIEW_KEY] = view
         st.session_state[NOTICES_KEY] = (notices, to_query_params(view, vocab.year_bounds))
     return st.session_state[VIEW_KEY]
+
+
+def dropped_link_notice(size: str) -> str:
+    """The notice for a link Streamlit ignored whole (too many parameters): what the visitor sees is the default."""
+    count = f"{int(size):,}" if size.isdigit() else "too many"
+    return (
+        f"This link has {count} parameters, more than the 1,000 a link can carry, so all of them were ignored and "
+        "this is the default view. Ask for a shorter link (the Share box gives one)."
+    )
+
+
+def not_found_path() -> str | None:
+    """The nested path the server redirected from (nkapp/serve.py), while the view is still the link's."""
+    return st.session_state.get(NOT_FOUND_STATE) if NOTICES_KEY in st.session_state else None
 
 
 def link_notices(year_bounds: tuple[int, int]) -> list[str]:

@@ -38,7 +38,7 @@ def _report(label: str, issues: list[Issue]) -> bool:
     if warnings:
         print(f"{label}: {len(warnings)} warning(s)", file=sys.stderr)
         for issue in warnings:
-            print(f"  warning: {issue}", file=sys.stderr)
+            print(f"  {issue}", file=sys.stderr)
     return bool(errors)
 
 

@@ -387,8 +387,14 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
     result = relapse_analysis(repo, slice_, choices, group)
     if result.cohorts_in_slice == 0:
         return None
-    rows, reported = repo.cohort_points(
-        slice_, "setting", "relapse_count", "relapse_at_risk", limit=MAX_POINTS, need_followup=True
+    rows, reported = repo.cohort_points(  # the same exclusions as the forest above it
+        slice_,
+        "setting",
+        "relapse_count",
+        "relapse_at_risk",
+        limit=MAX_POINTS,
+        need_followup=True,
+        exclude=choices.exclude,
     )
     with_followup = stats.cohort_rates(rows, "events", "total", choices.ci).rename(
         columns={"events": "relapse_count", "total": "relapse_at_risk"}
@@ -419,11 +425,11 @@ def persistence_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -
     strip, reporting = repo.cohort_points(
         slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS, need_rate=False, need_persistence=True
     )
-    rows, both_reported = repo.cohort_points(
-        slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS, need_persistence=True
+    rows, both_reported = repo.cohort_points(  # CR rates: the sensitivity exclusions apply, as on Remission
+        slice_, "nk_source", "cr_count", totals, limit=MAX_POINTS, need_persistence=True, exclude=choices.exclude
     )
     versus_cr = stats.cohort_rates(rows, "events", "total", choices.ci).rename(columns={"events": "cr_count"})
-    ranks = repo.persistence_rank_correlation(slice_, "cr_count", totals)
+    ranks = repo.persistence_rank_correlation(slice_, "cr_count", totals, choices.exclude)
     correlation = stats.rank_correlation(
         int(ranks["n"]), ranks["rho"], int(ranks["distinct_x"]), int(ranks["distinct_y"])
     )

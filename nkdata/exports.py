@@ -6,7 +6,6 @@ never claims more than the row says (no invented pages or volumes).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ import pandas as pd
 
 from nkdata import vocabulary as voc
 from nkdata.presentation import as_list, number
+from nkdata.safe_text import bibtex_url, bibtex_value, line_safe, md_link, md_text, md_url, url_part
 
 _RIS_TYPES = {
     "journal_article": "JOUR",
@@ -36,7 +36,7 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
 
     def first_nct(value: Any) -> str | None:
         ids = [str(v) for v in as_list(value)]
-        return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else None
+        return md_url(f"https://clinicaltrials.gov/study/{url_part(ids[0])}") if ids else None
 
     return pd.DataFrame(
         {
@@ -50,40 +50,43 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
             "CR": [number(v) for v in cohorts["cr_count"]],
             "n evaluable": [number(v) for v in cohorts["n_evaluable"]],
             "Superseded by": [v if isinstance(v, str) else "—" for v in cohorts["superseded_by"]],
-            "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else None for d in cohorts["doi"]],
+            "DOI": [
+                md_url(f"https://doi.org/{url_part(d)}") if isinstance(d, str) and d else None for d in cohorts["doi"]
+            ],
             "PubMed": [
-                f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]
+                md_url(f"https://pubmed.ncbi.nlm.nih.gov/{url_part(p)}/") if isinstance(p, str) and p else None
+                for p in cohorts["pmid"]
             ],
             "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
-            "Source": cohorts["source_url"],  # canonical link first; the page actually read as provenance
-            "Page read": [
-                v if isinstance(v, str) and v else None for v in cohorts.get("read_at", [None] * len(cohorts))
-            ],
+            "Source": [md_url(u) for u in cohorts["source_url"]],  # canonical link first; well-formed http(s) only
+            "Page read": [md_url(v) for v in cohorts.get("read_at", [None] * len(cohorts))],  # provenance
         }
     )
 
 
 def identifier_links(row: pd.Series) -> list[str]:
-    """Markdown links to the DOI, PubMed and ClinicalTrials.gov records a row names."""
+    """Markdown links to the DOI, PubMed and ClinicalTrials.gov records a row names (labels escaped, ids
+    percent-encoded into the address, so no value can break out of its link)."""
     links = []
     if isinstance(row.get("doi"), str) and row["doi"]:
-        links.append(f"[DOI {row['doi']}](https://doi.org/{row['doi']})")
+        links.append(md_link(f"DOI {row['doi']}", f"https://doi.org/{url_part(row['doi'])}"))
     if isinstance(row.get("pmid"), str) and row["pmid"]:
-        links.append(f"[PubMed {row['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/)")
-    links += [f"[{n}](https://clinicaltrials.gov/study/{n})" for n in as_list(row.get("nct_ids"))]
+        links.append(md_link(f"PubMed {row['pmid']}", f"https://pubmed.ncbi.nlm.nih.gov/{url_part(row['pmid'])}/"))
+    links += [md_link(n, f"https://clinicaltrials.gov/study/{url_part(n)}") for n in as_list(row.get("nct_ids"))]
     return links
 
 
 def citation_line(row: pd.Series) -> str:
     """The card's reference line in Markdown: title, journal when the row has one, the canonical source link, then
-    the page actually read (``read_at``) as provenance when it differs."""
+    the page actually read (``read_at``) as provenance when it differs (every value escaped; a link only when its
+    address is a well-formed http(s) URL)."""
     journal = row.get("journal")
     read_at = row.get("read_at")
     parts = [
-        f"*{row['title']}*",
-        journal if isinstance(journal, str) and journal else None,
-        f"Source: [{row['source_section']}]({row['source_url']})",
-        f"page read: [{urlsplit(read_at).hostname}]({read_at})"
+        f"*{md_text(row['title'])}*",
+        md_text(journal) if isinstance(journal, str) and journal else None,
+        "Source: " + md_link(row["source_section"], row["source_url"]),
+        "page read: " + md_link(urlsplit(read_at).hostname, read_at)
         if isinstance(read_at, str) and read_at and read_at != row["source_url"]
         else None,
     ]
@@ -94,10 +97,6 @@ def _references(cohorts: pd.DataFrame) -> list[dict[str, Any]]:
     """One reference per publication in the slice, in reading order."""
     studies = cohorts.drop_duplicates("study_id").sort_values(["year", "first_author", "study_id"])
     return studies.to_dict("records")
-
-
-def _bib_escape(text: Any) -> str:
-    return re.sub(r"([{}&%$#_])", r"\\\1", str(text))
 
 
 def to_bibtex(cohorts: pd.DataFrame) -> str:
@@ -118,30 +117,32 @@ def to_bibtex(cohorts: pd.DataFrame) -> str:
                 fields[key] = ref[key]
         if isinstance(ref.get("citation_detail"), str):
             fields["note"] = ref["citation_detail"]
-        fields["url"] = ref["source_url"]
-        body = ",\n".join(f"  {k} = {{{_bib_escape(v)}}}" for k, v in fields.items())
-        entries.append(f"@{kind}{{{ref['study_id']},\n{body}\n}}")
+        fields["url"] = bibtex_url(ref["source_url"])
+        body = ",\n".join(f"  {k} = {{{v if k == 'url' else bibtex_value(v)}}}" for k, v in fields.items())
+        entries.append(f"@{kind}{{{bibtex_value(ref['study_id'])},\n{body}\n}}")
     return "\n\n".join(entries) + ("\n" if entries else "")
 
 
 def to_ris(cohorts: pd.DataFrame) -> str:
+    """RIS records, every value on one line (a line break in the data can never start a new tag)."""
     records = []
     for ref in _references(cohorts):
-        lines = [
-            f"TY  - {_RIS_TYPES.get(ref['publication_type'], 'GEN')}",
-            f"AU  - {ref['first_author']}",
-            f"TI  - {ref['title']}",
-            f"PY  - {ref['year']}",
+        tags = [
+            ("TY", _RIS_TYPES.get(ref["publication_type"], "GEN")),
+            ("AU", ref["first_author"]),
+            ("TI", ref["title"]),
+            ("PY", ref["year"]),
         ]
         if isinstance(ref.get("journal"), str):
-            lines.append(f"T2  - {ref['journal']}")
+            tags.append(("T2", ref["journal"]))
         if isinstance(ref.get("doi"), str):
-            lines.append(f"DO  - {ref['doi']}")
+            tags.append(("DO", ref["doi"]))
         if isinstance(ref.get("pmid"), str):
-            lines.append(f"AN  - PMID:{ref['pmid']}")
+            tags.append(("AN", f"PMID:{ref['pmid']}"))
         if isinstance(ref.get("citation_detail"), str):
-            lines.append(f"N1  - {ref['citation_detail']}")
-        lines += [f"UR  - {ref['source_url']}", f"ID  - {ref['study_id']}", "ER  - "]
+            tags.append(("N1", ref["citation_detail"]))
+        tags += [("UR", ref["source_url"]), ("ID", ref["study_id"])]
+        lines = [f"{tag}  - {line_safe(value)}" for tag, value in tags] + ["ER  - "]
         records.append("\n".join(lines))
     return "\n\n".join(records) + ("\n" if records else "")
 
@@ -160,8 +161,8 @@ def dataset_citation(release: dict[str, Any], citation: dict[str, Any], accessed
     year = str(release.get("date") or citation.get("date-released") or "")[:4]
     apa = f"{authors}. ({year}). {title} (Version {version}) [Data set]. Accessed {accessed}."
     bib = (
-        f"@misc{{nk_aml_dashboard_{version.replace('.', '_')},\n  author = {{{_bib_escape(authors)}}},\n"
-        f"  title = {{{_bib_escape(title)}}},\n  year = {{{year}}},\n  version = {{{version}}},\n"
+        f"@misc{{nk_aml_dashboard_{version.replace('.', '_')},\n  author = {{{bibtex_value(authors)}}},\n"
+        f"  title = {{{bibtex_value(title)}}},\n  year = {{{year}}},\n  version = {{{version}}},\n"
         f"  note = {{Data set, accessed {accessed}}}\n}}\n"
     )
     return {"apa": apa, "bibtex": bib}
@@ -172,7 +173,7 @@ def view_citation(base: dict[str, str], link: str, view_description: str, access
     apa = base["apa"].replace(f" Accessed {accessed}.", f" View: {view_description}. {link} (accessed {accessed}).")
     bib = base["bibtex"].replace(
         f"  note = {{Data set, accessed {accessed}}}",
-        f"  howpublished = {{\\url{{{link}}}}},\n"
-        f"  note = {{View: {_bib_escape(view_description)}; accessed {accessed}}}",
+        f"  howpublished = {{\\url{{{bibtex_url(link)}}}}},\n"
+        f"  note = {{View: {bibtex_value(view_description)}; accessed {accessed}}}",
     )
     return {"apa": apa, "bibtex": bib}

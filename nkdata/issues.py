@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Rules whose findings are warnings: listed by `python -m nkdata validate`, never failing it or the build.
+WARNING_RULES: frozenset[str] = frozenset(
+    {"non_canonical_host", "results_linkage", "trial_id_consistent", "formula_like_text"}
+)
+
 
 @dataclass(frozen=True, order=True)
 class Issue:
@@ -17,6 +22,12 @@ class Issue:
     field: str | None
     rule: str
     message: str
+    level: str = "error"  # "warning": reported, but the dataset is still usable and builds
+
+    @property
+    def is_error(self) -> bool:
+        """False for a warning: a finding of a warning rule, or one raised with level "warning"."""
+        return self.level != "warning" and self.rule not in WARNING_RULES
 
     def __str__(self) -> str:
         where = [self.file]
@@ -26,7 +37,8 @@ class Issue:
             where.append(f"cohort {self.cohort_id}")
         if self.field:
             where.append(f"field {self.field}")
-        return f"{', '.join(where)}: [{self.rule}] {self.message}"
+        prefix = "warning: " if not self.is_error else ""
+        return f"{prefix}{', '.join(where)}: [{self.rule}] {self.message}"
 
 
 class DatasetError(Exception):
@@ -41,14 +53,10 @@ class DatasetError(Exception):
         super().__init__("\n".join(lines))
 
 
-# Rules whose findings are warnings: listed by `python -m nkdata validate`, never failing it or the build.
-WARNING_RULES: frozenset[str] = frozenset({"non_canonical_host", "results_linkage", "trial_id_consistent"})
-
-
 def is_warning(issue: Issue) -> bool:
-    return issue.rule in WARNING_RULES
+    return not issue.is_error
 
 
 def errors_only(issues: list[Issue]) -> list[Issue]:
     """The findings that make data unusable (warnings left out)."""
-    return [i for i in issues if not is_warning(i)]
+    return [i for i in issues if i.is_error]

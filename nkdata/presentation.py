@@ -13,6 +13,7 @@ import pandas as pd
 
 from nkdata import vocabulary as voc
 from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, SURVIVAL_FIELDS
+from nkdata.safe_text import csv_bytes
 from nkdata.source import notes_from_json
 
 NOT_REPORTED = voc.NOT_REPORTED_LABEL.lower()
@@ -262,6 +263,11 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 [voc.label(vocabulary, c) if isinstance(c, str) else "" for c in out[column]],
             )
     return out
+
+
+def export_csv(frame: pd.DataFrame) -> bytes:
+    """The CSV download of a view's rows: ``export_frame`` with every text cell formula-safe (``csv_safe``)."""
+    return csv_bytes(export_frame(frame))
 
 
 def capped_note(shown: int, total: int, what: str) -> str:

@@ -43,6 +43,12 @@ def _words(text: str) -> list[str]:
     return [w for w in text.lower().split() if w][:20]
 
 
+def search_key(text: str) -> str:
+    """The search as a cache key: the words it matches on, lowercase, sorted and once each, so equivalent searches
+    ('nk', 'NK', 'nk  nk') share one cache entry and a crawler cannot churn the cache with variants."""
+    return " ".join(sorted(set(_words(text))))
+
+
 def _split_count(rows: pd.DataFrame, column: str) -> tuple[pd.DataFrame, int]:
     """A capped query repeats on every row how many rows qualified; keep the rows and that number once."""
     return rows.drop(columns=[column]), int(rows[column].iloc[0]) if len(rows) else 0
@@ -240,10 +246,13 @@ class TrialsRepository(DatasetRepository):
         """Primary cohorts as distinct (grp, events, total, excluded) rows with a ``cohorts`` count."""
         return self.query("rate_counts", _rate_params(slice_, group_by, events, totals, exclude))
 
-    def persistence_rank_correlation(self, slice_: Slice, events: str, totals: str) -> dict[str, Any]:
-        """n, distinct values on each side, and Spearman's rho of persistence against events / total."""
+    def persistence_rank_correlation(
+        self, slice_: Slice, events: str, totals: str, exclude: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """n, distinct values on each side, and Spearman's rho of persistence against events / total (rates a
+        sensitivity choice leaves out are left out here too)."""
         return (
-            self.query("persistence_rank_correlation", _rate_params(slice_, "nk_source", events, totals))
+            self.query("persistence_rank_correlation", _rate_params(slice_, "nk_source", events, totals, exclude))
             .iloc[0]
             .to_dict()
         )

@@ -22,15 +22,20 @@ from nkdata.dictionary import (
     YEAR_MIN,
     Field,
 )
-from nkdata.issues import Issue
+from nkdata.issues import WARNING_RULES, Issue
 from nkdata.links import non_canonical_reason
+from nkdata.safe_text import is_formula_like
 from nkdata.source import Record
 
-DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# Crossref's pattern for modern DOIs: no whitespace, brackets, angle brackets or quotes (nothing that can end a
+# Markdown link or an HTML attribute); parentheses occur in real DOIs and are percent-encoded in links.
+DOI_RE = re.compile(r"^10\.\d{4,9}/[-._;()/:A-Za-z0-9]+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 NCT_RE = re.compile(r"^NCT\d{8}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-URL_RE = re.compile(r"^https?://\S+$")
+# An http(s) address in RFC 3986 characters, without the ones that break out of Markdown or HTML (whitespace,
+# quotes, parentheses, brackets, angle brackets, backslash): percent-encode them in the data (%28, %29...).
+URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:[/?#][A-Za-z0-9\-._~:/?#@!$&*+,;=%]*)?$")
 PMCID_RE = re.compile(r"^PMC\d{4,9}$")
 TRIAL_ID_RE = re.compile(r"^(?:NCT\d{8}|[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
@@ -67,10 +72,11 @@ RULES: dict[str, str] = {
     "converted_names_count": "converted_from_percent names count fields that are reported.",
     "aml_le_treated": "n_aml <= n_treated; n_aml equals n_treated in an AML-only cohort when given.",
     "year_range": f"Publication year between {YEAR_MIN} and {YEAR_MAX}.",
-    "doi_format": "A DOI looks like 10.<registrant>/<suffix>.",
+    "doi_format": "A DOI looks like 10.<registrant>/<suffix> (letters, digits and -._;()/: only).",
     "pmid_format": "A PMID is 1-9 digits (a string).",
     "nct_format": "An NCT id is NCT followed by 8 digits.",
-    "url_format": "source_url and read_at are http(s) addresses.",
+    "url_format": "source_url and read_at are well-formed http(s) addresses (no spaces, quotes, brackets or "
+    "parentheses: percent-encode them).",
     "pmcid_format": "A PMCID is PMC followed by digits.",
     "trial_id_format": "A trial_id is an NCT id or a lowercase slug naming the programme.",
     "superseded_target_exists": "superseded_by names an existing, different cohort.",
@@ -84,6 +90,8 @@ RULES: dict[str, str] = {
     "registry, sponsor), not a mirror, translation proxy, webmail host or raw IP address; the page read is read_at.",
     "trial_id_consistent": "Warning: publications sharing a trial_id agree on the trial (an NCT trial_id is among "
     "the nct_ids, same NK source and product class, at most one primary_results publication).",
+    "formula_like_text": "Warning only: free text starting with =, +, -, @, tab or carriage return reads as a "
+    "spreadsheet formula (exports prefix it with a quote).",
 }
 
 RuleCheck = Callable[[Record], Iterable[tuple[str | None, str, str]]]
@@ -97,6 +105,7 @@ def _issue(record: Record, field: str | None, rule: str, message: str) -> Issue:
         field,
         rule,
         message,
+        "warning" if rule in WARNING_RULES else "error",
     )
 
 
@@ -387,6 +396,18 @@ def check_conversions(record: Record) -> Iterable[tuple[str | None, str, str]]:
             yield "converted_from_percent", "converted_names_count", f"{name!r} is not a reported count of this cohort"
 
 
+def check_formula_text(record: Record, fields: Iterable[Field] = FIELDS) -> Iterable[tuple[str | None, str, str]]:
+    """Free text (and notes) that a spreadsheet would run as a formula: a warning, since exports defuse it."""
+    for field in fields:
+        value = record.get(field.name)
+        if field.dtype == "string" and field.allowed is None and is_formula_like(value):
+            yield field.name, "formula_like_text", f"{value[:40]!r} starts like a spreadsheet formula"
+    notes = record.get("_notes") or {}
+    for name, note in notes.items() if isinstance(notes, dict) else ():
+        if is_formula_like(note):
+            yield "notes", "formula_like_text", f"the note for {name} starts like a spreadsheet formula"
+
+
 RECORD_CHECKS: tuple[RuleCheck, ...] = (
     check_fields,
     check_counts,
@@ -395,6 +416,7 @@ RECORD_CHECKS: tuple[RuleCheck, ...] = (
     check_persistence,
     check_survival,
     check_conversions,
+    check_formula_text,
 )
 
 

@@ -12,6 +12,7 @@ from nkdata.dictionary import FIELDS, SURVIVAL_FIELDS
 from nkdata.paths import SCREENING_DIR, SOURCE_DIR
 from nkdata.registry_dictionary import REGISTRY_RULES
 from nkdata.repository import TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import View
 from nkdata.validation import RULES
 
@@ -39,13 +40,13 @@ def render(repo: TrialsRepository, view: View) -> None:
     _, _, overview = dataset_facts(repo)
     release = repo.release
     st.markdown(
-        f"**Data version {release.get('version', 'unversioned (user-supplied file)')}**"
-        f"{', released ' + str(release['date']) if release.get('date') else ''}: "
+        f"**Data version {md_text(release.get('version', 'unversioned (user-supplied file)'))}**"
+        f"{', released ' + md_text(release['date']) if release.get('date') else ''}: "
         f"{int(overview['publications'])} publications, {int(overview['cohorts'])} cohorts "
         f"({int(overview['primary_cohorts'])} primary, the rest superseded), "
         f"{int(overview['patients_treated'])} patients counted across all reports, published "
         f"{int(overview['year_min'])}-{int(overview['year_max'])}. "
-        f"Data licence: {release.get('licence', 'see data/LICENSE.md')}; code: MIT."
+        f"Data licence: {md_text(release.get('licence', 'see data/LICENSE.md'))}; code: MIT."
     )
     st.header("What is included")
     st.markdown(
@@ -176,7 +177,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         "or RIS of the slice). The Share box at the top of every page cites the view you are looking at."
     )
     cite = dataset_citation()
-    st.markdown(f"> {cite['apa']}")
+    st.markdown(f"> {md_text(cite['apa'])}")
     st.code(cite["bibtex"], language="bibtex")
     st.header("How to add or correct a study")
     st.markdown(

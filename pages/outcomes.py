@@ -60,17 +60,12 @@ def render(repo: TrialsRepository, view: View) -> None:
         f"Complete remission as each paper defines it (hover a row: definition, setting, cautions) over "
         f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
         f"diamonds {analysis.pool_method(choices)} pooled estimates (a group of one cohort shows only that "
-        "cohort). Click a cohort to see where its numbers came from. "
-        + analysis.exclusion_note(choices)
-        + (
-            f" {result.cohorts_excluded} cohort(s) left out by the sensitivity choice."
-            if result.cohorts_excluded
-            else ""
-        ),
+        "cohort). Click a cohort to see where its numbers came from. " + analysis.exclusion_note(choices),
         result.cohorts_shown,
         result.patients_shown,
         result.cohorts_not_reported,
         result.cohorts_in_slice,
+        result.cohorts_excluded,
     )
     if result.show_overall:
         o = result.overall

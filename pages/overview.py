@@ -6,11 +6,12 @@ import streamlit as st
 
 from nkapp import context
 from nkapp.cache import cached, show_chart
-from nkapp.components import chart_downloads, empty_state, pct
+from nkapp.components import applied_choices, chart_downloads, empty_state, pct
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata.registry_repository import RegistryRepository
 from nkdata.repository import TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import DENOMINATORS, RegistrySlice, View
 
 
@@ -28,8 +29,8 @@ def render(repo: TrialsRepository, view: View) -> None:
     _, _, dataset = dataset_facts(repo)
     release = repo.release or {}
     st.caption(
-        f"Data version {release.get('version', 'user file')}"
-        + (f", last literature search {release['searched']}" if release.get("searched") else "")
+        f"Data version {md_text(release.get('version', 'user file'))}"
+        + (f", last literature search {md_text(release['searched'])}" if release.get("searched") else "")
         + ". Every number is traceable to its publication (Studies). Filters in the sidebar apply to every page."
     )
     summary = cached(repo, TrialsRepository.summary, view.slice)
@@ -68,6 +69,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     choices = view.analysis
     headline = cached(repo, analysis.setting_headline, view.slice, choices)
     st.subheader("Complete remission, pooled within each disease setting")
+    applied_choices(choices, ("denom", "model", "pool", "ci", "exclude"))
     if headline.pooled.empty:
         empty_state("cohorts reporting CR")
     else:
@@ -75,14 +77,20 @@ def render(repo: TrialsRepository, view: View) -> None:
         for _, p in headline.pooled.sort_values("k", ascending=False).iterrows():
             how = "pooled" if p["k"] > 1 else "one cohort"
             rows.append(
-                f"- **{p['label']}: {pct(p['estimate'], 1)}** (95% CI {pct(p['ci_low'], 1)}-"
+                f"- **{md_text(p['label'])}: {pct(p['estimate'], 1)}** (95% CI {pct(p['ci_low'], 1)}-"
                 f"{pct(p['ci_high'], 1)}), k = {int(p['k'])}, N = {int(p['n_total'])} ({how})"
             )
         st.markdown("\n".join(rows))
         st.caption(
             f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.pool_method(choices)} on the logit scale: "
             "the same numbers as the Remission page for this slice, where each cohort, its CR definition and "
-            f"the sensitivity analyses are shown. {headline.cohorts_not_reported} cohort(s) in the slice did "
+            "the sensitivity analyses are shown. "
+            + (
+                f"{headline.cohorts_excluded} cohort(s) left out by the sensitivity choice; "
+                if headline.cohorts_excluded
+                else ""
+            )
+            + f"{headline.cohorts_not_reported} cohort(s) in the slice did "
             "not report CR. Settings are not pooled together: who was treated differs too much."
         )
 

@@ -8,6 +8,7 @@ import streamlit as st
 from nkapp.cache import cached, show_chart
 from nkapp.components import (
     analysis_controls,
+    applied_choices,
     chart_downloads,
     count_caption,
     disclosure,
@@ -46,6 +47,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Expansion and persistence of infused NK cells")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "ci", "rows"), groups=EXPANSION_GROUPS)
+    applied_choices(choices, ("exclude", "model", "pool", "denom", "overall"))
     result = cached(repo, analysis.expansion_view, view.slice, choices)
     expansion = result.expansion
     if expansion.cohorts_in_slice == 0:
@@ -63,6 +65,7 @@ def render(repo: TrialsRepository, view: View) -> None:
             expansion.patients_shown,
             expansion.cohorts_not_reported,
             expansion.cohorts_in_slice,
+            expansion.cohorts_excluded,
         )
         pooled_dataframe(analysis.pooled_table(expansion))
 

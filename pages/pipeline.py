@@ -21,6 +21,7 @@ from nkdata import vocabulary as voc
 from nkdata.charts import MIN_CHART_POINTS
 from nkdata.ctgov import to_ctgov_frame
 from nkdata.registry_repository import RegistryRepository
+from nkdata.safe_text import csv_bytes, md_text
 from nkdata.slices import RegistrySlice
 
 TABLE_COLUMNS: dict[str, str] = {
@@ -100,7 +101,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
         first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}",
         help="Each status is as of its own date: the page's last update, else the day it was read.",
     )
-    st.caption(f"Status dates run from {first} to {last}; a registry status can be years old.")
+    st.caption(f"Status dates run from {md_text(first)} to {md_text(last)}; a registry status can be years old.")
     if int(k["completed_no_results"]):
         st.caption(
             f"{int(k['completed_no_results'])} completed trial(s) have no results published in this dataset "
@@ -223,7 +224,7 @@ def render(registry: RegistryRepository, view: Any = None) -> None:
     d1, d2 = st.columns(2)
     d1.download_button(
         "Trials (CSV, ClinicalTrials.gov-style columns)",
-        lambda: to_ctgov_frame(rows).to_csv(index=False),
+        lambda: csv_bytes(to_ctgov_frame(rows)),
         "nk_aml_registered_trials.csv",
         mime="text/csv",
     )

@@ -8,6 +8,7 @@ import streamlit as st
 from nkapp.cache import cached, show_chart
 from nkapp.components import (
     analysis_controls,
+    applied_choices,
     count_caption,
     disclosure,
     empty_state,
@@ -20,6 +21,7 @@ from nkdata import analysis, charts
 from nkdata import vocabulary as voc
 from nkdata.presentation import cohort_labels, number
 from nkdata.repository import TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import View
 
 RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class": "Product class"}
@@ -29,6 +31,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "model", "pool", "ci"), groups=RELAPSE_GROUPS)
+    applied_choices(choices, ("exclude", "overall"))
     relapse = cached(repo, analysis.relapse_view, view.slice, choices)
     if relapse is None:
         empty_state()
@@ -48,11 +51,12 @@ def render(repo: TrialsRepository, view: View) -> None:
         result.patients_shown,
         result.cohorts_not_reported,
         result.cohorts_in_slice,
+        result.cohorts_excluded,
     )
     pooled_dataframe(analysis.pooled_table(result))
     settings = sorted({voc.label(voc.SETTINGS, s) for s in result.forest.get("setting", []) if s})
     if settings:
-        st.caption("Settings with relapse counts in this slice: " + ", ".join(settings) + ".")
+        st.caption("Settings with relapse counts in this slice: " + md_text(", ".join(settings)) + ".")
     st.subheader("Relapse and follow-up")
     points = relapse.with_followup
     if len(points) >= charts.MIN_CHART_POINTS:

@@ -6,10 +6,11 @@ import streamlit as st
 
 from nkapp import state
 from nkapp.cache import cached
-from nkapp.components import empty_state
+from nkapp.components import disclosure, empty_state
 from nkapp.context import dataset_facts
 from nkdata import analysis, exports, presentation
-from nkdata.repository import TrialsRepository
+from nkdata.repository import TrialsRepository, search_key
+from nkdata.safe_text import md_text
 from nkdata.slices import MAX_SEARCH_CHARS, View
 
 EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when asked for (one click)
@@ -22,7 +23,7 @@ def _download_files(_repo: TrialsRepository, identity: object, slice_: object, t
     rows = _repo.found_cohorts(slice_, text)
     table = presentation.export_frame(rows)
     return {
-        "csv": table.to_csv(index=False).encode("utf-8"),
+        "csv": presentation.export_csv(rows),
         "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
         "bib": exports.to_bibtex(rows).encode("utf-8"),
         "ris": exports.to_ris(rows).encode("utf-8"),
@@ -41,9 +42,11 @@ def render(repo: TrialsRepository, view: View) -> None:
     text = st.text_input("Search author, title, product, journal or notes", key="w_search", max_chars=MAX_SEARCH_CHARS)
     text = " ".join(text.split())
     state.update_view(query=text)
-    found, matches = cached(repo, TrialsRepository.search_cohorts, view.slice, text, analysis.MAX_TABLE_ROWS)
+    found, matches = cached(
+        repo, TrialsRepository.search_cohorts, view.slice, search_key(text), analysis.MAX_TABLE_ROWS
+    )
     if matches == 0:
-        empty_state("cohorts" if not text else f"cohorts matching '{text}'")
+        empty_state("cohorts" if not text else f"cohorts matching '{md_text(text)}'")
         return
     shown = f"the first {len(found)} of " if matches > len(found) else ""
     st.caption(
@@ -74,10 +77,18 @@ def render(repo: TrialsRepository, view: View) -> None:
         state.update_view(cohort=str(selected))
         st.rerun()
 
-    st.subheader("Downloads")
+    box = disclosure("Downloads", key="open_downloads", icon=":material/download:")
+    if box is None:  # built only when asked for: the files of a slice are the page's largest cost
+        return
+    with box:
+        _downloads(repo, view, text, matches, vocab.year_bounds)
+
+
+def _downloads(repo: TrialsRepository, view: View, text: str, matches: int, year_bounds: tuple[int, int]) -> None:
+    """The slice's rows (CSV, JSON), its references (BibTeX, RIS) and the whole dataset (Parquet)."""
     release = repo.release or {}
     version = str(release.get("version", "user-file"))
-    share = state.share_link(vocab.year_bounds)
+    share = state.share_link(year_bounds)
     if matches > MAX_DOWNLOAD_ROWS:
         st.info(
             f"{matches} cohorts are more than a download of rows holds ({MAX_DOWNLOAD_ROWS}); narrow the slice, "
@@ -89,7 +100,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     ):
         st.caption("Large slices are written only when asked for, so the page stays quick.")
     else:
-        files = _download_files(repo, repo.identity, view.slice, text)
+        files = _download_files(repo, repo.identity, view.slice, search_key(text))
         c1, c2, c3, c4 = st.columns(4)
         for column, (kind, label, mime) in zip(
             (c1, c2, c3, c4),

@@ -9,6 +9,8 @@ from typing import Any
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
+from nkdata.safe_text import md_plain
+
 ENTRY = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
 
@@ -38,7 +40,13 @@ def chart_rows(at: AppTest) -> list[list[dict[str, Any]]]:
 
 
 def texts(at: AppTest) -> str:
-    """All markdown, caption, info and warning text on the page, joined."""
+    """All markdown, caption, info and warning text on the page, joined, as a reader sees it (escapes of data
+    text removed; ``raw_texts`` keeps them)."""
+    return md_plain(raw_texts(at))
+
+
+def raw_texts(at: AppTest) -> str:
+    """All markdown, caption, info and warning text on the page as sent to the browser (Markdown source)."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     parts += [w.value for w in at.warning] + [e.value for e in at.error]
     return "\n".join(parts)

@@ -316,7 +316,7 @@ def test_a_link_with_a_more_filter_opens_the_box_and_the_filter_survives_closing
     assert any("population=pediatric" in c.value for c in at.code)
 
 
-@pytest.mark.parametrize("page", ["pages/outcomes.py", "pages/survival.py", "pages/safety.py"])
+@pytest.mark.parametrize("page", ["pages/outcomes.py", "pages/survival.py", "pages/safety.py", "pages/studies.py"])
 def test_download_files_are_built_only_when_the_box_is_opened(page: str) -> None:
     at = run_app({"superseded": "1"}, page=page)
     assert not at.get("download_button")

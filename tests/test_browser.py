@@ -171,6 +171,8 @@ def test_outcomes_on_a_phone_shows_the_intervals(browser: sync_api.Browser, serv
 def test_five_quick_downloads_all_arrive(page: sync_api.Page, server: str, tmp_path: Path) -> None:
     page.goto(f"{server}/studies")
     _settle(page)
+    page.get_by_text("Downloads", exact=True).click()  # the files are built only once the box is opened
+    page.get_by_role("button", name="Rows (CSV)").first.wait_for(timeout=30_000)
     files = []
     for label in ("Rows (CSV)", "Rows (JSON)", "References (BibTeX)", "References (RIS)", "Rows (CSV)"):
         with page.expect_download(timeout=30_000) as download:

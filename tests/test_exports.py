@@ -6,6 +6,7 @@ import pandas as pd
 
 from nkdata import exports, presentation
 from nkdata.repository import TrialsRepository
+from nkdata.safe_text import md_text
 from nkdata.slices import Slice
 
 
@@ -59,10 +60,11 @@ def test_table_rows_are_narrow_and_downloads_and_card_are_whole(repo: TrialsRepo
 
 def test_citation_line_leaves_out_a_missing_journal(repo: TrialsRepository) -> None:
     row = repo.cohort("beta2015-cr")
-    assert exports.citation_line(row).startswith(f"*{row['title']}*. {row['journal']}. Source: [")
+    title, journal = md_text(row["title"]), md_text(row["journal"])  # the card's Markdown escapes data text
+    assert exports.citation_line(row).startswith(f"*{title}*. {journal}. Source: [")
     row["journal"] = float("nan")  # how a null journal arrives from the Parquet
     line = exports.citation_line(row)
-    assert "nan" not in line and line.startswith(f"*{row['title']}*. Source: [{row['source_section']}](")
+    assert "nan" not in line and line.startswith(f"*{title}*. Source: [{md_text(row['source_section'])}](")
 
 
 def test_canonical_link_first_then_the_page_read(repo: TrialsRepository) -> None:
@@ -71,7 +73,9 @@ def test_canonical_link_first_then_the_page_read(repo: TrialsRepository) -> None
     row = repo.cohort("beta2015-cr")
     row["source_url"], row["read_at"] = "https://doi.org/10.1000/beta", "https://meddatax.com/copy/beta"
     line = exports.citation_line(row)
-    assert line.index("Source: [") < line.index("page read: [meddatax.com](https://meddatax.com/copy/beta)")
+    assert line.index("Source: [") < line.index(
+        f"page read: [{md_text('meddatax.com')}](https://meddatax.com/copy/beta)"
+    )
     row["read_at"] = None
     assert "page read" not in exports.citation_line(row)
     frame = exports.link_table(pd.DataFrame([row]))

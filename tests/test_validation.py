@@ -47,6 +47,18 @@ BAD_VALUES = [
     ("alpha2010-rr", {"pmcid": "4567"}, "pmcid", "pmcid_format"),
     ("alpha2010-rr", {"trial_id": "CYNK 001"}, "trial_id", "trial_id_format"),
     ("alpha2010-rr", {"read_at": "ftp://mirror.example/x"}, "read_at", "url_format"),
+    # hostile values that would break out of a Markdown link (issue 22): rejected, never rendered
+    ("alpha2010-rr", {"doi": "10.1182/x)[Verify](https://evil.example/doi"}, "doi", "doi_format"),
+    ("alpha2010-rr", {"doi": "10.1182/blood 2020"}, "doi", "doi_format"),
+    ("alpha2010-rr", {"doi": '10.1182/x"onclick="y'}, "doi", "doi_format"),
+    ("alpha2010-rr", {"pmid": "123)[x](https://evil.example"}, "pmid", "pmid_format"),
+    ("alpha2010-rr", {"source_url": "https://ok.example/a)[Sign in](https://evil.example"}, "source_url", "url_format"),
+    ("alpha2010-rr", {"source_url": "https://ok.example/a b"}, "source_url", "url_format"),
+    ("alpha2010-rr", {"source_url": 'https://ok.example/"><img src=x>'}, "source_url", "url_format"),
+    ("alpha2010-rr", {"read_at": "https://ok.example/<script>"}, "read_at", "url_format"),
+    ("alpha2010-rr", {"source_url": "javascript:alert(1)"}, "source_url", "url_format"),
+    ("alpha2010-rr", {"title": '=HYPERLINK("https://evil.example","x")'}, "title", "formula_like_text"),
+    ("alpha2010-rr", {"extraction_note": "@SUM(1+1)"}, "extraction_note", "formula_like_text"),
     ("alpha2010-rr", {"publication_role": "reanalysis"}, "publication_role", "allowed_values"),
     ("alpha2010-rr", {"co_transplant": "yes"}, "co_transplant", "type"),
     # outcome model v2: time-to-event entries, expansion, persistence, GVHD grades, conversions
@@ -186,6 +198,18 @@ def test_bad_value_is_named(records: list[dict], cohort_id: str, changes: dict, 
     assert issue.study_id == record["study_id"]
     assert rule in str(issue) and field in str(issue) and record["study_id"] in str(issue)
     assert issue.file.endswith(".yaml")
+
+
+def test_formula_like_text_is_a_warning_and_well_formed_identifiers_pass(records: list[dict]) -> None:
+    record = _find(records, "alpha2010-rr")
+    record.update(
+        title="-1 day infusion: +IL-2 @ home",
+        doi="10.1016/S0140-6736(20)30000-0",  # parentheses occur in real DOIs (percent-encoded in links)
+        source_url="https://pubmed.ncbi.nlm.nih.gov/12345/?term=nk%20cells&x=1#abstract",
+    )
+    issues = validate_records(records)
+    assert [(i.field, i.rule, i.level) for i in issues] == [("title", "formula_like_text", "warning")]
+    assert not issues[0].is_error and str(issues[0]).startswith("warning: ")
 
 
 def test_duplicate_cohort_id(records: list[dict]) -> None:
