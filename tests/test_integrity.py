@@ -110,7 +110,7 @@ def test_hostile_data_fields_never_render_in_cards_tables_and_captions(
     assert [(s[:80], live_markdown(s)) for s in rendered if live_markdown(s)] == []
     if page == "pages/studies.py":
         table = at.dataframe[0].value
-        links = [u for c in ("DOI", "PubMed", "ClinicalTrials.gov", "Source read") for u in table[c] if u]
+        links = [u for c in ("DOI", "PubMed", "ClinicalTrials.gov", "Source", "Page read") for u in table[c] if u]
         assert all(u.startswith("https://") and not re.search(r"[()\[\]\s]", u) for u in links), links
 
 
@@ -150,7 +150,7 @@ def test_csv_download_cells_are_formula_safe(hostile_dataset: Path) -> None:
 
 
 def test_registry_csv_is_formula_safe() -> None:
-    from nkdata.registry import to_ctgov_frame
+    from nkdata.ctgov import to_ctgov_frame
 
     from nkdata.safe_text import csv_bytes
 
