@@ -157,7 +157,9 @@ def test_release_end_to_end_bumps_everything_and_refuses_bad_data(tmp_path: Path
     assert done.returncode == 0, done.stderr[-2000:]
     record = yaml.safe_load((project / "data" / "releases" / f"{version}.yaml").read_text(encoding="utf-8"))
     assert (record["version"], record["date"], record["searched"]) == (version, "2026-12-31", "2026-12-30")
-    assert record["summary"]["publications added"] == 0  # nothing changed since the latest release's data
+    previous = releases.previous_snapshot(releases.load_releases(project / "data" / "releases")[1], project)
+    expected = releases.diff(previous, releases.load_snapshot(str(project / "data" / "trials.parquet"), project))
+    assert record["summary"] == expected.counts()  # the changelog is against the release before it
     assert record["data"]["data/trials.parquet"]
     assert release_of(project / "data" / "trials.parquet")["version"] == version
     assert f'version: "{version}"' in (project / "CITATION.cff").read_text(encoding="utf-8")
