@@ -24,6 +24,7 @@ from nkdata.slices import (
     CI_METHODS,
     DENOMINATORS,
     EXCLUSIONS,
+    INTERVALS,
     LANDMARKS,
     MODELS,
     PERSISTENCE_ROWS,
@@ -73,7 +74,18 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
         DENOMINATORS,
         "Evaluable: patients assessed for response. Treated: all who got NK cells.",
     ),
-    "pool": ("Between-cohort variance", POOL_METHODS, "Estimator of tau² for random-effects pooling."),
+    "pool": (
+        "Random-effects model",
+        POOL_METHODS,
+        "GLMM (default): each cohort's exact binomial likelihood, no 0.5 correction, as metafor's rma.glmm. "
+        "Inverse variance: logits with 0.5 added to 0/n and n/n cohorts, tau² by REML or DerSimonian-Laird.",
+    ),
+    "test": (
+        "Pooled interval",
+        INTERVALS,
+        "Knapp-Hartung (metafor test='adhoc'; a t(k-1) interval for the GLMM) is wider and honest with few "
+        "cohorts; the normal (z) interval is too narrow below about 10.",
+    ),
     "model": (
         "Model",
         MODELS,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nkdata import sensitivity, stats
+from nkdata import sensitivity, stats, timetoevent
 from nkdata import vocabulary as voc
 from nkdata.dictionary import GREY_PUBLICATION_TYPES
 from nkdata.presentation import as_list
@@ -53,8 +53,48 @@ def _reported(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def pool_method(choices: Analysis) -> str:
-    """The pooling the view asks for: fixed effect, or random effects with its tau² estimator."""
+    """The pooling the view asks for: fixed effect, or the random-effects model (GLMM, REML or DL)."""
     return "FE" if choices.model == "fixed" else choices.pool
+
+
+def iv_method(choices: Analysis) -> str:
+    """The inverse-variance model behind leave-one-out and influence (metafor's leave1out/rstudent are
+    inverse-variance tools): REML when the GLMM is chosen."""
+    method = pool_method(choices)
+    return "REML" if method == "GLMM" else method
+
+
+def method_words(choices: Analysis) -> str:
+    """The chosen model and pooled interval in words, for every caption that shows a pooled proportion."""
+    method = pool_method(choices)
+    model = {
+        "GLMM": "binomial-normal GLMM (ML)",
+        "REML": "inverse-variance random effects (REML) on the logit scale",
+        "DL": "inverse-variance random effects (DerSimonian-Laird) on the logit scale",
+        "FE": "fixed effect (inverse variance) on the logit scale",
+    }[method]
+    interval = {
+        "auto": "Knapp-Hartung 95% CI below 10 cohorts, z from 10"
+        if method != "GLMM"
+        else "t(k-1) 95% CI below 10 cohorts, z from 10",
+        "knha": "Knapp-Hartung 95% CI" if method != "GLMM" else "t(k-1) 95% CI",
+        "z": "z 95% CI",
+    }[choices.test]
+    return (
+        f"{model}, {interval}, prediction interval on t(k-2) from 3 cohorts; zero (or all) events in every cohort: "
+        "the pooled count with an exact CI"
+    )
+
+
+def interval_label(ci_test: str, method: str, k: int) -> str:
+    """How a pooled CI was computed, in words, for tables and captions."""
+    if ci_test == "exact":
+        return "exact (pooled count, Clopper-Pearson)"
+    if k <= 1:
+        return "single cohort"
+    if ci_test == "knha":
+        return "Wald on t(k-1)" if method == "GLMM" else "Knapp-Hartung on t(k-1)"
+    return "z" + (" (fewer than 10 cohorts: likely too narrow)" if k < stats.KH_BELOW else "")
 
 
 @dataclass(frozen=True)
@@ -102,28 +142,22 @@ def _cohort_flags(row: pd.Series, events: str, totals: str) -> str:
 
 
 def _model_comparison(reported: pd.DataFrame, choices: Analysis, level: float) -> pd.DataFrame:
-    """Random effects and fixed effect side by side, per group and across groups."""
+    """The GLMM, inverse-variance REML and the fixed effect side by side (the chosen interval), per group and
+    across groups."""
     rows = []
     parts = [(g, part) for g, part in reported.groupby("grp", sort=True)] + [("All", reported)]
     for name, part in parts:
         if part.empty:
             continue
         args = (part["events"].tolist(), part["total"].tolist())
-        random = stats.pool_proportions(*args, choices.pool, level, choices.ci, part["cohorts"].tolist())
-        fixed = stats.pool_proportions(*args, "FE", level, choices.ci, part["cohorts"].tolist())
-        rows.append(
-            {
-                "grp": name,
-                "k": random.k,
-                "n_total": random.n_total,
-                "random": random.estimate,
-                "random_low": random.ci_low,
-                "random_high": random.ci_high,
-                "fixed": fixed.estimate,
-                "fixed_low": fixed.ci_low,
-                "fixed_high": fixed.ci_high,
-            }
-        )
+        fits = {
+            key: stats.pool_proportions(*args, method, level, choices.ci, part["cohorts"].tolist(), choices.test)
+            for key, method in (("glmm", "GLMM"), ("random", "REML"), ("fixed", "FE"))
+        }
+        row = {"grp": name, "k": fits["fixed"].k, "n_total": fits["fixed"].n_total}
+        for key, fit in fits.items():
+            row.update({key: fit.estimate, f"{key}_low": fit.ci_low, f"{key}_high": fit.ci_high})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -134,8 +168,8 @@ def _leave_one_out(cohorts: pd.DataFrame, method: str, level: float, ci: str, ov
         parts.append(("All", cohorts))
     frames = []
     for name, part in parts:
-        if len(part) < 3:
-            continue
+        if len(part) < 3 or (part["events"] == 0).all() or (part["events"] == part["total"]).all():
+            continue  # an exact pooled count has no model to refit
         labels = [f"{a} {y} - {p}" for a, y, p in zip(part["first_author"], part["year"], part["product"], strict=True)]
         loo = sensitivity.leave_one_out(part["events"].tolist(), part["total"].tolist(), labels, method, level, ci)
         loo.insert(0, "grp", name)
@@ -182,17 +216,21 @@ def rate_analysis(
     analysis: Analysis,
     groups: tuple[str, ...] = (),
     level: float = 0.95,
+    sensitivity_analyses: bool = True,
 ) -> RateAnalysis:
     """Pooled estimates per group (and overall), the subgroup test, the forest rows and the sensitivity
-    analyses, over the primary cohorts of the slice (only groups ``groups``, when given)."""
+    analyses, over the primary cohorts of the slice (only groups ``groups``, when given). Without
+    ``sensitivity_analyses`` the model comparison and leave-one-out are skipped (the Summary of findings)."""
     counts = repo.rate_counts(slice_, group, events, totals, analysis.exclude)
     if groups:
         counts = counts[counts["grp"].isin(groups)]
     reported = _reported(counts)
     method = pool_method(analysis)
-    pooled, test = stats.pool_by_group(reported, "grp", "events", "total", method, level, analysis.ci, counts="cohorts")
+    pooled, test = stats.pool_by_group(
+        reported, "grp", "events", "total", method, level, analysis.ci, counts="cohorts", test=analysis.test
+    )
     overall = stats.pool_proportions(
-        reported["events"], reported["total"], method, level, analysis.ci, reported["cohorts"]
+        reported["events"], reported["total"], method, level, analysis.ci, reported["cohorts"], analysis.test
     )
     shown = int(reported["cohorts"].sum())
     truncated = shown > MAX_FOREST_COHORTS
@@ -218,8 +256,10 @@ def rate_analysis(
         ],
     )
     is_pooled = forest["kind"] == "pooled"
+    exact = set(pooled.loc[pooled["exact"], "grp"]) if not pooled.empty else set()
     forest.loc[is_pooled, "label"] = [
-        "Pooled (k={}, N={})".format(*sizes_of(pooled, g)) for g in forest.loc[is_pooled, "group"]
+        ("Pooled count, exact CI (k={}, N={})" if g in exact else "Pooled (k={}, N={})").format(*sizes_of(pooled, g))
+        for g in forest.loc[is_pooled, "group"]
     ]
     extras = cohorts.set_index("cohort_id") if not cohorts.empty else pd.DataFrame()
     forest["setting"] = [
@@ -258,7 +298,11 @@ def rate_analysis(
         pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
     in_slice = int(counts["cohorts"].sum())
     excluded = int(counts.loc[counts["excluded"], "cohorts"].sum())
-    loo = _leave_one_out(cohorts, method, level, analysis.ci, show_overall) if not cohorts.empty else pd.DataFrame()
+    loo = (
+        _leave_one_out(cohorts, iv_method(analysis), level, analysis.ci, show_overall)
+        if sensitivity_analyses and not cohorts.empty
+        else pd.DataFrame()
+    )
     return RateAnalysis(
         events,
         totals,
@@ -274,7 +318,7 @@ def rate_analysis(
         cohorts_shown=shown,
         patients_shown=overall.n_total,
         cohorts_excluded=excluded,
-        model_comparison=_model_comparison(reported, analysis, level),
+        model_comparison=_model_comparison(reported, analysis, level) if sensitivity_analyses else pd.DataFrame(),
         leave_one_out=loo,
         flags=flags,
         show_overall=show_overall,
@@ -309,6 +353,7 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
             "Estimate %": 100 * p["estimate"],
             "CI low %": 100 * p["ci_low"],
             "CI high %": 100 * p["ci_high"],
+            "CI": [interval_label(t, m, k) for t, m, k in zip(p["ci_test"], p["method"], p["k"], strict=True)],
             "PI low %": (100 * p["pi_low"]).where(multi),
             "PI high %": (100 * p["pi_high"]).where(multi),
             "tau²": p["tau2"].where(multi),
@@ -323,7 +368,7 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
 
 
 def model_table(result: RateAnalysis) -> pd.DataFrame:
-    """Random effects and fixed effect side by side (percentages)."""
+    """The GLMM, inverse-variance REML and the fixed effect side by side (percentages, the chosen interval)."""
     m = result.model_comparison
     if m.empty:
         return m
@@ -334,14 +379,17 @@ def model_table(result: RateAnalysis) -> pd.DataFrame:
             "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in m["grp"]],
             "k": m["k"],
             "N": m["n_total"],
-            "Random effects %": [
-                f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
-                for e, lo, hi in zip(m["random"], m["random_low"], m["random_high"], strict=True)
-            ],
-            "Fixed effect %": [
-                f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
-                for e, lo, hi in zip(m["fixed"], m["fixed_low"], m["fixed_high"], strict=True)
-            ],
+            **{
+                title: [
+                    f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
+                    for e, lo, hi in zip(m[key], m[f"{key}_low"], m[f"{key}_high"], strict=True)
+                ]
+                for title, key in (
+                    ("GLMM %", "glmm"),
+                    ("Inverse variance (REML) %", "random"),
+                    ("Fixed effect %", "fixed"),
+                )
+            },
         }
     )
 
@@ -504,11 +552,10 @@ def expansion_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> 
 
 
 # Outcomes of the summary of findings: (label, events column, denominator column). Proportions are pooled;
-# time-to-event landmarks are summarised (range of reported estimates), never pooled.
+# crude relapse counts (over different follow-up) and time-to-event landmarks are handled apart (below).
 SOF_RATES: tuple[tuple[str, str, str], ...] = (
     ("Complete remission (of treated)", "cr_count", "n_treated"),
     ("MRD negativity (of treated)", "mrd_neg_count", "n_treated"),
-    ("Relapse (of patients at risk)", "relapse_count", "relapse_at_risk"),
     ("In vivo expansion (of evaluated)", "expansion_count", "expansion_evaluated"),
     ("CRS, any grade", "crs_any", "n_treated"),
     ("ICANS, any grade", "icans_any", "n_treated"),
@@ -516,6 +563,7 @@ SOF_RATES: tuple[tuple[str, str, str], ...] = (
     ("Acute GVHD grade >= 3", "gvhd_grade3plus", "n_treated"),
     ("Treatment-related death", "treatment_related_deaths", "n_treated"),
 )
+SOF_RELAPSE = ("Relapse (crude count of patients at risk)", "relapse_count", "relapse_at_risk")
 
 
 def _float_or_nan(value: Any) -> float:
@@ -529,16 +577,42 @@ SOF_LANDMARKS: tuple[tuple[str, str, float], ...] = (
     ("Cumulative incidence of relapse at 12 months", "cir", 12.0),
     ("Cumulative incidence of relapse at 24 months", "cir", 24.0),
 )
+SOF_COLUMNS = [
+    "Outcome",
+    "Setting",
+    "k",
+    "N",
+    "Estimate %",
+    "CI low %",
+    "CI high %",
+    "PI low %",
+    "PI high %",
+    "Range low %",
+    "Range high %",
+    "I² %",
+    "How",
+    "Confidence flags",
+]
 
 
-def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> pd.DataFrame:
-    """One row per outcome and disease setting: k, N, pooled estimate with CI and prediction interval, I²,
-    and the plain flags that lower confidence. The numbers are the same rate_analysis the outcome pages use."""
+def _sof_how(p: pd.Series, choices: Analysis) -> str:
+    """How a pooled row's estimate and interval were made, in words."""
+    if p["k"] <= 1:
+        return "single cohort, 95% CI"
+    if p.get("exact"):
+        return "zero (or all) events in every cohort: pooled count, exact 95% CI"
+    model = "fixed-effect" if choices.model == "fixed" else p["method"]
+    return f"{model} pooled, {interval_label(p['ci_test'], p['method'], int(p['k']))} 95% CI"
+
+
+def _sof_rate_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> list[dict]:
     rows = []
     for label, events, totals in SOF_RATES:
-        result = rate_analysis(repo, slice_, events, totals, "setting", replace(choices, overall=False))
+        result = rate_analysis(
+            repo, slice_, events, totals, "setting", replace(choices, overall=False), sensitivity_analyses=False
+        )
         for _, p in result.pooled.iterrows():
-            flags = result.flags.get(p["setting"], ())
+            multi = p["k"] > 1
             rows.append(
                 {
                     "Outcome": label,
@@ -546,35 +620,79 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
                     "k": int(p["k"]),
                     "N": int(p["n_total"]),
                     "Estimate %": 100 * p["estimate"],
-                    "Low %": 100 * p["ci_low"],
-                    "High %": 100 * p["ci_high"],
-                    "PI low %": 100 * p["pi_low"] if p["k"] > 1 else math.nan,
-                    "PI high %": 100 * p["pi_high"] if p["k"] > 1 else math.nan,
-                    "I² %": 100 * p["i2"] if p["k"] > 1 else math.nan,
-                    "How": (
-                        "random-effects pooled, 95% CI" if choices.model == "random" else "fixed-effect pooled, 95% CI"
-                    )
-                    if p["k"] > 1
-                    else "single cohort, 95% CI",
-                    "Confidence flags": "; ".join(f.text for f in flags),
+                    "CI low %": 100 * p["ci_low"],
+                    "CI high %": 100 * p["ci_high"],
+                    "PI low %": 100 * p["pi_low"] if multi else math.nan,
+                    "PI high %": 100 * p["pi_high"] if multi else math.nan,
+                    "I² %": 100 * p["i2"] if multi else math.nan,
+                    "How": _sof_how(p, choices),
+                    "Confidence flags": "; ".join(f.text for f in result.flags.get(p["setting"], ())),
                 }
             )
+    return rows
+
+
+def _sof_relapse_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> list[dict]:
+    """Crude relapse counts per setting, descriptive only: they come from follow-up of different lengths."""
+    label, events, totals = SOF_RELAPSE
+    reported = _reported(repo.rate_counts(slice_, "setting", events, totals, choices.exclude))
+    rows = []
+    for setting, part in reported.groupby("grp", sort=True):
+        k = int(part["cohorts"].sum())
+        share = part["events"] / part["total"]
+        relapsed, at_risk = int((part["events"] * part["cohorts"]).sum()), int((part["total"] * part["cohorts"]).sum())
+        rows.append(
+            {
+                "Outcome": label,
+                "Setting": group_label("setting", setting),
+                "k": k,
+                "N": at_risk,
+                "Range low %": 100 * float(share.min()),
+                "Range high %": 100 * float(share.max()),
+                "How": f"{relapsed} of {at_risk} at risk relapsed, over different follow-up: not pooled; range of "
+                "the cohorts' crude proportions (landmark incidence below)",
+                "Confidence flags": "Crude counts over different follow-up",
+            }
+        )
+    return rows
+
+
+def _sof_landmark_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> list[dict]:
+    """Landmark survival per setting: pooled on the logit scale where at least two entries reach the landmark
+    with a usable SE (nkdata/timetoevent.py); the median and range of every reported estimate beside it."""
+    method = iv_method(choices)
+    rows = []
     for label, endpoint, months in SOF_LANDMARKS:
-        for _, part in repo.survival_landmark_summary(slice_, endpoint, float(months)).iterrows():
-            k = int(part["k"])
+        inputs = repo.survival_landmark_inputs(slice_, endpoint, float(months))
+        summary = repo.survival_landmark_summary(slice_, endpoint, float(months)).set_index("setting")
+        for setting, part in inputs.groupby("setting", sort=True):
+            pool = timetoevent.pool_landmark(part, float(months), method, choices.test)
+            k = int(summary.at[setting, "k"]) if setting in summary.index else pool.reported
+            pooled = pool.pooled is not None
+            how = (
+                f"{method} pooled on the logit scale over {pool.used} of {k} cohorts whose median follow-up reaches "
+                f"{months:g} months, {interval_label(pool.pooled.ci_test, method, pool.used)} 95% CI"
+                if pooled
+                else f"median and range of the {k} reported estimate(s), not pooled ({pool.used} reach the landmark "
+                "with a usable SE; 2 are needed)"
+            )
             rows.append(
                 {
                     "Outcome": label,
-                    "Setting": voc.label(voc.SETTINGS, part["setting"]),
+                    "Setting": voc.label(voc.SETTINGS, setting),
                     "k": k,
-                    "N": int(part["n"]),
-                    "Estimate %": _float_or_nan(part["median_pct"]),
-                    "Low %": _float_or_nan(part["min_pct"]),
-                    "High %": _float_or_nan(part["max_pct"]),
-                    "PI low %": math.nan,
-                    "PI high %": math.nan,
-                    "I² %": math.nan,
-                    "How": "median and range of the reported estimates (not pooled)",
+                    "N": int(summary.at[setting, "n"]) if setting in summary.index else 0,
+                    "Estimate %": 100 * pool.estimate
+                    if pooled
+                    else _float_or_nan(summary.at[setting, "median_pct"] if setting in summary.index else None),
+                    "CI low %": 100 * pool.ci_low if pooled else math.nan,
+                    "CI high %": 100 * pool.ci_high if pooled else math.nan,
+                    "PI low %": 100 * pool.pi_low if pooled else math.nan,
+                    "PI high %": 100 * pool.pi_high if pooled else math.nan,
+                    "Range low %": _float_or_nan(summary.at[setting, "min_pct"] if setting in summary.index else None),
+                    "Range high %": _float_or_nan(summary.at[setting, "max_pct"] if setting in summary.index else None),
+                    "I² %": 100 * pool.pooled.i2 if pooled else math.nan,
+                    "How": how,
                     "Confidence flags": "; ".join(
                         t
                         for t in (
@@ -585,20 +703,16 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
                     ),
                 }
             )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "Outcome",
-            "Setting",
-            "k",
-            "N",
-            "Estimate %",
-            "Low %",
-            "High %",
-            "PI low %",
-            "PI high %",
-            "I² %",
-            "How",
-            "Confidence flags",
-        ],
-    )
+    return rows
+
+
+def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> pd.DataFrame:
+    """One row per outcome and disease setting: k, N, estimate with CI and prediction interval, the range of the
+    cohorts' own results where nothing is pooled, I², how each was made and the plain flags that lower
+    confidence. Proportions are the same rate_analysis the outcome pages use (an outcome with zero events in
+    every cohort shows the pooled count and its exact interval); crude relapse counts are described, not pooled;
+    landmarks are pooled only at a common landmark reached by follow-up."""
+    rows = _sof_rate_rows(repo, slice_, choices)
+    rows += _sof_relapse_rows(repo, slice_, choices)
+    rows += _sof_landmark_rows(repo, slice_, choices)
+    return pd.DataFrame(rows, columns=SOF_COLUMNS)

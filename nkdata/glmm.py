@@ -12,17 +12,19 @@ the SE of mu comes from the Hessian of the deviance, as lme4's ``vcov()`` (tests
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 NODES = 7  # lme4's nAGQ as metafor's rma.glmm calls it
 _NEWTON_STEPS = 50
-_NEWTON_TOL = 1e-12
+_NEWTON_TOL = 1e-8  # the quadrature error from u off by 1e-8 is ~1e-16: the gradient is 0 at the mode
 _TAU_MAX = 20.0
-_HESSIAN_STEP = 1e-4
+_STEP = 1e-4  # finite-difference step on the logit scale
+_TOL = 1e-8
+_MAX_ITER = 100
 
 
 @dataclass(frozen=True)
@@ -37,26 +39,77 @@ class GlmmFit:
 
 
 def _cohort_loglik(
-    mu: float, tau: float, x: np.ndarray, n: np.ndarray, const: np.ndarray, z: np.ndarray, w: np.ndarray
+    mu: np.ndarray,
+    tau: np.ndarray,
+    x: np.ndarray,
+    n: np.ndarray,
+    z: np.ndarray,
+    w: np.ndarray,
+    modes: list[np.ndarray],
 ) -> np.ndarray:
-    """Each cohort's log marginal likelihood by adaptive Gauss-Hermite quadrature (exact when tau = 0)."""
-    if tau <= 0.0:
-        eta = np.full_like(x, mu)
-        return const + x * eta - n * np.logaddexp(0.0, eta)
-    u = np.zeros_like(x)
+    """Log marginal likelihood of each cohort (columns) at each of several (mu, tau) points (rows), by adaptive
+    Gauss-Hermite quadrature; exact at tau = 0, where the integrand does not depend on the random effect.
+
+    Several points per call because finite differences need nine at once and numpy's per-call cost, not the
+    arithmetic, dominates at 20 cohorts. ``modes`` (a one-item list) carries the conditional modes between
+    calls: the optimiser moves (mu, tau) a little each time, so Newton's method starts next to the answer."""
+    mu = np.asarray(mu, dtype=float)[:, None]
+    tau = np.abs(np.asarray(tau, dtype=float))[:, None]  # the likelihood is even in tau (b = tau * u)
+    u = np.broadcast_to(modes[0] if modes else np.zeros_like(x), (mu.shape[0], x.shape[0])).copy()
     for _ in range(_NEWTON_STEPS):  # conditional mode of the random effect: a concave 1-D problem per cohort
         p = special.expit(mu + tau * u)
-        grad = tau * (x - n * p) - u
-        step = grad / (tau * tau * n * p * (1 - p) + 1.0)
-        u = u + step
+        step = (tau * (x - n * p) - u) / (tau * tau * n * p * (1 - p) + 1.0)
+        u += step
         if np.max(np.abs(step)) < _NEWTON_TOL:
             break
+    modes[:] = [u[0]]
     p = special.expit(mu + tau * u)
     sigma = 1.0 / np.sqrt(tau * tau * n * p * (1 - p) + 1.0)
-    nodes = u[:, None] + math.sqrt(2.0) * sigma[:, None] * z[None, :]
-    eta = mu + tau * nodes
-    log_h = x[:, None] * eta - n[:, None] * np.logaddexp(0.0, eta) - 0.5 * nodes**2 + z[None, :] ** 2
-    return const + np.log(math.sqrt(2.0) * sigma) - 0.5 * math.log(2 * math.pi) + special.logsumexp(log_h, b=w, axis=1)
+    nodes = u[..., None] + math.sqrt(2.0) * sigma[..., None] * z
+    eta = mu[..., None] + tau[..., None] * nodes
+    log_h = x[:, None] * eta - n[:, None] * np.logaddexp(0.0, eta) - 0.5 * nodes**2 + z**2
+    return np.log(math.sqrt(2.0) * sigma) - 0.5 * math.log(2 * math.pi) + special.logsumexp(log_h, b=w, axis=-1)
+
+
+_OFFSETS = np.array([(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], dtype=float)
+
+
+def _derivatives(
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray], a: float, b: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """f, its gradient and Hessian at (a, b) by central differences (nine points in one call)."""
+    h = _STEP
+    f0, fa, fA, fb, fB, fab, faB, fAb, fAB = f(a + h * _OFFSETS[:, 0], b + h * _OFFSETS[:, 1])
+    cross = (fab - faB - fAb + fAB) / (4 * h * h)
+    grad = np.array([(fa - fA) / (2 * h), (fb - fB) / (2 * h)])
+    hess = np.array([[(fa - 2 * f0 + fA) / h**2, cross], [cross, (fb - 2 * f0 + fB) / h**2]])
+    return float(f0), grad, hess
+
+
+def _minimise(
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray], start: tuple[float, float]
+) -> tuple[float, float, bool]:
+    """Newton's method with a backtracking line search (a gradient step where the Hessian is not positive definite).
+
+    Two parameters and a smooth deviance: this needs no BLAS-backed optimiser, whose thread start-up cost more
+    than the fit itself on a loaded 2-core machine (docs/decisions.md, "GLMM")."""
+    a, b = start
+    scales = 0.5 ** np.arange(20)
+    for _ in range(_MAX_ITER):
+        f0, grad, hess = _derivatives(f, a, b)
+        det = hess[0, 0] * hess[1, 1] - hess[0, 1] ** 2
+        if hess[0, 0] > 0 and det > 0:
+            step = -np.array([hess[1, 1] * grad[0] - hess[0, 1] * grad[1], hess[0, 0] * grad[1] - hess[0, 1] * grad[0]])
+            step /= det
+        else:
+            step = -grad / max(1.0, float(np.max(np.abs(np.diag(hess)))))
+        values = f(a + scales * step[0], b + scales * step[1])  # every halving at once; take the first that helps
+        better = np.flatnonzero(values <= f0)
+        scale = scales[better[0]] if len(better) else 0.0
+        a, b = a + scale * step[0], b + scale * step[1]
+        if max(abs(scale * step[0]), abs(scale * step[1])) < _TOL:
+            return a, b, True
+    return a, b, False
 
 
 def fit_glmm(
@@ -79,41 +132,31 @@ def fit_glmm(
     if np.all(x == 0) or np.all(x == n):
         raise ValueError("every cohort has zero (or all) events: the GLMM has no finite estimate")
     z, w = np.polynomial.hermite.hermgauss(nodes)
-    const = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+    const = float(np.sum(m * (special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1))))
+    modes: list[np.ndarray] = []
 
-    def deviance(theta: np.ndarray) -> float:
-        return float(-2.0 * np.sum(m * _cohort_loglik(theta[0], max(theta[1], 0.0), x, n, const, z, w)))
+    def deviance(mu: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        mu, tau = np.atleast_1d(mu).astype(float), np.atleast_1d(tau).astype(float)
+        out = -2.0 * (const + _cohort_loglik(mu, tau, x, n, z, w, modes) @ m)
+        return np.where(np.isfinite(mu) & (np.abs(tau) <= _TAU_MAX), out, np.inf)
 
     if start is None:
         pooled = (np.sum(m * x) + 0.5) / (np.sum(m * n) + 1.0)
         start = (math.log(pooled / (1 - pooled)), 0.5)
-    result = optimize.minimize(
-        deviance,
-        np.array(start, dtype=float),
-        method="L-BFGS-B",
-        bounds=[(None, None), (0.0, _TAU_MAX)],
-        options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 500},
-    )
-    mu, tau = float(result.x[0]), float(result.x[1])
-    if tau < 1e-5 and deviance(np.array([mu, 0.0])) <= result.fun + 1e-9:
-        tau = 0.0
-    return GlmmFit(mu, _se_mu(deviance, mu, tau), tau * tau, -0.5 * deviance(np.array([mu, tau])), bool(result.success))
+    mu, tau, converged = _minimise(deviance, start)
+    tau = abs(tau)
+    edge = deviance(np.array([mu, mu]), np.array([0.0, tau]))
+    if tau < 1e-4 and edge[0] <= edge[1] + 1e-9:
+        tau = 0.0  # the maximum is on the boundary (as lme4 reports it)
+    f0, _, hess = _derivatives(deviance, mu, tau)
+    return GlmmFit(float(mu), _se_mu(hess, tau), tau * tau, -0.5 * f0, converged)
 
 
-def _se_mu(deviance, mu: float, tau: float) -> float:  # noqa: ANN001 - a closure over the data
-    """SE of mu from the inverse Hessian of the deviance (observed information, as lme4's vcov());
-    at tau = 0 (the boundary) from the mu-mu element alone, tau held at 0."""
-    h = _HESSIAN_STEP
-
-    def d(a: float, b: float) -> float:
-        return deviance(np.array([a, b]))
-
-    d_mm = (d(mu + h, tau) - 2 * d(mu, tau) + d(mu - h, tau)) / h**2
-    if tau <= 2 * h:
-        return math.sqrt(2.0 / d_mm) if d_mm > 0 else math.nan
-    d_tt = (d(mu, tau + h) - 2 * d(mu, tau) + d(mu, tau - h)) / h**2
-    d_mt = (d(mu + h, tau + h) - d(mu + h, tau - h) - d(mu - h, tau + h) + d(mu - h, tau - h)) / (4 * h * h)
+def _se_mu(hess: np.ndarray, tau: float) -> float:
+    """SE of mu from the inverse Hessian of the deviance (observed information, as lme4's vcov()); at tau = 0
+    (the boundary) from the mu-mu element alone, tau held at 0."""
+    d_mm, d_mt, d_tt = hess[0, 0], hess[0, 1], hess[1, 1]
     det = d_mm * d_tt - d_mt**2
-    if det <= 0:
-        return math.sqrt(2.0 / d_mm) if d_mm > 0 else math.nan
-    return math.sqrt(2.0 * d_tt / det)
+    if tau > 0 and det > 0:
+        return math.sqrt(2.0 * d_tt / det)
+    return math.sqrt(2.0 / d_mm) if d_mm > 0 else math.nan

@@ -200,6 +200,16 @@ WHERE endpoint = $endpoint::VARCHAR AND landmark_months = $landmark::DOUBLE AND 
 GROUP BY setting
 ORDER BY setting;
 
+-- name: survival_landmark_inputs
+-- Pooling input for one endpoint at one landmark: per setting, the distinct (estimate, CI, n analysed, median
+-- follow-up) of the primary cohorts' entries, with how many entries share each row (nkdata/timetoevent.py).
+SELECT setting, estimate_pct, ci_low_pct, ci_high_pct, n_analysed, median_followup_months, count(*) AS cohorts
+FROM survival_rows($slice)
+WHERE endpoint = $endpoint::VARCHAR AND landmark_months = $landmark::DOUBLE AND setting IS NOT NULL
+  AND estimate_pct IS NOT NULL
+GROUP BY ALL
+ORDER BY ALL;
+
 -- name: slice_summary
 -- Headline counts of the slice. CR is pooled only over cohorts that report both CR and evaluable patients.
 SELECT

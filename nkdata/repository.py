@@ -301,6 +301,12 @@ class TrialsRepository(NamedQueryRunner):
             "survival_landmark_summary", {**slice_.sql_params(), "endpoint": endpoint, "landmark": landmark}
         )
 
+    def survival_landmark_inputs(self, slice_: Slice, endpoint: str, landmark: float) -> pd.DataFrame:
+        """Per setting, the distinct entries of ``endpoint`` at ``landmark`` months with their multiplicities."""
+        return self.query(
+            "survival_landmark_inputs", {**slice_.sql_params(), "endpoint": endpoint, "landmark": landmark}
+        )
+
     def summary(self, slice_: Slice) -> dict[str, Any]:
         return self.query("slice_summary", slice_.sql_params()).iloc[0].to_dict()
 

@@ -22,7 +22,17 @@ NOTICE_VALUE_CHARS = 40
 MAX_NOTICE_EXAMPLES = 3
 MAX_SEARCH_CHARS = 200
 
-POOL_METHODS: dict[str, str] = {"REML": "REML", "DL": "DerSimonian-Laird"}
+POOL_METHODS: dict[str, str] = {
+    "GLMM": "GLMM (binomial-normal)",
+    "REML": "Inverse variance, REML",
+    "DL": "Inverse variance, DerSimonian-Laird",
+}
+# The pooled CI: Knapp-Hartung (metafor test="adhoc"; t(k-1) for the GLMM) below 10 cohorts, always, or never.
+INTERVALS: dict[str, str] = {
+    "auto": "Knapp-Hartung below 10 cohorts",
+    "knha": "Knapp-Hartung (t) always",
+    "z": "Normal (z) always",
+}
 CI_METHODS: dict[str, str] = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 DENOMINATORS: dict[str, str] = {"treated": "Treated patients", "evaluable": "Evaluable patients"}
 PERSISTENCE_ROWS: dict[str, str] = {"product": "Product", "nk_source": "NK source"}
@@ -68,7 +78,8 @@ Slice = _slice_class()
 class Analysis:
     """Analysis choices that change numbers, so they belong in a shared link too."""
 
-    pool: str = "REML"
+    pool: str = "GLMM"  # exact binomial likelihood: cohorts are small and 0/n is common (docs/decisions.md)
+    test: str = "auto"  # z intervals are too narrow for the 2-9 cohorts most groups have
     ci: str = "clopper-pearson"
     denom: str = "treated"  # intention to treat; most papers report CR over treated patients
     group: str = "setting"  # pooling across disease settings misleads, so settings are the default strata
@@ -104,6 +115,7 @@ class Vocabulary:
 # Analysis keys: link key -> (Analysis attribute, allowed codes, several values allowed)
 _ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str], bool]] = {
     "pool": ("pool", POOL_METHODS, False),
+    "test": ("test", INTERVALS, False),
     "ci": ("ci", CI_METHODS, False),
     "denom": ("denom", DENOMINATORS, False),
     "group": ("group", voc.GROUPINGS, False),

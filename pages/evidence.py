@@ -16,7 +16,7 @@ from nkdata.slices import View
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Summary of findings")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("model", "pool", "ci", "exclude"))
+    choices = analysis_controls(show=("model", "pool", "test", "ci", "exclude"))
     table = cached(repo, analysis.summary_of_findings, view.slice, choices)
     if table.empty:
         empty_state("outcomes")

@@ -27,7 +27,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Complete remission")
     vocab, _, _ = dataset_facts(repo)
     with st.container(border=True):
-        choices = analysis_controls(show=("group", "denom", "model", "pool", "ci"))
+        choices = analysis_controls(show=("group", "denom", "model", "pool", "test", "ci"))
         left, right = st.columns([1, 2])
         with left:
             choices = analysis_controls(show=("overall",))
@@ -59,7 +59,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     count_caption(
         f"Complete remission as each paper defines it (hover a row: definition, setting, cautions) over "
         f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
-        f"diamonds {analysis.pool_method(choices)} pooled estimates (a group of one cohort shows only that "
+        f"diamonds pooled estimates ({analysis.method_words(choices)}; a group of one cohort shows only that "
         "cohort). Click a cohort to see where its numbers came from. "
         + analysis.exclusion_note(choices)
         + (

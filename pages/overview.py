@@ -73,7 +73,7 @@ def render(repo: TrialsRepository, view: View) -> None:
             )
         st.markdown("\n".join(rows))
         st.caption(
-            f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.pool_method(choices)} on the logit scale: "
+            f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.method_words(choices)}: "
             "the same numbers as the Remission page for this slice, where each cohort, its CR definition and "
             f"the sensitivity analyses are shown. {headline.cohorts_not_reported} cohort(s) in the slice did "
             "not report CR. Settings are not pooled together: who was treated differs too much."

@@ -9,6 +9,7 @@ import pytest
 
 from dashboard import PAGES as ENTRY_PAGES
 from nkdata.dictionary import FIELDS
+from nkdata.slices import Analysis
 from nkdata.stats import pool_proportions
 from nkdata.vocabulary import NK_SOURCES
 
@@ -42,7 +43,7 @@ def test_overview_counts_for_linked_slice() -> None:
         "Patients treated": "7",
         "Mixed-diagnosis cohorts": "0",
     }
-    expected = pool_proportions([0, 2], [3, 4])
+    expected = pool_proportions([0, 2], [3, 4], Analysis().pool, test=Analysis().test)  # the default model
     assert f"Relapsed/refractory: {100 * expected.estimate:.1f}%" in texts(at)
     per_year = chart_rows(at)[0]
     assert {(r["year"], r["nk_source"], r["cohorts"]) for r in per_year} == {(2022, "cell_line", 2)}
@@ -237,7 +238,7 @@ def test_garbage_link_shows_one_short_notice_per_parameter() -> None:
     notice = " ".join(w.value for w in at.warning)
     assert "ignored" in notice and "DROP" in notice and "utm" in notice and "pool" in notice
     assert at.multiselect(key="w_sources").value == ["cell_line"]
-    assert at.selectbox(key="w_pool").value == "REML"
+    assert at.selectbox(key="w_pool").value == Analysis().pool
 
 
 def test_a_thousand_unknown_keys_give_a_short_notice() -> None:

@@ -76,6 +76,8 @@ def test_huge_slice_draws_only_pooled_diamonds() -> None:
     forest = chart_rows(at)[0]
     assert {r["kind"] for r in forest} == {"header", "pooled"}  # 600 cohorts: no row per cohort
     assert "too many to draw one by one" in texts(at)
-    expected = pool_proportions([i % 7 for i in range(600)], [10 + i % 5 for i in range(600)])
+    expected = pool_proportions(
+        [i % 7 for i in range(600)], [10 + i % 5 for i in range(600)], Analysis().pool, test=Analysis().test
+    )
     pooled = next(r for r in forest if r["kind"] == "pooled")
     assert pooled["estimate"] == pytest.approx(expected.estimate)
