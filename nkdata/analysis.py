@@ -424,10 +424,31 @@ def exclusion_note(choices: Analysis) -> str:
 
 @dataclass(frozen=True)
 class RelapseView:
-    result: RateAnalysis
+    result: RateAnalysis  # its forest holds cohort rows and group headers only: crude counts are not pooled
     with_followup: pd.DataFrame  # cohorts with relapse and follow-up (at most MAX_POINTS, the largest)
     followup_reported: int  # how many cohorts report both
     followup_truncated: bool
+    by_group: pd.DataFrame = field(default_factory=pd.DataFrame)  # relapse_table: counts and ranges, per group
+
+
+def relapse_table(counts: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Crude relapse counts per group, described and never pooled: the cohorts count relapses over follow-up
+    of different lengths (22 to 56 months in the bundled data), so one pooled proportion would mix them."""
+    reported = _reported(counts)
+    rows = []
+    for g, part in reported.groupby("grp", sort=True):
+        share = part["events"] / part["total"]
+        rows.append(
+            {
+                "Group": group_label(group, g),
+                "Cohorts (k)": int(part["cohorts"].sum()),
+                "Patients at risk": int((part["total"] * part["cohorts"]).sum()),
+                "Relapsed": int((part["events"] * part["cohorts"]).sum()),
+                "Lowest cohort %": 100 * float(share.min()),
+                "Highest cohort %": 100 * float(share.max()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> RelapseView | None:
@@ -435,13 +456,19 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
     result = relapse_analysis(repo, slice_, choices, group)
     if result.cohorts_in_slice == 0:
         return None
+    descriptive = result.forest[result.forest["kind"].isin(["header", "cohort"])].reset_index(drop=True)
+    descriptive["order"] = range(len(descriptive))
+    result = replace(result, forest=descriptive, show_overall=False, leave_one_out=pd.DataFrame())
+    by_group = relapse_table(
+        repo.rate_counts(slice_, group, "relapse_count", "relapse_at_risk", choices.exclude), group
+    )
     rows, reported = repo.cohort_points(
         slice_, "setting", "relapse_count", "relapse_at_risk", limit=MAX_POINTS, need_followup=True
     )
     with_followup = stats.cohort_rates(rows, "events", "total", choices.ci).rename(
         columns={"events": "relapse_count", "total": "relapse_at_risk"}
     )
-    return RelapseView(result, with_followup, reported, reported > len(with_followup))
+    return RelapseView(result, with_followup, reported, reported > len(with_followup), by_group)
 
 
 @dataclass(frozen=True)

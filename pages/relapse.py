@@ -12,7 +12,6 @@ from nkapp.components import (
     disclosure,
     empty_state,
     forest,
-    pooled_dataframe,
     view_downloads,
 )
 from nkapp.context import dataset_facts
@@ -29,14 +28,15 @@ RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("group", "model", "pool", "ci"), groups=RELAPSE_GROUPS)
+    choices = analysis_controls(show=("group", "ci"), groups=RELAPSE_GROUPS)
     relapse = cached(repo, analysis.relapse_view, view.slice, choices)
     if relapse is None:
         empty_state()
         return
     result = relapse.result
     st.subheader(
-        f"Relapse among patients at risk, pooled within each {RELAPSE_GROUPS.get(choices.group, 'setting').lower()}"
+        f"Relapse among patients at risk, by {RELAPSE_GROUPS.get(choices.group, 'setting').lower()}: crude counts, "
+        "not pooled"
     )
     if result.cohorts_shown == 0:
         empty_state("cohorts reporting relapse among patients at risk")
@@ -44,13 +44,20 @@ def render(repo: TrialsRepository, view: View) -> None:
     forest(result, "Relapse proportion", key="relapse_forest")
     count_caption(
         f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
-        f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals.",
+        f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals. Counts "
+        "over follow-up of different lengths are not pooled into one proportion: the table gives each group's "
+        "totals and the range of its cohorts.",
         result.cohorts_shown,
         result.patients_shown,
         result.cohorts_not_reported,
         result.cohorts_in_slice,
     )
-    pooled_dataframe(analysis.pooled_table(result))
+    st.dataframe(
+        relapse.by_group,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.1f") for c in relapse.by_group if c.endswith("%")},
+    )
     settings = sorted({voc.label(voc.SETTINGS, s) for s in result.forest.get("setting", []) if s})
     if settings:
         st.caption("Settings with relapse counts in this slice: " + ", ".join(settings) + ".")

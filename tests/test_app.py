@@ -144,6 +144,10 @@ def test_relapse_page_numbers() -> None:
     at = run_app(page="pages/relapse.py")
     forest = chart_rows(at)[0]
     assert sorted((r["events"], r["total"]) for r in forest if r.get("kind") == "cohort") == [(1, 2), (1, 3), (2, 6)]
+    # crude counts over different follow-up are described, never pooled: no diamond, totals and ranges instead
+    assert not {r.get("kind") for r in forest} & {"pooled", "overall"}
+    table = next(df.value for df in at.dataframe if "Relapsed" in df.value.columns)
+    assert table["Relapsed"].sum() == 4 and table["Patients at risk"].sum() == 11
 
 
 def test_survival_page_lists_every_entry_with_its_report() -> None:
