@@ -27,6 +27,7 @@ from nkdata.slices import (
     INTERVALS,
     LANDMARKS,
     MODELS,
+    MODERATOR_CHOICES,
     PERSISTENCE_ROWS,
     POOL_METHODS,
     Analysis,
@@ -96,6 +97,12 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
     "rows": ("Rows", PERSISTENCE_ROWS, "One row per product or per NK source."),
     "endpoint": ("Endpoint", voc.ENDPOINTS, "Time-to-event endpoint as the papers define it."),
     "landmark": ("Landmark", LANDMARKS, "Time point of the landmark estimate."),
+    "mr_setting": (
+        "Setting",
+        voc.SETTINGS,
+        "Meta-regression stays within one disease setting: across settings the moderators would stand in for "
+        "who was treated.",
+    ),
 }
 
 
@@ -113,6 +120,8 @@ def analysis_controls(
             state.seed(f"w_{name}", getattr(current, name))
     state.seed("w_overall", current.overall)
     state.seed("w_exclude", list(current.exclude))
+    if "mods" in show:
+        state.seed("w_mods", list(current.mods))
     columns = st.columns(len(show))
     for column, name in zip(columns, show, strict=True):
         with column:
@@ -126,6 +135,16 @@ def analysis_controls(
                     key="w_overall",
                     help="An overall estimate across the groups (e.g. across disease "
                     "settings) mixes populations that differ; shown with a warning.",
+                )
+            elif name == "mods":
+                values[name] = tuple(
+                    st.multiselect(
+                        "Moderators",
+                        list(MODERATOR_CHOICES),
+                        key="w_mods",
+                        format_func=MODERATOR_CHOICES.get,
+                        placeholder="Choose one or more",
+                    )
                 )
             elif name == "exclude":
                 values[name] = tuple(

@@ -17,9 +17,10 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from nkdata import sensitivity, stats, timetoevent
+from nkdata import metareg, sensitivity, stats, timetoevent
 from nkdata import vocabulary as voc
 from nkdata.dictionary import GREY_PUBLICATION_TYPES
 from nkdata.presentation import as_list
@@ -743,3 +744,119 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
     rows += _sof_relapse_rows(repo, slice_, choices)
     rows += _sof_landmark_rows(repo, slice_, choices)
     return pd.DataFrame(rows, columns=SOF_COLUMNS)
+
+
+@dataclass(frozen=True)
+class MetaRegressionView:
+    """Meta-regression of CR (logit) within one setting: the cohorts, who lacks which moderator, and the fit."""
+
+    setting: str
+    moderators: tuple[str, ...]
+    fit: metareg.ModeratorFit
+    cohorts_in_setting: int  # cohorts of the setting reporting CR (before the cap)
+    truncated: bool
+    bubbles: pd.DataFrame  # one row per cohort entering the fit: moderator, rate, weight, labels
+    line: pd.DataFrame  # the fitted CR along the first moderator (others at their mean or reference level)
+
+    @property
+    def chart_rows(self) -> pd.DataFrame:
+        """The bubble plot's one frame (charts.metaregression_bubbles): cohort rows, then fitted rows."""
+        return pd.concat([self.bubbles.assign(kind="cohort"), self.line.assign(kind="fitted")], ignore_index=True)
+
+
+def _fitted_line(fit: metareg.ModeratorFit, code: str, points: int = 50) -> pd.DataFrame:
+    """Fitted CR along moderator ``code``: numeric moderators at their complete-case mean, categorical ones at
+    their reference level; for a categorical ``code`` one row per level."""
+    result = fit.result
+    if result is None:
+        return pd.DataFrame(columns=["x", "fitted"])
+    complete = fit.cohorts[fit.cohorts["complete"]]
+    kind = metareg.MODERATORS[code][1]
+    if kind == "category":
+        grid = pd.DataFrame({code: sorted(complete[code].unique())})
+    else:
+        values = complete[code].astype(float)
+        low, high = float(values.min()), float(values.max())
+        grid = pd.DataFrame(
+            {code: np.geomspace(low, high, points) if kind == "log10" else np.linspace(low, high, points)}
+        )
+    eta = np.full(len(grid), result.beta[0])
+    for name, b in zip(result.names[1:], result.beta[1:], strict=True):
+        base, _, level = name.partition("=")
+        if base == code:
+            eta += b * ((grid[code] == level).to_numpy(float) if level else _moderator_scale(grid[code], code))
+        elif not level:  # another numeric moderator: at its mean
+            eta += b * float(np.mean(_moderator_scale(complete[base], base)))
+    return pd.DataFrame({"x": grid[code].tolist(), "fitted": 1 / (1 + np.exp(-eta))})
+
+
+def _moderator_scale(values: pd.Series, code: str) -> np.ndarray:
+    x = values.to_numpy(dtype=float)
+    return np.log10(x) if metareg.MODERATORS[code][1] == "log10" else x
+
+
+def metaregression_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> MetaRegressionView:
+    """CR over the chosen denominator regressed on the chosen moderators within one setting (REML, Knapp-Hartung)."""
+    rows, qualified = repo.metaregression_cohorts(
+        slice_,
+        choices.mr_setting,
+        "cr_count",
+        CR_DENOMINATORS[choices.denom],
+        limit=MAX_POINTS,
+        exclude=choices.exclude,
+    )
+    fit = metareg.fit_moderators(rows, choices.mods)
+    cohorts = fit.cohorts
+    bubbles = pd.DataFrame(columns=["x", "rate", "weight", "label", "nk_source", "events", "total", "cohort_id"])
+    line = pd.DataFrame(columns=["x", "fitted"])
+    if choices.mods and len(cohorts):
+        first = choices.mods[0]
+        entering = cohorts[cohorts["complete"]]
+        tau2 = fit.result.tau2 if fit.result is not None else 0.0
+        bubbles = pd.DataFrame(
+            {
+                "x": entering[first].tolist(),
+                "rate": (entering["events"] / entering["total"]).tolist(),
+                "weight": (1 / (entering["vi"] + tau2)).tolist(),
+                "label": [
+                    f"{a} {y} - {p}"
+                    for a, y, p in zip(entering["first_author"], entering["year"], entering["product"], strict=True)
+                ],
+                "nk_source": entering["nk_source"].tolist(),
+                "events": entering["events"].astype(int).tolist(),
+                "total": entering["total"].astype(int).tolist(),
+                "cohort_id": entering["cohort_id"].tolist(),
+            }
+        )
+        line = _fitted_line(fit, first)
+    return MetaRegressionView(
+        choices.mr_setting, tuple(choices.mods), fit, qualified, qualified > len(rows), bubbles, line
+    )
+
+
+def metaregression_table(view: MetaRegressionView) -> pd.DataFrame:
+    """The coefficients on the logit scale with Knapp-Hartung SEs, 95% CIs and p-values, labelled."""
+    result = view.fit.result
+    if result is None:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "Term": [_term_label(n) for n in result.names],
+            "Coefficient (logit)": result.beta,
+            "SE": result.se,
+            "95% CI low": result.ci_low,
+            "95% CI high": result.ci_high,
+            "p": result.pval,
+        }
+    )
+
+
+def _term_label(name: str) -> str:
+    if name == "intercept":
+        return "Intercept"
+    code, _, level = name.partition("=")
+    label = metareg.MODERATORS[code][0]
+    if not level:
+        return label
+    vocab = {"nk_source": voc.NK_SOURCES, "product_class": voc.PRODUCT_CLASSES}.get(code, {})
+    return f"{label}: {voc.label(vocab, level) if vocab else level} (vs reference)"

@@ -274,6 +274,13 @@ class TrialsRepository(NamedQueryRunner):
             "qualified",
         )
 
+    def metaregression_cohorts(
+        self, slice_: Slice, setting: str, events: str, totals: str, *, limit: int, exclude: tuple[str, ...] = ()
+    ) -> tuple[pd.DataFrame, int]:
+        """The cohorts of one setting reporting the rate, with the moderator columns (at most ``limit``)."""
+        params = {**_rate_params(slice_, "setting", events, totals, exclude), "setting": setting, "limit": limit}
+        return _split_count(self.query("metaregression_cohorts", params), "qualified")
+
     def persistence_by_group(self, slice_: Slice, group_by: str) -> pd.DataFrame:
         return self.query("persistence_by_group", _rate_params(slice_, group_by, "cr_count", "n_treated"))
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from nkdata import vocabulary as voc
 from nkdata.filterspec import FILTERS, FILTERS_BY_KEY, TOGGLES, YEARS_KEY
+from nkdata.metareg import MODERATORS
 
 MAX_VALUES_PER_KEY = 40
 MAX_VALUE_LENGTH = 120
@@ -42,6 +43,7 @@ EXCLUSIONS: dict[str, str] = {
     "converted": "Counts converted from percentages",
     "grey": "Conference abstracts and company reports",
 }
+MODERATOR_CHOICES: dict[str, str] = {code: label for code, (label, _) in MODERATORS.items()}
 LANDMARKS: dict[str, str] = {"6": "6 months", "12": "12 months", "24": "24 months", "36": "36 months"}
 
 
@@ -89,6 +91,8 @@ class Analysis:
     rows: str = "product"
     endpoint: str = "os"
     landmark: str = "24"
+    mods: tuple[str, ...] = ("year",)  # meta-regression moderators; year is the one every cohort reports
+    mr_setting: str = "relapsed_refractory"  # meta-regression stays within one setting: the most cohorts
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,8 @@ _ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str], bool]] = {
     "rows": ("rows", PERSISTENCE_ROWS, False),
     "endpoint": ("endpoint", voc.ENDPOINTS, False),
     "landmark": ("landmark", LANDMARKS, False),
+    "mods": ("mods", MODERATOR_CHOICES, True),
+    "mrsetting": ("mr_setting", voc.SETTINGS, False),
 }
 _ANALYSIS_BOOLS: dict[str, str] = {"overall": "overall"}
 _TOGGLE_KEYS: dict[str, str] = {t.key: t.field for t in TOGGLES}
