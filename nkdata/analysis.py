@@ -87,6 +87,51 @@ def method_words(choices: Analysis) -> str:
     )
 
 
+def pooled_sentence(o: stats.PooledResult) -> str:
+    """A pooled result in one line: estimate, CI (how it was made), prediction interval where it exists."""
+
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}%"
+
+    text = f"{pct(o.estimate)} (95% CI {pct(o.ci_low)}-{pct(o.ci_high)}, {interval_label(o.ci_test, o.method, o.k)}"
+    if math.isfinite(o.pi_low):
+        text += f"; prediction interval on t(k-2) {pct(o.pi_low)}-{pct(o.pi_high)}"
+    text += f"), k = {o.k}, N = {o.n_total}"
+    if not o.exact and o.k > 1:
+        text += f"; tau² = {o.tau2:.3f}, I² = {100 * o.i2:.0f}% (Q-based)"
+    return text
+
+
+def interval_note(choices: Analysis) -> str:
+    """What the pooled table's intervals are, said under it (the choices change its numbers)."""
+    return (
+        f"Model: {method_words(choices)}. The prediction interval (where a new cohort's true rate may fall) needs "
+        "at least 3 cohorts. Column CI says how each group's interval was made; a z interval for fewer than 10 "
+        "cohorts is flagged as likely too narrow."
+    )
+
+
+def safety_intervals(safety: pd.DataFrame) -> list[str]:
+    """Events over patients per safety row, with the exact (Clopper-Pearson) 95% CI of the pooled count where
+    every reporting cohort had zero events: the Summary of findings' rule, so Safety never implies a rate."""
+    out = []
+    for e, n, c, zero in zip(
+        safety["events"],
+        safety["patients_reported"],
+        safety["cohorts_reported"],
+        safety["cohorts_reported_zero"],
+        strict=True,
+    ):
+        if not c:
+            out.append("not reported")
+        elif c == zero and n:
+            high = stats.proportion_ci(0, int(n))[1]
+            out.append(f"0 / {int(n)} (exact 95% CI 0-{100 * high:.1f}%)")
+        else:
+            out.append(f"{int(e)} / {int(n)}")
+    return out
+
+
 def interval_label(ci_test: str, method: str, k: int) -> str:
     """How a pooled CI was computed, in words, for tables and captions."""
     if ci_test == "exact":

@@ -12,7 +12,6 @@ from nkapp.components import (
     empty_state,
     figure_downloads,
     forest,
-    pct,
     pooled_dataframe,
     view_downloads,
 )
@@ -73,14 +72,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         result.cohorts_in_slice,
     )
     if result.show_overall:
-        o = result.overall
-        st.markdown(
-            f"**Across groups: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}; "
-            f"prediction interval {pct(o.pi_low, 1)}-{pct(o.pi_high, 1)}), k = {o.k}, N = {o.n_total}; "
-            f"tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based)."
-        )
+        st.markdown(f"**Across groups: {analysis.pooled_sentence(result.overall)}**")
     st.markdown("**Pooled per group**")
     pooled_dataframe(analysis.pooled_table(result))
+    st.caption(analysis.interval_note(choices))
     t = result.test
     if t.groups >= 2:
         st.caption(
