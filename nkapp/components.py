@@ -76,16 +76,17 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
         "Evaluable: patients assessed for response. Treated: all who got NK cells.",
     ),
     "pool": (
-        "Random-effects model",
+        "Pooling",
         POOL_METHODS,
-        "GLMM (default): each cohort's exact binomial likelihood, no 0.5 correction, as metafor's rma.glmm. "
-        "Inverse variance: logits with 0.5 added to 0/n and n/n cohorts, tau² by REML or DerSimonian-Laird.",
+        "GLMM (default): the binomial-normal model, each cohort's exact binomial likelihood with no 0.5 "
+        "correction, as metafor's rma.glmm. REML or DerSimonian-Laird: inverse variance on logits with 0.5 added "
+        "to 0/n and n/n cohorts.",
     ),
     "test": (
         "Pooled interval",
         INTERVALS,
-        "Knapp-Hartung (metafor test='adhoc'; a t(k-1) interval for the GLMM) is wider and honest with few "
-        "cohorts; the normal (z) interval is too narrow below about 10.",
+        "Auto (default): Knapp-Hartung below 10 cohorts, z from 10. Knapp-Hartung (metafor test='adhoc'; a "
+        "t(k-1) interval for the GLMM) is wider and honest with few cohorts; z is too narrow below about 10.",
     ),
     "model": (
         "Model",

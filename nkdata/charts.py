@@ -581,7 +581,7 @@ def registry_count_bars(counts: pd.DataFrame, column: str, title: str) -> alt.Ch
 
 
 def metaregression_bubbles(
-    rows: pd.DataFrame, x_title: str, categorical: bool = False, log_x: bool = False
+    rows: pd.DataFrame, x_title: str, categorical: bool = False, log_x: bool = False, x_format: str = ""
 ) -> alt.LayerChart:
     """Bubble plot of a meta-regression: each cohort's CR against the moderator (rows of kind "cohort": x, rate,
     weight, label, nk_source, events, total, cohort_id), bubbles sized by their weight in the model
@@ -593,11 +593,12 @@ def metaregression_bubbles(
     line = rows.loc[rows["kind"] == "fitted", ["x", "fitted"]]
     x_type = "N" if categorical else "Q"
     axis = {} if categorical else {"scale": alt.Scale(type="log") if log_x else alt.Scale(zero=False)}
+    x_axis = alt.Axis(format=x_format) if x_format else alt.Axis()
     points = (
         alt.Chart(cohorts)
         .mark_circle(opacity=0.7, stroke="#333", strokeWidth=0.5)
         .encode(
-            x=alt.X(f"x:{x_type}", title=x_title, **axis),
+            x=alt.X(f"x:{x_type}", title=x_title, axis=x_axis, **axis),
             y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
             size=alt.Size("weight:Q", title="Weight", scale=alt.Scale(range=[40, 900]), legend=None),
             color=alt.Color(

@@ -23,17 +23,9 @@ NOTICE_VALUE_CHARS = 40
 MAX_NOTICE_EXAMPLES = 3
 MAX_SEARCH_CHARS = 200
 
-POOL_METHODS: dict[str, str] = {
-    "GLMM": "GLMM (binomial-normal)",
-    "REML": "Inverse variance, REML",
-    "DL": "Inverse variance, DerSimonian-Laird",
-}
+POOL_METHODS: dict[str, str] = {"GLMM": "GLMM", "REML": "REML", "DL": "DerSimonian-Laird"}
 # The pooled CI: Knapp-Hartung (metafor test="adhoc"; t(k-1) for the GLMM) below 10 cohorts, always, or never.
-INTERVALS: dict[str, str] = {
-    "auto": "Knapp-Hartung below 10 cohorts",
-    "knha": "Knapp-Hartung (t) always",
-    "z": "Normal (z) always",
-}
+INTERVALS: dict[str, str] = {"auto": "Auto (KH below 10)", "knha": "Knapp-Hartung", "z": "Normal (z)"}
 CI_METHODS: dict[str, str] = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 DENOMINATORS: dict[str, str] = {"treated": "Treated patients", "evaluable": "Evaluable patients"}
 PERSISTENCE_ROWS: dict[str, str] = {"product": "Product", "nk_source": "NK source"}

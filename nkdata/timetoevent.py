@@ -90,4 +90,6 @@ def pool_landmark(
     estimate, low, high, pi_low, pi_high = special.expit(
         [pooled.mu, pooled.ci_low, pooled.ci_high, pooled.pi_low, pooled.pi_high]
     )
-    return LandmarkPool(pooled, estimate, low, high, pi_low, pi_high, **result)
+    return LandmarkPool(
+        pooled=pooled, estimate=estimate, ci_low=low, ci_high=high, pi_low=pi_low, pi_high=pi_high, **result
+    )

@@ -51,6 +51,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         x_title=metareg.MODERATORS[first][0].replace(" (log10)", " (log scale)"),
         categorical=kind == "category",
         log_x=kind == "log10",
+        x_format={"year": "d", "dose": ".0e"}.get(first, ""),
     )
     open_cohort_from(event)
     st.caption(

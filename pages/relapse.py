@@ -41,7 +41,13 @@ def render(repo: TrialsRepository, view: View) -> None:
     if result.cohorts_shown == 0:
         empty_state("cohorts reporting relapse among patients at risk")
         return
-    forest(result, "Relapse proportion", key="relapse_forest")
+    if result.forest_truncated:  # without pooled diamonds a forest of this many cohorts has nothing left to draw
+        st.caption(
+            f"{result.cohorts_shown} cohorts are too many to draw one by one (more than "
+            f"{analysis.MAX_FOREST_COHORTS}): the table below gives each group's totals and range."
+        )
+    else:
+        forest(result, "Relapse proportion", key="relapse_forest")
     count_caption(
         f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
         f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals. Counts "

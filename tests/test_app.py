@@ -326,3 +326,16 @@ def test_download_files_are_built_only_when_the_box_is_opened(page: str) -> None
     at.run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("CSV" in label for label in labels) and any("JSON" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("link", "label"),
+    [({}, "Wald on t(k-1)"), ({"pool": "REML", "test": "knha"}, "Knapp-Hartung on t(k-1)"), ({"test": "z"}, "z (")],
+)
+def test_remission_table_names_the_interval_the_link_chose(link: dict[str, str], label: str) -> None:
+    at = run_app(link, page="pages/outcomes.py")
+    table = next(df.value for df in at.dataframe if "CI" in df.value.columns)
+    multi = table[table["Cohorts (k)"] > 1]
+    assert len(multi) and all(c.startswith(label) for c in multi["CI"])
+    expected = "Knapp-Hartung" if link.get("test") == "knha" else "t(k-1) 95% CI below 10" if not link else "z 95% CI"
+    assert expected in texts(at)
