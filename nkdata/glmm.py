@@ -21,10 +21,10 @@ from scipy import special
 NODES = 7  # lme4's nAGQ as metafor's rma.glmm calls it
 _NEWTON_STEPS = 50
 _NEWTON_TOL = 1e-8  # the quadrature error from u off by 1e-8 is ~1e-16: the gradient is 0 at the mode
-_TAU_MAX = 20.0
+_TAU_MAX = 10.0  # tau² 100 on the logit scale: beyond any plausible spread of true rates
 _STEP = 1e-4  # finite-difference step on the logit scale
 _TOL = 1e-8
-_MAX_ITER = 100
+_MAX_ITER = 40
 
 
 @dataclass(frozen=True)
@@ -55,20 +55,30 @@ def _cohort_loglik(
     calls: the optimiser moves (mu, tau) a little each time, so Newton's method starts next to the answer."""
     mu = np.asarray(mu, dtype=float)[:, None]
     tau = np.abs(np.asarray(tau, dtype=float))[:, None]  # the likelihood is even in tau (b = tau * u)
-    u = np.broadcast_to(modes[0] if modes else np.zeros_like(x), (mu.shape[0], x.shape[0])).copy()
-    for _ in range(_NEWTON_STEPS):  # conditional mode of the random effect: a concave 1-D problem per cohort
-        p = special.expit(mu + tau * u)
-        step = (tau * (x - n * p) - u) / (tau * tau * n * p * (1 - p) + 1.0)
-        u += step
-        if np.max(np.abs(step)) < _NEWTON_TOL:
-            break
-    modes[:] = [u[0]]
+    u = _modes(mu, tau, x, n, modes[0] if modes else np.zeros_like(x))
+    if not np.all(np.isfinite(u)):  # a warm start from far away can overshoot: start again from 0
+        u = _modes(mu, tau, x, n, np.zeros_like(x))
+    if np.all(np.isfinite(u[0])):
+        modes[:] = [u[0]]
     p = special.expit(mu + tau * u)
     sigma = 1.0 / np.sqrt(tau * tau * n * p * (1 - p) + 1.0)
     nodes = u[..., None] + math.sqrt(2.0) * sigma[..., None] * z
     eta = mu[..., None] + tau[..., None] * nodes
     log_h = x[:, None] * eta - n[:, None] * np.logaddexp(0.0, eta) - 0.5 * nodes**2 + z**2
     return np.log(math.sqrt(2.0) * sigma) - 0.5 * math.log(2 * math.pi) + special.logsumexp(log_h, b=w, axis=-1)
+
+
+def _modes(mu: np.ndarray, tau: np.ndarray, x: np.ndarray, n: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Conditional modes of the random effects by Newton's method (a concave 1-D problem per cohort)."""
+    u = np.broadcast_to(start, (mu.shape[0], x.shape[0])).copy()
+    with np.errstate(invalid="ignore", over="ignore"):
+        for _ in range(_NEWTON_STEPS):
+            p = special.expit(mu + tau * u)
+            step = (tau * (x - n * p) - u) / (tau * tau * n * p * (1 - p) + 1.0)
+            u += step
+            if np.max(np.abs(step)) < _NEWTON_TOL:
+                break
+    return u
 
 
 _OFFSETS = np.array([(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], dtype=float)
@@ -137,8 +147,9 @@ def fit_glmm(
 
     def deviance(mu: np.ndarray, tau: np.ndarray) -> np.ndarray:
         mu, tau = np.atleast_1d(mu).astype(float), np.atleast_1d(tau).astype(float)
-        out = -2.0 * (const + _cohort_loglik(mu, tau, x, n, z, w, modes) @ m)
-        return np.where(np.isfinite(mu) & (np.abs(tau) <= _TAU_MAX), out, np.inf)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = -2.0 * (const + _cohort_loglik(mu, tau, x, n, z, w, modes) @ m)
+        return np.where(np.isfinite(mu) & (np.abs(tau) <= _TAU_MAX) & np.isfinite(out), out, np.inf)
 
     if start is None:
         pooled = (np.sum(m * x) + 0.5) / (np.sum(m * n) + 1.0)
@@ -149,7 +160,11 @@ def fit_glmm(
     if tau < 1e-4 and edge[0] <= edge[1] + 1e-9:
         tau = 0.0  # the maximum is on the boundary (as lme4 reports it)
     f0, _, hess = _derivatives(deviance, mu, tau)
-    return GlmmFit(float(mu), _se_mu(hess, tau), tau * tau, -0.5 * f0, converged)
+    se = _se_mu(hess, tau)
+    # tau running off to its bound means the likelihood keeps rising (e.g. cohorts all at 0 or all at n):
+    # no maximum to report, and the caller falls back to inverse variance
+    converged = converged and tau < 0.99 * _TAU_MAX and math.isfinite(se) and math.isfinite(f0)
+    return GlmmFit(float(mu), se, tau * tau, -0.5 * f0, converged)
 
 
 def _se_mu(hess: np.ndarray, tau: float) -> float:

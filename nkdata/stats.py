@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -244,10 +244,13 @@ def pool_glmm(
     events: np.ndarray, totals: np.ndarray, counts: np.ndarray, level: float = 0.95, test: str = "z"
 ) -> LogitPool:
     """The binomial-normal GLMM (metafor ``rma.glmm(measure="PLO")``) as a LogitPool: Wald CI on z, or on
-    t(k-1) for ``knha`` (``rma.glmm(test="t")``); Q and I^2 as the inverse-variance ones, for comparison."""
+    t(k-1) for ``knha`` (``rma.glmm(test="t")``); Q and I^2 as the inverse-variance ones, for comparison.
+    Without a finite maximum (the fit did not converge) the SE is NaN, and the caller falls back."""
     k = int(counts.sum())
     fit = glmm.fit_glmm(events, totals, counts)
     y, v, _ = _logit_and_variance(events, totals)
+    if not fit.converged:
+        return replace(pool_logits(y, v, "REML", level, counts, test), se=math.nan)
     q = _fe_q(y, v, counts)
     ci_test = resolve_test(test, k)
     half = (_t(level, k - 1) if ci_test == "knha" else _z(level)) * fit.se
@@ -328,9 +331,12 @@ def pool_proportions(
         )
     if np.all(e == 0) or np.all(e == t):
         return exact_pooled_count(base, level)
-    p = pool_glmm(e, t, m, level, test) if method == "GLMM" else pool_logits(y, v, method, level, m, test)
+    p = pool_glmm(e, t, m, level, test) if method == "GLMM" and not np.all((e == 0) | (e == t)) else None
+    if p is None or not math.isfinite(p.se):  # no finite GLMM maximum: inverse variance (REML), named as such
+        p = pool_logits(y, v, "REML" if method == "GLMM" else method, level, m, test)
+        base["method"] = p.method
     return PooledResult(
-        n_corrected=0 if method == "GLMM" else n_corrected,
+        n_corrected=0 if p.method == "GLMM" else n_corrected,
         estimate=_expit(p.mu),
         ci_low=_expit(p.ci_low),
         ci_high=_expit(p.ci_high),

@@ -126,3 +126,13 @@ def test_glmm_refuses_all_zero_and_bad_input() -> None:
     with pytest.raises(ValueError):
         glmm.fit_glmm([3], [2])
     assert np.isfinite(glmm.fit_glmm([0, 0, 1], [5, 6, 7]).mu)
+
+
+@pytest.mark.parametrize(("xi", "ni"), [([0, 5], [5, 5]), ([0, 0, 12], [12, 12, 12]), ([0, 0, 11], [12, 12, 12])])
+def test_glmm_without_a_finite_maximum_falls_back_to_reml_and_says_so(xi: list[int], ni: list[int]) -> None:
+    """Cohorts all at 0 or n (mixed), or nearly so: the likelihood keeps rising with tau (lme4 reports tau² 80 for
+    the last). The pooled result is then inverse-variance REML, and its ``method`` names it."""
+    pooled = pool_proportions(xi, ni, "GLMM")
+    reml = pool_proportions(xi, ni, "REML")
+    assert pooled.method == "REML" and pooled.estimate == pytest.approx(reml.estimate)
+    assert math.isfinite(pooled.ci_low) and math.isfinite(pooled.ci_high)
