@@ -593,7 +593,7 @@ def metaregression_bubbles(
     line = rows.loc[rows["kind"] == "fitted", ["x", "fitted"]]
     x_type = "N" if categorical else "Q"
     axis = {} if categorical else {"scale": alt.Scale(type="log") if log_x else alt.Scale(zero=False)}
-    x_axis = alt.Axis(format=x_format) if x_format else alt.Axis()
+    x_axis = alt.Axis(format=x_format) if x_format else alt.Axis(labelAngle=0, labelLimit=160)
     points = (
         alt.Chart(cohorts)
         .mark_circle(opacity=0.7, stroke="#333", strokeWidth=0.5)

@@ -55,9 +55,9 @@ def render(repo: TrialsRepository, view: View) -> None:
     )
     open_cohort_from(event)
     st.caption(
-        "Each bubble is a cohort (area by its weight in the model, 1/(v + tau²)); the line or ticks are the fitted CR "
+        "Each bubble is a cohort (area by its weight in the model, 1/(v + tau²)); the line or ticks are the fitted CR"
         + (
-            "along the first moderator, the others held at their mean or reference level. "
+            " along the first moderator, the others held at their mean or reference level. "
             if len(r.names) > 2
             else ". "
         )
