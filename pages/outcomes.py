@@ -83,14 +83,15 @@ def render(repo: TrialsRepository, view: View) -> None:
             f"p = {t.p:.3g}. With few small cohorts per group this test has little power."
         )
     if box := disclosure(
-        "Sensitivity: fixed vs random effects, leave-one-out", key="open_sensitivity", icon=":material/tune:"
+        "Sensitivity: GLMM, REML and fixed effect; leave-one-out", key="open_sensitivity", icon=":material/tune:"
     ):
         with box:
-            st.markdown("**Random effects and fixed effect side by side**")
+            st.markdown("**The GLMM, inverse-variance REML and the fixed effect side by side** (the chosen interval)")
             st.dataframe(analysis.model_table(result), hide_index=True, width="stretch")
             st.markdown(
-                "**Leave-one-out** (groups of at least 3 cohorts): the pooled estimate with each cohort left "
-                "out; *Influential* marks a standardized deleted residual beyond ±1.96 (about 1 in 20 by chance)."
+                "**Leave-one-out** (groups of at least 3 cohorts; inverse variance, REML when the GLMM is chosen, "
+                "as metafor's leave1out): the pooled estimate with each cohort left out; *Influential* marks a "
+                "standardized deleted residual beyond ±1.96 (about 1 in 20 by chance)."
             )
             loo = analysis.leave_one_out_table(result)
             if loo.empty:
