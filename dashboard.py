@@ -43,6 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("relapse", "Relapse counts", ":material/replay:", "relapse"),
     PageSpec("safety", "Safety", ":material/health_and_safety:", "safety"),
     PageSpec("evidence", "Summary of findings", ":material/fact_check:", "evidence"),
+    PageSpec("metaregression", "Meta-regression", ":material/scatter_plot:", "metaregression"),
     PageSpec("studies", "Studies", ":material/table:", "studies"),
     PageSpec("pipeline", "Registered trials", ":material/science:", "pipeline", registry=True),
     PageSpec("whatsnew", "What's new", ":material/new_releases:", "whatsnew"),

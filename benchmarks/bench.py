@@ -101,6 +101,7 @@ def measure_queries(dataset: str, runs: int) -> dict:
         "endpoint": "os",
         "landmark": 12.0,
         "medians_only": False,
+        "setting": "relapsed_refractory",
     }
     out = {}
     for name in repo._queries:  # noqa: SLF001 - the benchmark times every named query

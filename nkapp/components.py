@@ -25,8 +25,10 @@ from nkdata.slices import (
     CI_METHODS,
     DENOMINATORS,
     EXCLUSIONS,
+    INTERVALS,
     LANDMARKS,
     MODELS,
+    MODERATOR_CHOICES,
     PERSISTENCE_ROWS,
     POOL_METHODS,
     Analysis,
@@ -132,7 +134,19 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
         DENOMINATORS,
         "Evaluable: patients assessed for response. Treated: all who got NK cells.",
     ),
-    "pool": ("Between-cohort variance", POOL_METHODS, "Estimator of tau² for random-effects pooling."),
+    "pool": (
+        "Pooling",
+        POOL_METHODS,
+        "GLMM (default): the binomial-normal model, each cohort's exact binomial likelihood with no 0.5 "
+        "correction, as metafor's rma.glmm. REML or DerSimonian-Laird: inverse variance on logits with 0.5 added "
+        "to 0/n and n/n cohorts.",
+    ),
+    "test": (
+        "Pooled interval",
+        INTERVALS,
+        "Auto (default): Knapp-Hartung below 10 cohorts, z from 10. Knapp-Hartung (metafor test='adhoc'; a "
+        "t(k-1) interval for the GLMM) is wider and honest with few cohorts; z is too narrow below about 10.",
+    ),
     "model": (
         "Model",
         MODELS,
@@ -143,6 +157,12 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
     "rows": ("Rows", PERSISTENCE_ROWS, "One row per product or per NK source."),
     "endpoint": ("Endpoint", voc.ENDPOINTS, "Time-to-event endpoint as the papers define it."),
     "landmark": ("Landmark", LANDMARKS, "Time point of the landmark estimate."),
+    "mr_setting": (
+        "Setting",
+        voc.SETTINGS,
+        "Meta-regression stays within one disease setting: across settings the moderators would stand in for "
+        "who was treated.",
+    ),
 }
 
 
@@ -160,6 +180,8 @@ def analysis_controls(
             state.seed(f"w_{name}", getattr(current, name))
     state.seed("w_overall", current.overall)
     state.seed("w_exclude", list(current.exclude))
+    if "mods" in show:
+        state.seed("w_mods", list(current.mods))
     columns = st.columns(len(show))
     for column, name in zip(columns, show, strict=True):
         with column:
@@ -173,6 +195,16 @@ def analysis_controls(
                     key="w_overall",
                     help="An overall estimate across the groups (e.g. across disease "
                     "settings) mixes populations that differ; shown with a warning.",
+                )
+            elif name == "mods":
+                values[name] = tuple(
+                    st.multiselect(
+                        "Moderators",
+                        list(MODERATOR_CHOICES),
+                        key="w_mods",
+                        format_func=MODERATOR_CHOICES.get,
+                        placeholder="Choose one or more",
+                    )
                 )
             elif name == "exclude":
                 values[name] = tuple(

@@ -17,9 +17,10 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from nkdata import sensitivity, stats
+from nkdata import metareg, sensitivity, stats, timetoevent
 from nkdata import vocabulary as voc
 from nkdata.dictionary import GREY_PUBLICATION_TYPES
 from nkdata.presentation import as_list, cohort_labels
@@ -53,8 +54,93 @@ def _reported(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def pool_method(choices: Analysis) -> str:
-    """The pooling the view asks for: fixed effect, or random effects with its tau² estimator."""
+    """The pooling the view asks for: fixed effect, or the random-effects model (GLMM, REML or DL)."""
     return "FE" if choices.model == "fixed" else choices.pool
+
+
+def iv_method(choices: Analysis) -> str:
+    """The inverse-variance model behind leave-one-out and influence (metafor's leave1out/rstudent are
+    inverse-variance tools): REML when the GLMM is chosen."""
+    method = pool_method(choices)
+    return "REML" if method == "GLMM" else method
+
+
+def method_words(choices: Analysis) -> str:
+    """The chosen model and pooled interval in words, for every caption that shows a pooled proportion."""
+    method = pool_method(choices)
+    model = {
+        "GLMM": "binomial-normal GLMM (ML)",
+        "REML": "inverse-variance random effects (REML) on the logit scale",
+        "DL": "inverse-variance random effects (DerSimonian-Laird) on the logit scale",
+        "FE": "fixed effect (inverse variance) on the logit scale",
+    }[method]
+    interval = {
+        "auto": "Knapp-Hartung 95% CI below 10 cohorts, z from 10"
+        if method != "GLMM"
+        else "t(k-1) 95% CI below 10 cohorts, z from 10",
+        "knha": "Knapp-Hartung 95% CI" if method != "GLMM" else "t(k-1) 95% CI",
+        "z": "z 95% CI",
+    }[choices.test]
+    return (
+        f"{model}, {interval}, prediction interval on t(k-2) from 3 cohorts; zero (or all) events in every cohort: "
+        "the pooled count with an exact CI"
+    )
+
+
+def pooled_sentence(o: stats.PooledResult) -> str:
+    """A pooled result in one line: estimate, CI (how it was made), prediction interval where it exists."""
+
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}%"
+
+    text = f"{pct(o.estimate)} (95% CI {pct(o.ci_low)}-{pct(o.ci_high)}, {interval_label(o.ci_test, o.method, o.k)}"
+    if math.isfinite(o.pi_low):
+        text += f"; prediction interval on t(k-2) {pct(o.pi_low)}-{pct(o.pi_high)}"
+    text += f"), k = {o.k}, N = {o.n_total}"
+    if not o.exact and o.k > 1:
+        text += f"; tau² = {o.tau2:.3f}, I² = {100 * o.i2:.0f}% (Q-based)"
+    return text
+
+
+def interval_note(choices: Analysis) -> str:
+    """What the pooled table's intervals are, said under it (the choices change its numbers)."""
+    return (
+        f"Model: {method_words(choices)}. The prediction interval (where a new cohort's true rate may fall) needs "
+        "at least 3 cohorts. Column CI says how each group's interval was made; a z interval for fewer than 10 "
+        "cohorts is flagged as likely too narrow."
+    )
+
+
+def safety_intervals(safety: pd.DataFrame) -> list[str]:
+    """Events over patients per safety row, with the exact (Clopper-Pearson) 95% CI of the pooled count where
+    every reporting cohort had zero events: the Summary of findings' rule, so Safety never implies a rate."""
+    out = []
+    for e, n, c, zero in zip(
+        safety["events"],
+        safety["patients_reported"],
+        safety["cohorts_reported"],
+        safety["cohorts_reported_zero"],
+        strict=True,
+    ):
+        if not c:
+            out.append("not reported")
+        elif c == zero and n:
+            high = stats.proportion_ci(0, int(n))[1]
+            out.append(f"0 / {int(n)} (exact 95% CI 0-{100 * high:.1f}%)")
+        else:
+            out.append(f"{int(e)} / {int(n)}")
+    return out
+
+
+def interval_label(ci_test: str, method: str, k: int) -> str:
+    """How a pooled CI was computed, in words, for tables and captions."""
+    if ci_test == "exact":
+        return "exact (pooled count, Clopper-Pearson)"
+    if k <= 1:
+        return "single cohort"
+    if ci_test == "knha":
+        return "Wald on t(k-1)" if method == "GLMM" else "Knapp-Hartung on t(k-1)"
+    return "z" + (" (fewer than 10 cohorts: likely too narrow)" if k < stats.KH_BELOW else "")
 
 
 @dataclass(frozen=True)
@@ -102,28 +188,22 @@ def _cohort_flags(row: pd.Series, events: str, totals: str) -> str:
 
 
 def _model_comparison(reported: pd.DataFrame, choices: Analysis, level: float) -> pd.DataFrame:
-    """Random effects and fixed effect side by side, per group and across groups."""
+    """The GLMM, inverse-variance REML and the fixed effect side by side (the chosen interval), per group and
+    across groups."""
     rows = []
     parts = [(g, part) for g, part in reported.groupby("grp", sort=True)] + [("All", reported)]
     for name, part in parts:
         if part.empty:
             continue
         args = (part["events"].tolist(), part["total"].tolist())
-        random = stats.pool_proportions(*args, choices.pool, level, choices.ci, part["cohorts"].tolist())
-        fixed = stats.pool_proportions(*args, "FE", level, choices.ci, part["cohorts"].tolist())
-        rows.append(
-            {
-                "grp": name,
-                "k": random.k,
-                "n_total": random.n_total,
-                "random": random.estimate,
-                "random_low": random.ci_low,
-                "random_high": random.ci_high,
-                "fixed": fixed.estimate,
-                "fixed_low": fixed.ci_low,
-                "fixed_high": fixed.ci_high,
-            }
-        )
+        fits = {
+            key: stats.pool_proportions(*args, method, level, choices.ci, part["cohorts"].tolist(), choices.test)
+            for key, method in (("glmm", "GLMM"), ("random", "REML"), ("fixed", "FE"))
+        }
+        row = {"grp": name, "k": fits["fixed"].k, "n_total": fits["fixed"].n_total}
+        for key, fit in fits.items():
+            row.update({key: fit.estimate, f"{key}_low": fit.ci_low, f"{key}_high": fit.ci_high})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -134,8 +214,8 @@ def _leave_one_out(cohorts: pd.DataFrame, method: str, level: float, ci: str, ov
         parts.append(("All", cohorts))
     frames = []
     for name, part in parts:
-        if len(part) < 3:
-            continue
+        if len(part) < 3 or (part["events"] == 0).all() or (part["events"] == part["total"]).all():
+            continue  # an exact pooled count has no model to refit
         labels = cohort_labels(part)
         loo = sensitivity.leave_one_out(part["events"].tolist(), part["total"].tolist(), labels, method, level, ci)
         loo.insert(0, "grp", name)
@@ -182,17 +262,21 @@ def rate_analysis(
     analysis: Analysis,
     groups: tuple[str, ...] = (),
     level: float = 0.95,
+    sensitivity_analyses: bool = True,
 ) -> RateAnalysis:
     """Pooled estimates per group (and overall), the subgroup test, the forest rows and the sensitivity
-    analyses, over the primary cohorts of the slice (only groups ``groups``, when given)."""
+    analyses, over the primary cohorts of the slice (only groups ``groups``, when given). Without
+    ``sensitivity_analyses`` the model comparison and leave-one-out are skipped (the Summary of findings)."""
     counts = repo.rate_counts(slice_, group, events, totals, analysis.exclude)
     if groups:
         counts = counts[counts["grp"].isin(groups)]
     reported = _reported(counts)
     method = pool_method(analysis)
-    pooled, test = stats.pool_by_group(reported, "grp", "events", "total", method, level, analysis.ci, counts="cohorts")
+    pooled, test = stats.pool_by_group(
+        reported, "grp", "events", "total", method, level, analysis.ci, counts="cohorts", test=analysis.test
+    )
     overall = stats.pool_proportions(
-        reported["events"], reported["total"], method, level, analysis.ci, reported["cohorts"]
+        reported["events"], reported["total"], method, level, analysis.ci, reported["cohorts"], analysis.test
     )
     shown = int(reported["cohorts"].sum())
     truncated = shown > MAX_FOREST_COHORTS
@@ -218,8 +302,10 @@ def rate_analysis(
         ],
     )
     is_pooled = forest["kind"] == "pooled"
+    exact = set(pooled.loc[pooled["exact"], "grp"]) if not pooled.empty else set()
     forest.loc[is_pooled, "label"] = [
-        "Pooled (k={}, N={})".format(*sizes_of(pooled, g)) for g in forest.loc[is_pooled, "group"]
+        ("Pooled count, exact CI (k={}, N={})" if g in exact else "Pooled (k={}, N={})").format(*sizes_of(pooled, g))
+        for g in forest.loc[is_pooled, "group"]
     ]
     extras = cohorts.set_index("cohort_id") if not cohorts.empty else pd.DataFrame()
     forest["setting"] = [
@@ -258,7 +344,11 @@ def rate_analysis(
         pooled.insert(1, "label", [group_label(group, g) for g in pooled[group]])
     in_slice = int(counts["cohorts"].sum())
     excluded = int(counts.loc[counts["excluded"], "cohorts"].sum())
-    loo = _leave_one_out(cohorts, method, level, analysis.ci, show_overall) if not cohorts.empty else pd.DataFrame()
+    loo = (
+        _leave_one_out(cohorts, iv_method(analysis), level, analysis.ci, show_overall)
+        if sensitivity_analyses and not cohorts.empty
+        else pd.DataFrame()
+    )
     return RateAnalysis(
         events,
         totals,
@@ -274,7 +364,7 @@ def rate_analysis(
         cohorts_shown=shown,
         patients_shown=overall.n_total,
         cohorts_excluded=excluded,
-        model_comparison=_model_comparison(reported, analysis, level),
+        model_comparison=_model_comparison(reported, analysis, level) if sensitivity_analyses else pd.DataFrame(),
         leave_one_out=loo,
         flags=flags,
         show_overall=show_overall,
@@ -309,6 +399,7 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
             "Estimate %": 100 * p["estimate"],
             "CI low %": 100 * p["ci_low"],
             "CI high %": 100 * p["ci_high"],
+            "CI": [interval_label(t, m, k) for t, m, k in zip(p["ci_test"], p["method"], p["k"], strict=True)],
             "PI low %": (100 * p["pi_low"]).where(multi),
             "PI high %": (100 * p["pi_high"]).where(multi),
             "tau²": p["tau2"].where(multi),
@@ -323,7 +414,7 @@ def pooled_table(result: RateAnalysis) -> pd.DataFrame:
 
 
 def model_table(result: RateAnalysis) -> pd.DataFrame:
-    """Random effects and fixed effect side by side (percentages)."""
+    """The GLMM, inverse-variance REML and the fixed effect side by side (percentages, the chosen interval)."""
     m = result.model_comparison
     if m.empty:
         return m
@@ -334,14 +425,17 @@ def model_table(result: RateAnalysis) -> pd.DataFrame:
             "Group": ["All groups" if g == "All" else group_label(result.group, g) for g in m["grp"]],
             "k": m["k"],
             "N": m["n_total"],
-            "Random effects %": [
-                f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
-                for e, lo, hi in zip(m["random"], m["random_low"], m["random_high"], strict=True)
-            ],
-            "Fixed effect %": [
-                f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
-                for e, lo, hi in zip(m["fixed"], m["fixed_low"], m["fixed_high"], strict=True)
-            ],
+            **{
+                title: [
+                    f"{100 * e:.1f} ({100 * lo:.1f}-{100 * hi:.1f})"
+                    for e, lo, hi in zip(m[key], m[f"{key}_low"], m[f"{key}_high"], strict=True)
+                ]
+                for title, key in (
+                    ("GLMM %", "glmm"),
+                    ("Inverse variance (REML) %", "random"),
+                    ("Fixed effect %", "fixed"),
+                )
+            },
         }
     )
 
@@ -376,10 +470,31 @@ def exclusion_note(choices: Analysis) -> str:
 
 @dataclass(frozen=True)
 class RelapseView:
-    result: RateAnalysis
+    result: RateAnalysis  # its forest holds cohort rows and group headers only: crude counts are not pooled
     with_followup: pd.DataFrame  # cohorts with relapse and follow-up (at most MAX_POINTS, the largest)
     followup_reported: int  # how many cohorts report both
     followup_truncated: bool
+    by_group: pd.DataFrame = field(default_factory=pd.DataFrame)  # relapse_table: counts and ranges, per group
+
+
+def relapse_table(counts: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Crude relapse counts per group, described and never pooled: the cohorts count relapses over follow-up
+    of different lengths (22 to 56 months in the bundled data), so one pooled proportion would mix them."""
+    reported = _reported(counts)
+    rows = []
+    for g, part in reported.groupby("grp", sort=True):
+        share = part["events"] / part["total"]
+        rows.append(
+            {
+                "Group": group_label(group, g),
+                "Cohorts (k)": int(part["cohorts"].sum()),
+                "Patients at risk": int((part["total"] * part["cohorts"]).sum()),
+                "Relapsed": int((part["events"] * part["cohorts"]).sum()),
+                "Lowest cohort %": 100 * float(share.min()),
+                "Highest cohort %": 100 * float(share.max()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> RelapseView | None:
@@ -387,6 +502,12 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
     result = relapse_analysis(repo, slice_, choices, group)
     if result.cohorts_in_slice == 0:
         return None
+    descriptive = result.forest[result.forest["kind"].isin(["header", "cohort"])].reset_index(drop=True)
+    descriptive["order"] = range(len(descriptive))
+    result = replace(result, forest=descriptive, show_overall=False, leave_one_out=pd.DataFrame())
+    by_group = relapse_table(
+        repo.rate_counts(slice_, group, "relapse_count", "relapse_at_risk", choices.exclude), group
+    )
     rows, reported = repo.cohort_points(  # the same exclusions as the forest above it
         slice_,
         "setting",
@@ -399,7 +520,7 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
     with_followup = stats.cohort_rates(rows, "events", "total", choices.ci).rename(
         columns={"events": "relapse_count", "total": "relapse_at_risk"}
     )
-    return RelapseView(result, with_followup, reported, reported > len(with_followup))
+    return RelapseView(result, with_followup, reported, reported > len(with_followup), by_group)
 
 
 @dataclass(frozen=True)
@@ -510,11 +631,10 @@ def expansion_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> 
 
 
 # Outcomes of the summary of findings: (label, events column, denominator column). Proportions are pooled;
-# time-to-event landmarks are summarised (range of reported estimates), never pooled.
+# crude relapse counts (over different follow-up) and time-to-event landmarks are handled apart (below).
 SOF_RATES: tuple[tuple[str, str, str], ...] = (
     ("Complete remission (of treated)", "cr_count", "n_treated"),
     ("MRD negativity (of treated)", "mrd_neg_count", "n_treated"),
-    ("Relapse (of patients at risk)", "relapse_count", "relapse_at_risk"),
     ("In vivo expansion (of evaluated)", "expansion_count", "expansion_evaluated"),
     ("CRS, any grade", "crs_any", "n_treated"),
     ("ICANS, any grade", "icans_any", "n_treated"),
@@ -522,6 +642,7 @@ SOF_RATES: tuple[tuple[str, str, str], ...] = (
     ("Acute GVHD grade >= 3", "gvhd_grade3plus", "n_treated"),
     ("Treatment-related death", "treatment_related_deaths", "n_treated"),
 )
+SOF_RELAPSE = ("Relapse (crude count of patients at risk)", "relapse_count", "relapse_at_risk")
 
 
 def _float_or_nan(value: Any) -> float:
@@ -535,16 +656,42 @@ SOF_LANDMARKS: tuple[tuple[str, str, float], ...] = (
     ("Cumulative incidence of relapse at 12 months", "cir", 12.0),
     ("Cumulative incidence of relapse at 24 months", "cir", 24.0),
 )
+SOF_COLUMNS = [
+    "Outcome",
+    "Setting",
+    "k",
+    "N",
+    "Estimate %",
+    "CI low %",
+    "CI high %",
+    "PI low %",
+    "PI high %",
+    "Range low %",
+    "Range high %",
+    "I² %",
+    "How",
+    "Confidence flags",
+]
 
 
-def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> pd.DataFrame:
-    """One row per outcome and disease setting: k, N, pooled estimate with CI and prediction interval, I²,
-    and the plain flags that lower confidence. The numbers are the same rate_analysis the outcome pages use."""
+def _sof_how(p: pd.Series, choices: Analysis) -> str:
+    """How a pooled row's estimate and interval were made, in words."""
+    if p["k"] <= 1:
+        return "single cohort, 95% CI"
+    if p.get("exact"):
+        return "zero (or all) events in every cohort: pooled count, exact 95% CI"
+    model = "fixed-effect" if choices.model == "fixed" else p["method"]
+    return f"{model} pooled, {interval_label(p['ci_test'], p['method'], int(p['k']))} 95% CI"
+
+
+def _sof_rate_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> list[dict]:
     rows = []
     for label, events, totals in SOF_RATES:
-        result = rate_analysis(repo, slice_, events, totals, "setting", replace(choices, overall=False))
+        result = rate_analysis(
+            repo, slice_, events, totals, "setting", replace(choices, overall=False), sensitivity_analyses=False
+        )
         for _, p in result.pooled.iterrows():
-            flags = result.flags.get(p["setting"], ())
+            multi = p["k"] > 1
             rows.append(
                 {
                     "Outcome": label,
@@ -552,35 +699,79 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
                     "k": int(p["k"]),
                     "N": int(p["n_total"]),
                     "Estimate %": 100 * p["estimate"],
-                    "Low %": 100 * p["ci_low"],
-                    "High %": 100 * p["ci_high"],
-                    "PI low %": 100 * p["pi_low"] if p["k"] > 1 else math.nan,
-                    "PI high %": 100 * p["pi_high"] if p["k"] > 1 else math.nan,
-                    "I² %": 100 * p["i2"] if p["k"] > 1 else math.nan,
-                    "How": (
-                        "random-effects pooled, 95% CI" if choices.model == "random" else "fixed-effect pooled, 95% CI"
-                    )
-                    if p["k"] > 1
-                    else "single cohort, 95% CI",
-                    "Confidence flags": "; ".join(f.text for f in flags),
+                    "CI low %": 100 * p["ci_low"],
+                    "CI high %": 100 * p["ci_high"],
+                    "PI low %": 100 * p["pi_low"] if multi else math.nan,
+                    "PI high %": 100 * p["pi_high"] if multi else math.nan,
+                    "I² %": 100 * p["i2"] if multi else math.nan,
+                    "How": _sof_how(p, choices),
+                    "Confidence flags": "; ".join(f.text for f in result.flags.get(p["setting"], ())),
                 }
             )
+    return rows
+
+
+def _sof_relapse_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> list[dict]:
+    """Crude relapse counts per setting, descriptive only: they come from follow-up of different lengths."""
+    label, events, totals = SOF_RELAPSE
+    reported = _reported(repo.rate_counts(slice_, "setting", events, totals, choices.exclude))
+    rows = []
+    for setting, part in reported.groupby("grp", sort=True):
+        k = int(part["cohorts"].sum())
+        share = part["events"] / part["total"]
+        relapsed, at_risk = int((part["events"] * part["cohorts"]).sum()), int((part["total"] * part["cohorts"]).sum())
+        rows.append(
+            {
+                "Outcome": label,
+                "Setting": group_label("setting", setting),
+                "k": k,
+                "N": at_risk,
+                "Range low %": 100 * float(share.min()),
+                "Range high %": 100 * float(share.max()),
+                "How": f"{relapsed} of {at_risk} at risk relapsed, over different follow-up: not pooled; range of "
+                "the cohorts' crude proportions (landmark incidence below)",
+                "Confidence flags": "Crude counts over different follow-up",
+            }
+        )
+    return rows
+
+
+def _sof_landmark_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> list[dict]:
+    """Landmark survival per setting: pooled on the logit scale where at least two entries reach the landmark
+    with a usable SE (nkdata/timetoevent.py); the median and range of every reported estimate beside it."""
+    method = iv_method(choices)
+    rows = []
     for label, endpoint, months in SOF_LANDMARKS:
-        for _, part in repo.survival_landmark_summary(slice_, endpoint, float(months)).iterrows():
-            k = int(part["k"])
+        inputs = repo.survival_landmark_inputs(slice_, endpoint, float(months))
+        summary = repo.survival_landmark_summary(slice_, endpoint, float(months)).set_index("setting")
+        for setting, part in inputs.groupby("setting", sort=True):
+            pool = timetoevent.pool_landmark(part, float(months), method, choices.test)
+            k = int(summary.at[setting, "k"]) if setting in summary.index else pool.reported
+            pooled = pool.pooled is not None
+            how = (
+                f"{method} pooled on the logit scale over {pool.used} of {k} cohorts whose median follow-up reaches "
+                f"{months:g} months, {interval_label(pool.pooled.ci_test, method, pool.used)} 95% CI"
+                if pooled
+                else f"median and range of the {k} reported estimate(s), not pooled ({pool.used} reach the landmark "
+                "with a usable SE; 2 are needed)"
+            )
             rows.append(
                 {
                     "Outcome": label,
-                    "Setting": voc.label(voc.SETTINGS, part["setting"]),
+                    "Setting": voc.label(voc.SETTINGS, setting),
                     "k": k,
-                    "N": int(part["n"]),
-                    "Estimate %": _float_or_nan(part["median_pct"]),
-                    "Low %": _float_or_nan(part["min_pct"]),
-                    "High %": _float_or_nan(part["max_pct"]),
-                    "PI low %": math.nan,
-                    "PI high %": math.nan,
-                    "I² %": math.nan,
-                    "How": "median and range of the reported estimates (not pooled)",
+                    "N": int(summary.at[setting, "n"]) if setting in summary.index else 0,
+                    "Estimate %": 100 * pool.estimate
+                    if pooled
+                    else _float_or_nan(summary.at[setting, "median_pct"] if setting in summary.index else None),
+                    "CI low %": 100 * pool.ci_low if pooled else math.nan,
+                    "CI high %": 100 * pool.ci_high if pooled else math.nan,
+                    "PI low %": 100 * pool.pi_low if pooled else math.nan,
+                    "PI high %": 100 * pool.pi_high if pooled else math.nan,
+                    "Range low %": _float_or_nan(summary.at[setting, "min_pct"] if setting in summary.index else None),
+                    "Range high %": _float_or_nan(summary.at[setting, "max_pct"] if setting in summary.index else None),
+                    "I² %": 100 * pool.pooled.i2 if pooled else math.nan,
+                    "How": how,
                     "Confidence flags": "; ".join(
                         t
                         for t in (
@@ -591,20 +782,132 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
                     ),
                 }
             )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "Outcome",
-            "Setting",
-            "k",
-            "N",
-            "Estimate %",
-            "Low %",
-            "High %",
-            "PI low %",
-            "PI high %",
-            "I² %",
-            "How",
-            "Confidence flags",
-        ],
+    return rows
+
+
+def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> pd.DataFrame:
+    """One row per outcome and disease setting: k, N, estimate with CI and prediction interval, the range of the
+    cohorts' own results where nothing is pooled, I², how each was made and the plain flags that lower
+    confidence. Proportions are the same rate_analysis the outcome pages use (an outcome with zero events in
+    every cohort shows the pooled count and its exact interval); crude relapse counts are described, not pooled;
+    landmarks are pooled only at a common landmark reached by follow-up."""
+    rows = _sof_rate_rows(repo, slice_, choices)
+    rows += _sof_relapse_rows(repo, slice_, choices)
+    rows += _sof_landmark_rows(repo, slice_, choices)
+    return pd.DataFrame(rows, columns=SOF_COLUMNS)
+
+
+@dataclass(frozen=True)
+class MetaRegressionView:
+    """Meta-regression of CR (logit) within one setting: the cohorts, who lacks which moderator, and the fit."""
+
+    setting: str
+    moderators: tuple[str, ...]
+    fit: metareg.ModeratorFit
+    cohorts_in_setting: int  # cohorts of the setting reporting CR (before the cap)
+    truncated: bool
+    bubbles: pd.DataFrame  # one row per cohort entering the fit: moderator, rate, weight, labels
+    line: pd.DataFrame  # the fitted CR along the first moderator (others at their mean or reference level)
+
+    @property
+    def chart_rows(self) -> pd.DataFrame:
+        """The bubble plot's one frame (charts.metaregression_bubbles): cohort rows, then fitted rows."""
+        return pd.concat([self.bubbles.assign(kind="cohort"), self.line.assign(kind="fitted")], ignore_index=True)
+
+
+def _fitted_line(fit: metareg.ModeratorFit, code: str, points: int = 50) -> pd.DataFrame:
+    """Fitted CR along moderator ``code``: numeric moderators at their complete-case mean, categorical ones at
+    their reference level; for a categorical ``code`` one row per level."""
+    result = fit.result
+    if result is None:
+        return pd.DataFrame(columns=["x", "fitted"])
+    complete = fit.cohorts[fit.cohorts["complete"]]
+    kind = metareg.MODERATORS[code][1]
+    if kind == "category":
+        grid = pd.DataFrame({code: sorted(complete[code].unique())})
+    else:
+        values = complete[code].astype(float)
+        low, high = float(values.min()), float(values.max())
+        grid = pd.DataFrame(
+            {code: np.geomspace(low, high, points) if kind == "log10" else np.linspace(low, high, points)}
+        )
+    eta = np.full(len(grid), result.beta[0])
+    for name, b in zip(result.names[1:], result.beta[1:], strict=True):
+        base, _, level = name.partition("=")
+        if base == code:
+            eta += b * ((grid[code] == level).to_numpy(float) if level else _moderator_scale(grid[code], code))
+        elif not level:  # another numeric moderator: at its mean
+            eta += b * float(np.mean(_moderator_scale(complete[base], base)))
+    return pd.DataFrame({"x": grid[code].tolist(), "fitted": 1 / (1 + np.exp(-eta))})
+
+
+def _moderator_scale(values: pd.Series, code: str) -> np.ndarray:
+    x = values.to_numpy(dtype=float)
+    return np.log10(x) if metareg.MODERATORS[code][1] == "log10" else x
+
+
+def metaregression_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> MetaRegressionView:
+    """CR over the chosen denominator regressed on the chosen moderators within one setting (REML, Knapp-Hartung)."""
+    rows, qualified = repo.metaregression_cohorts(
+        slice_,
+        choices.mr_setting,
+        "cr_count",
+        CR_DENOMINATORS[choices.denom],
+        limit=MAX_POINTS,
+        exclude=choices.exclude,
     )
+    fit = metareg.fit_moderators(rows, choices.mods)
+    cohorts = fit.cohorts
+    bubbles = pd.DataFrame(columns=["x", "rate", "weight", "label", "nk_source", "events", "total", "cohort_id"])
+    line = pd.DataFrame(columns=["x", "fitted"])
+    if choices.mods and len(cohorts):
+        first = choices.mods[0]
+        entering = cohorts[cohorts["complete"]]
+        tau2 = fit.result.tau2 if fit.result is not None else 0.0
+        bubbles = pd.DataFrame(
+            {
+                "x": entering[first].tolist(),
+                "rate": (entering["events"] / entering["total"]).tolist(),
+                "weight": (1 / (entering["vi"] + tau2)).tolist(),
+                "label": [
+                    f"{a} {y} - {p}"
+                    for a, y, p in zip(entering["first_author"], entering["year"], entering["product"], strict=True)
+                ],
+                "nk_source": entering["nk_source"].tolist(),
+                "events": entering["events"].astype(int).tolist(),
+                "total": entering["total"].astype(int).tolist(),
+                "cohort_id": entering["cohort_id"].tolist(),
+            }
+        )
+        line = _fitted_line(fit, first)
+    return MetaRegressionView(
+        choices.mr_setting, tuple(choices.mods), fit, qualified, qualified > len(rows), bubbles, line
+    )
+
+
+def metaregression_table(view: MetaRegressionView) -> pd.DataFrame:
+    """The coefficients on the logit scale with Knapp-Hartung SEs, 95% CIs and p-values, labelled."""
+    result = view.fit.result
+    if result is None:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "Term": [_term_label(n) for n in result.names],
+            "Coefficient (logit)": result.beta,
+            "SE": result.se,
+            "95% CI low": result.ci_low,
+            "95% CI high": result.ci_high,
+            "p": result.pval,
+        }
+    )
+
+
+def _term_label(name: str) -> str:
+    if name == "intercept":
+        return "Intercept"
+    code, _, level = name.partition("=")
+    label = metareg.MODERATORS[code][0]
+    if not level:
+        return label
+    vocab = {"nk_source": voc.NK_SOURCES, "product_class": voc.PRODUCT_CLASSES}.get(code, {})
+    return f"{label}: {voc.label(vocab, level) if vocab else level} (vs reference)"

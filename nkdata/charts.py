@@ -574,3 +574,46 @@ def registry_count_bars(counts: pd.DataFrame, column: str, title: str) -> alt.Ch
     )
     text = base.mark_text(align="left", dx=4, color="#1F2933").encode(x="trials:Q", text="trials:Q")
     return (bars + text).properties(height=alt.Step(ROW_STEP), width=WIDTH)
+
+
+def metaregression_bubbles(
+    rows: pd.DataFrame, x_title: str, categorical: bool = False, log_x: bool = False, x_format: str = ""
+) -> alt.LayerChart:
+    """Bubble plot of a meta-regression: each cohort's CR against the moderator (rows of kind "cohort": x, rate,
+    weight, label, nk_source, events, total, cohort_id), bubbles sized by their weight in the model
+    (1 / (v + tau²)), and the fitted CR (rows of kind "fitted": x, fitted) as a curve for a numeric moderator or
+    a tick per level of a categorical one."""
+    cohorts = with_labels(rows[rows["kind"] == "cohort"])[
+        ["x", "rate", "weight", "label", "NK source", "events", "total", "cohort_id"]
+    ]
+    line = rows.loc[rows["kind"] == "fitted", ["x", "fitted"]]
+    x_type = "N" if categorical else "Q"
+    axis = {} if categorical else {"scale": alt.Scale(type="log") if log_x else alt.Scale(zero=False)}
+    x_axis = alt.Axis(format=x_format) if x_format else alt.Axis(labelAngle=0, labelLimit=160)
+    points = (
+        alt.Chart(cohorts)
+        .mark_circle(opacity=0.7, stroke="#333", strokeWidth=0.5)
+        .encode(
+            x=alt.X(f"x:{x_type}", title=x_title, axis=x_axis, **axis),
+            y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
+            size=alt.Size("weight:Q", title="Weight", scale=alt.Scale(range=[40, 900]), legend=None),
+            color=alt.Color(
+                "NK source:N", scale=source_scale(cohorts["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Cohort"),
+                alt.Tooltip("events:Q", title="CR"),
+                alt.Tooltip("total:Q", title="Patients"),
+                alt.Tooltip("rate:Q", title="CR rate", format=".0%"),
+            ],
+        )
+        .add_params(cohort_pick())
+    )
+    base = alt.Chart(line)
+    mark = base.mark_tick(color="#222", thickness=3, size=40) if categorical else base.mark_line(color="#222")
+    fitted = mark.encode(
+        x=alt.X(f"x:{x_type}", **axis),
+        y=alt.Y("fitted:Q"),
+        tooltip=[alt.Tooltip("fitted:Q", title="Fitted CR", format=".0%")],
+    )
+    return alt.layer(points, fitted).properties(height=340, width=WIDTH)

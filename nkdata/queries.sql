@@ -148,6 +148,23 @@ SELECT *, (SELECT count(*) FROM qualified) AS qualified
 FROM largest
 ORDER BY year, first_author, cohort_id;
 
+-- name: metaregression_cohorts
+-- Meta-regression input: the primary cohorts of setting $setting reporting the rate (not left out by a
+-- sensitivity choice), with the columns the moderators are coded from (nkdata/metareg.py), the largest
+-- $limit in reading order, each row carrying how many qualified.
+WITH qualified AS NOT MATERIALIZED (
+    SELECT cohort_id, first_author, year, product, nk_source, product_class, lymphodepletion, cytokine_support,
+           dose_max_per_kg, events, total
+    FROM rate_inputs($slice, 'setting', $events, $totals, $exclude::VARCHAR[])
+    WHERE grp = $setting AND events IS NOT NULL AND total > 0 AND NOT excluded
+),
+largest AS (
+    SELECT * FROM qualified ORDER BY total DESC, year, first_author, cohort_id LIMIT $limit
+)
+SELECT *, (SELECT count(*) FROM qualified) AS qualified
+FROM largest
+ORDER BY year, first_author, cohort_id;
+
 -- name: persistence_by_group
 -- Longest persistence per group of primary cohorts: median, quartiles (linear interpolation, as pandas and
 -- R's default) and range over the cohorts reporting it, and how many did not report it.
@@ -199,6 +216,16 @@ FROM survival_rows($slice)
 WHERE endpoint = $endpoint::VARCHAR AND landmark_months = $landmark::DOUBLE AND setting IS NOT NULL
 GROUP BY setting
 ORDER BY setting;
+
+-- name: survival_landmark_inputs
+-- Pooling input for one endpoint at one landmark: per setting, the distinct (estimate, CI, n analysed, median
+-- follow-up) of the primary cohorts' entries, with how many entries share each row (nkdata/timetoevent.py).
+SELECT setting, estimate_pct, ci_low_pct, ci_high_pct, n_analysed, median_followup_months, count(*) AS cohorts
+FROM survival_rows($slice)
+WHERE endpoint = $endpoint::VARCHAR AND landmark_months = $landmark::DOUBLE AND setting IS NOT NULL
+  AND estimate_pct IS NOT NULL
+GROUP BY ALL
+ORDER BY ALL;
 
 -- name: slice_summary
 -- Headline counts of the slice. CR is pooled only over cohorts that report both CR and evaluable patients.

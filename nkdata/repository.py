@@ -287,6 +287,13 @@ class TrialsRepository(DatasetRepository):
             "qualified",
         )
 
+    def metaregression_cohorts(
+        self, slice_: Slice, setting: str, events: str, totals: str, *, limit: int, exclude: tuple[str, ...] = ()
+    ) -> tuple[pd.DataFrame, int]:
+        """The cohorts of one setting reporting the rate, with the moderator columns (at most ``limit``)."""
+        params = {**_rate_params(slice_, "setting", events, totals, exclude), "setting": setting, "limit": limit}
+        return _split_count(self.query("metaregression_cohorts", params), "qualified")
+
     def persistence_by_group(self, slice_: Slice, group_by: str) -> pd.DataFrame:
         return self.query("persistence_by_group", _rate_params(slice_, group_by, "cr_count", "n_treated"))
 
@@ -312,6 +319,12 @@ class TrialsRepository(DatasetRepository):
         """Per setting: entries, patients analysed, median/lowest/highest estimate of ``endpoint`` at ``landmark``."""
         return self.query(
             "survival_landmark_summary", {**slice_.sql_params(), "endpoint": endpoint, "landmark": landmark}
+        )
+
+    def survival_landmark_inputs(self, slice_: Slice, endpoint: str, landmark: float) -> pd.DataFrame:
+        """Per setting, the distinct entries of ``endpoint`` at ``landmark`` months with their multiplicities."""
+        return self.query(
+            "survival_landmark_inputs", {**slice_.sql_params(), "endpoint": endpoint, "landmark": landmark}
         )
 
     def summary(self, slice_: Slice) -> dict[str, Any]:

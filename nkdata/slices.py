@@ -26,6 +26,7 @@ from nkdata.filterspec import (
     registry_mapped_filters,
     registry_mapped_toggles,
 )
+from nkdata.metareg import MODERATORS
 from nkdata.registry_dictionary import START_YEAR_MAX, START_YEAR_MIN
 
 MAX_VALUES_PER_KEY = 40
@@ -34,7 +35,9 @@ NOTICE_VALUE_CHARS = 40
 MAX_NOTICE_EXAMPLES = 3
 MAX_SEARCH_CHARS = 200
 
-POOL_METHODS: dict[str, str] = {"REML": "REML", "DL": "DerSimonian-Laird"}
+POOL_METHODS: dict[str, str] = {"GLMM": "GLMM", "REML": "REML", "DL": "DerSimonian-Laird"}
+# The pooled CI: Knapp-Hartung (metafor test="adhoc"; t(k-1) for the GLMM) below 10 cohorts, always, or never.
+INTERVALS: dict[str, str] = {"auto": "Auto (KH below 10)", "knha": "Knapp-Hartung", "z": "Normal (z)"}
 CI_METHODS: dict[str, str] = {"clopper-pearson": "Clopper-Pearson (exact)", "wilson": "Wilson score"}
 DENOMINATORS: dict[str, str] = {"treated": "Treated patients", "evaluable": "Evaluable patients"}
 PERSISTENCE_ROWS: dict[str, str] = {"product": "Product", "nk_source": "NK source"}
@@ -44,6 +47,7 @@ EXCLUSIONS: dict[str, str] = {
     "converted": "Counts converted from percentages",
     "grey": "Conference abstracts and company reports",
 }
+MODERATOR_CHOICES: dict[str, str] = {code: label for code, (label, _) in MODERATORS.items()}
 LANDMARKS: dict[str, str] = {"6": "6 months", "12": "12 months", "24": "24 months", "36": "36 months"}
 
 
@@ -131,7 +135,8 @@ START_YEAR_BOUNDS: tuple[int, int] = (START_YEAR_MIN, START_YEAR_MAX)
 class Analysis:
     """Analysis choices that change numbers, so they belong in a shared link too."""
 
-    pool: str = "REML"
+    pool: str = "GLMM"  # exact binomial likelihood: cohorts are small and 0/n is common (docs/decisions.md)
+    test: str = "auto"  # z intervals are too narrow for the 2-9 cohorts most groups have
     ci: str = "clopper-pearson"
     denom: str = "treated"  # intention to treat; most papers report CR over treated patients
     group: str = "setting"  # pooling across disease settings misleads, so settings are the default strata
@@ -141,6 +146,8 @@ class Analysis:
     rows: str = "product"
     endpoint: str = "os"
     landmark: str = "24"
+    mods: tuple[str, ...] = ("year",)  # meta-regression moderators; year is the one every cohort reports
+    mr_setting: str = "relapsed_refractory"  # meta-regression stays within one setting: the most cohorts
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,7 @@ class Vocabulary:
 # Analysis keys: link key -> (Analysis attribute, allowed codes, several values allowed)
 _ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str], bool]] = {
     "pool": ("pool", POOL_METHODS, False),
+    "test": ("test", INTERVALS, False),
     "ci": ("ci", CI_METHODS, False),
     "denom": ("denom", DENOMINATORS, False),
     "group": ("group", voc.GROUPINGS, False),
@@ -176,6 +184,8 @@ _ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str], bool]] = {
     "rows": ("rows", PERSISTENCE_ROWS, False),
     "endpoint": ("endpoint", voc.ENDPOINTS, False),
     "landmark": ("landmark", LANDMARKS, False),
+    "mods": ("mods", MODERATOR_CHOICES, True),
+    "mrsetting": ("mr_setting", voc.SETTINGS, False),
 }
 _ANALYSIS_BOOLS: dict[str, str] = {"overall": "overall"}
 _TOGGLE_KEYS: dict[str, str] = {t.key: t.field for t in TOGGLES}

@@ -7,28 +7,41 @@ the same numbers.
 
 Choices (stated again on the About & methods page):
 - per-cohort intervals: Clopper-Pearson (exact, default) or Wilson score;
-- pooling: logit transform, inverse-variance random effects, REML (default; the
-  default of R's metafor) or DerSimonian-Laird, or the fixed-effect (common-effect)
-  model "FE" (tau^2 = 0) to show beside them; 0.5 added to events and
-  non-events only in cohorts with 0 or all events. :func:`pool_logits` does the
+- pooling: the binomial-normal GLMM (:mod:`nkdata.glmm`, metafor ``rma.glmm``), or the logit transform with
+  inverse-variance random effects, REML (metafor's ``rma`` default) or DerSimonian-Laird, or the
+  fixed-effect (common-effect) model "FE" (tau^2 = 0) to show beside them; for inverse variance 0.5 is added
+  to events and non-events only in cohorts with 0 or all events. :func:`pool_logits` does the
   pooling on any inverse-variance scale (logits here, log risk ratios in a test);
+- confidence interval of the pooled logit: z, or for few cohorts ("knha"; "auto" below KH_BELOW cohorts)
+  Knapp-Hartung with metafor's truncation ``test="adhoc"`` (the scale factor never below 1) on t(k-1), and
+  for the GLMM the Wald interval on t(k-1) (``rma.glmm(test="t")``);
+- groups where every cohort has zero (or every cohort all) events are not modelled at all: the pooled count
+  with its exact Clopper-Pearson interval (0/116: 0-3.1%), since a logit pool with 0.5 added reports a
+  non-zero rate whose interval excludes the observed zero;
 - Q is Cochran's Q with fixed-effect weights; I^2 is the Q-based (Q - df) / Q,
   truncated at 0 (it differs from metafor's tau^2-based I^2 under REML);
-- prediction interval: mu +- z * sqrt(SE^2 + tau^2).
+- prediction interval: mu +- t(k-2) * sqrt(SE^2 + tau^2) (Higgins, Thompson & Spiegelhalter 2009; IntHout
+  et al. 2016), only for k >= 3 (NaN below); the fixed-effect model's equals its CI.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
+from nkdata import glmm
+
 CI_METHODS = ("clopper-pearson", "wilson")
-POOL_METHODS = ("REML", "DL", "FE")
+POOL_METHODS = ("REML", "DL", "FE", "GLMM")
+IV_METHODS = ("REML", "DL", "FE")  # inverse variance: the methods pool_logits (and leave-one-out) run
+TESTS = ("auto", "knha", "z")  # pooled-CI choice: Knapp-Hartung below KH_BELOW cohorts, always, or never
+KH_BELOW = 10
+PI_MIN_K = 3
 _REML_TOL = 1e-10
 _REML_MAX_ITER = 1000
 
@@ -37,8 +50,27 @@ def _z(level: float) -> float:
     return float(special.ndtri(0.5 + level / 2))
 
 
+def _t(level: float, df: int) -> float:
+    return float(special.stdtrit(df, 0.5 + level / 2))
+
+
 def _chi2_sf(q: float, df: int) -> float:
     return float(special.chdtrc(df, q))
+
+
+def resolve_test(test: str, k: int) -> str:
+    """The interval actually used: "knha" (small-sample) or "z"; "auto" is Knapp-Hartung below KH_BELOW cohorts."""
+    if test not in TESTS:
+        raise ValueError(f"unknown interval {test!r}; use one of {TESTS}")
+    return "knha" if test == "knha" or (test == "auto" and k < KH_BELOW) else "z"
+
+
+def prediction_interval(mu: float, se: float, tau2: float, k: int, level: float = 0.95) -> tuple[float, float]:
+    """Where a new cohort's true logit may fall: mu +- t(k-2) sqrt(SE^2 + tau^2); NaN below PI_MIN_K cohorts."""
+    if k < PI_MIN_K:
+        return math.nan, math.nan
+    half = _t(level, k - 2) * math.sqrt(se**2 + tau2)
+    return mu - half, mu + half
 
 
 def proportion_ci(k: int, n: int, method: str = "clopper-pearson", level: float = 0.95) -> tuple[float, float]:
@@ -74,6 +106,8 @@ class PooledResult:
     q_df: int = 0
     q_p: float = math.nan
     i2: float = math.nan
+    ci_test: str = "z"  # the pooled CI as computed: "z", "knha" (t-based) or "exact" (a pooled count)
+    exact: bool = False  # every cohort had zero (or all) events: the pooled count with a Clopper-Pearson CI
 
     @property
     def has_data(self) -> bool:
@@ -135,6 +169,13 @@ class LogitPool:
     ci_high: float
     pi_low: float
     pi_high: float
+    ci_test: str = "z"
+
+
+def _fe_q(y: np.ndarray, v: np.ndarray, m: np.ndarray) -> float:
+    """Cochran's Q with fixed-effect weights."""
+    w = m / v
+    return float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
 
 
 def pool_logits(
@@ -143,13 +184,15 @@ def pool_logits(
     method: str = "REML",
     level: float = 0.95,
     counts: Sequence[int] | None = None,
+    test: str = "z",
 ) -> LogitPool:
     """Inverse-variance pooling of estimates ``y`` with sampling variances ``v``: REML, DL or FE (tau^2 = 0).
 
     The proportion API sits on top of this; it takes yi/vi directly so it can be checked against
-    published metafor output for any effect measure. ``counts`` as in :func:`pool_proportions`."""
-    if method not in POOL_METHODS:
-        raise ValueError(f"unknown pooling method {method!r}; use one of {POOL_METHODS}")
+    published metafor output for any effect measure. ``counts`` as in :func:`pool_proportions`; ``test`` as
+    :func:`resolve_test` (Knapp-Hartung: metafor ``test="adhoc"``)."""
+    if method not in IV_METHODS:
+        raise ValueError(f"unknown pooling method {method!r}; use one of {IV_METHODS}")
     y = np.asarray(y, dtype=float)
     v = np.asarray(v, dtype=float)
     m = np.ones_like(y) if counts is None else np.asarray(counts, dtype=float)
@@ -163,7 +206,7 @@ def pool_logits(
         se = math.sqrt(v[0])
         mu = float(y[0])
         return LogitPool(
-            1, method, mu, se, 0.0, 0.0, 0, math.nan, math.nan, mu - z * se, mu + z * se, mu - z * se, mu + z * se
+            1, method, mu, se, 0.0, 0.0, 0, math.nan, math.nan, mu - z * se, mu + z * se, math.nan, math.nan
         )
     tau2, q = _tau2_dl(y, v, m)
     if method == "REML":
@@ -174,7 +217,11 @@ def pool_logits(
     mu = float(np.sum(w * y) / np.sum(w))
     se = float(1.0 / math.sqrt(np.sum(w)))
     df = k - 1
-    pi_half = z * math.sqrt(se**2 + tau2)
+    ci_test = resolve_test(test, k)
+    half = z * se
+    if ci_test == "knha":  # metafor test="adhoc": the Knapp-Hartung factor, never below 1, on t(k-1)
+        half = _t(level, df) * se * math.sqrt(max(1.0, float(np.sum(w * (y - mu) ** 2)) / df))
+    pi_low, pi_high = (mu - half, mu + half) if method == "FE" else prediction_interval(mu, se, tau2, k, level)
     return LogitPool(
         k,
         method,
@@ -185,10 +232,44 @@ def pool_logits(
         df,
         _chi2_sf(q, df),
         max(0.0, (q - df) / q) if q > 0 else 0.0,
-        mu - z * se,
-        mu + z * se,
-        mu - pi_half,
-        mu + pi_half,
+        mu - half,
+        mu + half,
+        pi_low,
+        pi_high,
+        ci_test,
+    )
+
+
+def pool_glmm(
+    events: np.ndarray, totals: np.ndarray, counts: np.ndarray, level: float = 0.95, test: str = "z"
+) -> LogitPool:
+    """The binomial-normal GLMM (metafor ``rma.glmm(measure="PLO")``) as a LogitPool: Wald CI on z, or on
+    t(k-1) for ``knha`` (``rma.glmm(test="t")``); Q and I^2 as the inverse-variance ones, for comparison.
+    Without a finite maximum (the fit did not converge) the SE is NaN, and the caller falls back."""
+    k = int(counts.sum())
+    fit = glmm.fit_glmm(events, totals, counts)
+    y, v, _ = _logit_and_variance(events, totals)
+    if not fit.converged:
+        return replace(pool_logits(y, v, "REML", level, counts, test), se=math.nan)
+    q = _fe_q(y, v, counts)
+    ci_test = resolve_test(test, k)
+    half = (_t(level, k - 1) if ci_test == "knha" else _z(level)) * fit.se
+    pi_low, pi_high = prediction_interval(fit.mu, fit.se, fit.tau2, k, level)
+    return LogitPool(
+        k,
+        "GLMM",
+        fit.mu,
+        fit.se,
+        fit.tau2,
+        q,
+        k - 1,
+        _chi2_sf(q, k - 1),
+        max(0.0, (q - k + 1) / q) if q > 0 else 0.0,
+        fit.mu - half,
+        fit.mu + half,
+        pi_low,
+        pi_high,
+        ci_test,
     )
 
 
@@ -205,14 +286,17 @@ def pool_proportions(
     level: float = 0.95,
     single_ci: str = "clopper-pearson",
     counts: Sequence[int] | None = None,
+    test: str = "z",
 ) -> PooledResult:
-    """Pooled proportion on the logit scale: random effects (REML, DL) or fixed effect (FE).
+    """Pooled proportion on the logit scale: the GLMM, random effects (REML, DL) or fixed effect (FE).
 
     ``counts`` says how many cohorts share each (events, total) pair: a large slice arrives
     from SQL as its distinct pairs, and every sum below is the same as over the cohorts one
     by one (a test checks this). k = 0 gives a result with ``has_data`` False; k = 1 gives
     that cohort's own proportion and ``single_ci`` interval (its logit and SE are still
-    filled so it can enter a subgroup test).
+    filled so it can enter a subgroup test). Every cohort with zero events (or every cohort with all
+    events) gives the pooled count with its exact interval (``exact``), whatever the method.
+    ``test`` chooses the pooled CI (:func:`resolve_test`).
     """
     if method not in POOL_METHODS:
         raise ValueError(f"unknown pooling method {method!r}; use one of {POOL_METHODS}")
@@ -236,8 +320,8 @@ def pool_proportions(
             estimate=float(e[0] / t[0]),
             ci_low=low,
             ci_high=high,
-            pi_low=low,
-            pi_high=high,
+            pi_low=math.nan,
+            pi_high=math.nan,
             logit=float(y[0]),
             se=math.sqrt(v[0]),
             tau2=0.0,
@@ -245,14 +329,19 @@ def pool_proportions(
             q_df=0,
             **base,
         )
-    p = pool_logits(y, v, method, level, m)
+    if np.all(e == 0) or np.all(e == t):
+        return exact_pooled_count(base, level)
+    p = pool_glmm(e, t, m, level, test) if method == "GLMM" and not np.all((e == 0) | (e == t)) else None
+    if p is None or not math.isfinite(p.se):  # no finite GLMM maximum: inverse variance (REML), named as such
+        p = pool_logits(y, v, "REML" if method == "GLMM" else method, level, m, test)
+        base["method"] = p.method
     return PooledResult(
-        n_corrected=n_corrected,
+        n_corrected=0 if p.method == "GLMM" else n_corrected,
         estimate=_expit(p.mu),
         ci_low=_expit(p.ci_low),
         ci_high=_expit(p.ci_high),
-        pi_low=_expit(p.pi_low),
-        pi_high=_expit(p.pi_high),
+        pi_low=_expit(p.pi_low) if math.isfinite(p.pi_low) else math.nan,
+        pi_high=_expit(p.pi_high) if math.isfinite(p.pi_high) else math.nan,
         logit=p.mu,
         se=p.se,
         tau2=p.tau2,
@@ -260,6 +349,22 @@ def pool_proportions(
         q_df=p.q_df,
         q_p=p.q_p,
         i2=p.i2,
+        ci_test=p.ci_test,
+        **base,
+    )
+
+
+def exact_pooled_count(base: dict, level: float = 0.95) -> PooledResult:
+    """Zero (or all) events in every cohort: the pooled count and its Clopper-Pearson interval, no model.
+    No logit, SE, tau^2 or prediction interval exists (NaN), so the group never enters a subgroup test."""
+    low, high = proportion_ci(base["events_total"], base["n_total"], "clopper-pearson", level)
+    return PooledResult(
+        n_corrected=0,
+        estimate=base["events_total"] / base["n_total"],
+        ci_low=low,
+        ci_high=high,
+        ci_test="exact",
+        exact=True,
         **base,
     )
 
@@ -322,9 +427,11 @@ def pool_by_group(
     level: float = 0.95,
     single_ci: str = "clopper-pearson",
     counts: str | None = None,
+    test: str = "z",
 ) -> tuple[pd.DataFrame, SubgroupTest]:
-    """Pooled estimate per subgroup (each pooled alone) and the test for subgroup differences.
-    ``counts`` names a column of multiplicities (see :func:`pool_proportions`)."""
+    """Pooled estimate per subgroup (each pooled alone) and the test for subgroup differences (groups with a
+    model estimate; an exact pooled count has no logit). ``counts`` names a column of multiplicities (see
+    :func:`pool_proportions`)."""
     rows = []
     for name, part in rates.groupby(group, sort=True, dropna=False):
         result = pool_proportions(
@@ -334,12 +441,13 @@ def pool_by_group(
             level,
             single_ci,
             part[counts].tolist() if counts else None,
+            test,
         )
         rows.append({group: name, **result.as_dict()})
     table = pd.DataFrame(rows)
     if table.empty:
         return table, SubgroupTest(math.nan, 0, math.nan, 0)
-    usable = table[table["k"] > 0]
+    usable = table[(table["k"] > 0) & np.isfinite(table["se"].astype(float))]
     w = 1.0 / usable["se"].to_numpy() ** 2
     y = usable["logit"].to_numpy()
     if len(usable) < 2:
@@ -389,7 +497,9 @@ def forest_rows(
     for _, g in pooled[pooled["k"] > 0].iterrows():
         part = cohorts[cohorts[group] == g[group]].sort_values(["year", "first_author", "cohort_id"])
         _, v, _ = _logit_and_variance(part[events].to_numpy(float), part[totals].to_numpy(float))
-        w = 1.0 / (v + (g["tau2"] if g["k"] > 1 else 0.0))
+        # inverse-variance weights with the group's tau^2 (approximate for the GLMM); an exact pooled count
+        # weighs each cohort by its patients
+        w = part[totals].to_numpy(float) if g.get("exact") else 1.0 / (v + (g["tau2"] if g["k"] > 1 else 0.0))
         weights = w / w.sum() if len(w) else w
         for (_, row), weight in zip(part.iterrows(), weights, strict=True):
             out.append(

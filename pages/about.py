@@ -69,18 +69,32 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.markdown(
         r"""
 - **Per-cohort intervals**: Clopper-Pearson exact (default) or Wilson score 95% intervals for $k$ events in $n$ patients.
-- **Pooling**: proportions on the logit scale, $y_i=\log\frac{k_i}{n_i-k_i}$ with variance $v_i=\frac1{k_i}+\frac1{n_i-k_i}$;
-  0.5 is added to events and non-events **only** for cohorts with 0 or all events. Inverse-variance random effects with
-  weights $w_i=1/(v_i+\tau^2)$, $\hat\mu=\sum w_i y_i/\sum w_i$, $SE=(\sum w_i)^{-1/2}$, back-transformed with the inverse logit.
-- **Between-cohort variance** $\tau^2$: REML (default, as R's metafor), computed by fixed-point iteration
-  $\tau^2 \leftarrow \max\!\big(0, \frac{\sum w_i^2((y_i-\hat\mu)^2-v_i)}{\sum w_i^2}+\frac1{\sum w_i}\big)$ from the
-  DerSimonian-Laird start; or DerSimonian-Laird. The code reproduces the published reference values of
-  Stijnen, Hamza & Ozdemir (Stat Med 2010) to 1e-4.
+- **Default model: the binomial-normal GLMM** (random intercept on the logit, maximum likelihood), as metafor's
+  `rma.glmm(measure="PLO")` (lme4, 7-node adaptive Gauss-Hermite quadrature; equal to it to 1e-4 on reference data
+  sets including zero-event cohorts). Why the default: the cohorts are small (3-42 patients) and 0/n results are
+  common, which is where inverse-variance pooling of logits is weakest (it needs a 0.5 correction and treats each
+  tiny cohort's variance as known); the GLMM uses each cohort's exact binomial likelihood (Stijnen et al. 2010;
+  Schwarzer et al. 2019). On relapsed/refractory CR it gives 34.5% where inverse variance gives 38.7%.
+- **Inverse variance** (selectable): $y_i=\log\frac{k_i}{n_i-k_i}$, $v_i=\frac1{k_i}+\frac1{n_i-k_i}$, 0.5 added to events and
+  non-events **only** for cohorts with 0 or all events; weights $w_i=1/(v_i+\tau^2)$, $\hat\mu=\sum w_i y_i/\sum w_i$,
+  $SE=(\sum w_i)^{-1/2}$, back-transformed with the inverse logit. $\tau^2$ by REML (as metafor's `rma`), computed by
+  fixed-point iteration $\tau^2 \leftarrow \max\!\big(0, \frac{\sum w_i^2((y_i-\hat\mu)^2-v_i)}{\sum w_i^2}+\frac1{\sum w_i}\big)$
+  from the DerSimonian-Laird start, or DerSimonian-Laird.
+- **Pooled interval, default: Knapp-Hartung below 10 cohorts.** Inverse variance: Knapp-Hartung with metafor's
+  truncation `test="adhoc"` (the scale factor never below 1, so it never narrows the z interval) on $t_{k-1}$; the
+  GLMM: its Wald interval on $t_{k-1}$ (`rma.glmm(test="t")`). From 10 cohorts the z interval; both can be chosen
+  for every group. Why: z intervals are over-precise for the 2-9 cohorts most groups have (MRD negativity in
+  consolidation, 2 cohorts: z 16-60%, Knapp-Hartung 0.1-99.8%).
+- **Zero (or all) events in every cohort**: no model at all; the pooled count with its exact Clopper-Pearson interval
+  (0/116: 0-3.1%), on the forest, the Summary of findings, Safety and every download. A logit pool would report a
+  non-zero rate whose interval excludes the observed zero.
 - **Heterogeneity**: Cochran's $Q$ with fixed-effect weights on $k-1$ df; $I^2=(Q-df)/Q$ (Q-based; it differs from metafor's
-  $\tau^2$-based $I^2$ under REML). **Prediction interval** $\hat\mu\pm1.96\sqrt{SE^2+\tau^2}$ (where a new cohort may fall).
+  $\tau^2$-based $I^2$ under REML). **Prediction interval** $\hat\mu\pm t_{k-2}\sqrt{SE^2+\tau^2}$ (Higgins et al. 2009;
+  IntHout et al. 2016; where a new cohort's true rate may fall), shown only from 3 cohorts.
 - **Subgroups**: each subgroup pooled alone (own $\tau^2$); the test for subgroup differences is $Q_{between}$ on the pooled
   subgroup estimates with $G-1$ df. A single-cohort group shows that cohort's own estimate and interval.
-- **Relapse** uses the same machinery with relapse count over patients at risk (in remission).
+- **Relapse counts** (relapsed over patients at risk) are described per group, totals and the range of the cohorts,
+  never pooled: they are counted over follow-up of different lengths.
 - **Persistence**: per source median, quartiles (linear interpolation) and range of the longest detection; Spearman rank
   correlation with the CR rate across cohorts (tied values share their average rank; p from the t approximation, as
   scipy's `spearmanr`; descriptive only).
@@ -100,8 +114,16 @@ def render(repo: TrialsRepository, view: View) -> None:
 - **Summary of findings flags**: fewer than 3 cohorts; single-arm cohorts only; more than half from abstracts or company
   reports; heterogeneity ($I^2$ > 50% or $\tau^2$ > 0.25 on the logit scale, because with 5-20 patients per cohort
   $I^2$ stays low even when true rates differ); a 95% CI wider than 40 percentage points.
-- **Time-to-event results** (OS, LFS, EFS, cumulative incidence of relapse...) are shown per cohort as reported and
-  summarised by median and range, never pooled: papers rarely give the standard errors pooling needs.
+- **Time-to-event results** (OS, LFS, EFS, cumulative incidence of relapse...) are shown per cohort as reported. The
+  Summary of findings pools a landmark only at that common landmark and only over cohorts whose median follow-up
+  reaches it (at least 2), on the logit scale with the SE from the reported 95% CI, or from the number analysed;
+  otherwise it gives the median and the range of the reported estimates, in columns named *Range*, never as a CI.
+- **Meta-regression** (its own page): logit CR on NK dose per kg (log10), publication year, NK source, product class,
+  lymphodepletion (fludarabine-based or other) and cytokine support (any or none), within one setting; REML with
+  Knapp-Hartung tests, R² and the F test of moderators, as metafor's `rma(yi, vi, mods = ~ ..., test = "knha")`.
+  Cohorts that do not report a moderator do not enter, and the page says how many.
+- **Leave-one-out and influence** use inverse variance (REML when the GLMM is chosen), as metafor's `leave1out()` and
+  `rstudent()` do.
 """
     )
     st.header("Data dictionary")

@@ -16,17 +16,19 @@ from nkdata.slices import View
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Summary of findings")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("model", "pool", "ci", "exclude"))
+    choices = analysis_controls(show=("model", "pool", "test", "ci", "exclude"))
     table = cached(repo, analysis.summary_of_findings, view.slice, choices)
     if table.empty:
         empty_state("outcomes")
         return
     st.caption(
         "One row per outcome and disease setting for the slice in the sidebar (choose an NK source there to "
-        "see one source). Proportions are pooled on the logit scale with the chosen model; a setting with "
-        "one cohort shows that cohort. Landmark survival is summarised as the median and range of the "
-        "reported estimates, never pooled. Flags say what lowers confidence (few cohorts, single-arm "
-        "designs, mostly abstracts, heterogeneity, imprecision). " + analysis.exclusion_note(choices)
+        "see one source). Proportions: " + analysis.method_words(choices) + "; a setting with one cohort shows "
+        "that cohort. Crude relapse counts (over different follow-up) are not pooled: Range gives the cohorts' "
+        "lowest and highest. A landmark is pooled only over cohorts whose follow-up reaches it, otherwise its "
+        "median and range are given (Range columns are never confidence intervals). Flags say what lowers "
+        "confidence (few cohorts, single-arm designs, mostly abstracts, heterogeneity, imprecision). "
+        + analysis.exclusion_note(choices)
     )
     shown = not_applicable_text(table, [c for c in table.columns if c.endswith("%")])
     st.dataframe(shown, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)

@@ -12,7 +12,6 @@ from nkapp.components import (
     empty_state,
     figure_downloads,
     forest,
-    pct,
     pooled_dataframe,
     view_downloads,
 )
@@ -27,7 +26,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Complete remission")
     vocab, _, _ = dataset_facts(repo)
     with st.container(border=True):
-        choices = analysis_controls(show=("group", "denom", "model", "pool", "ci"))
+        choices = analysis_controls(show=("group", "denom", "model", "pool", "test", "ci"))
         left, right = st.columns([1, 2])
         with left:
             choices = analysis_controls(show=("overall",))
@@ -59,8 +58,14 @@ def render(repo: TrialsRepository, view: View) -> None:
     count_caption(
         f"Complete remission as each paper defines it (hover a row: definition, setting, cautions) over "
         f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
-        f"diamonds {analysis.pool_method(choices)} pooled estimates (a group of one cohort shows only that "
-        "cohort). Click a cohort to see where its numbers came from. " + analysis.exclusion_note(choices),
+        f"diamonds pooled estimates ({analysis.method_words(choices)}; a group of one cohort shows only that "
+        "cohort). Click a cohort to see where its numbers came from. "
+        + analysis.exclusion_note(choices)
+        + (
+            f" {result.cohorts_excluded} cohort(s) left out by the sensitivity choice."
+            if result.cohorts_excluded
+            else ""
+        ),
         result.cohorts_shown,
         result.patients_shown,
         result.cohorts_not_reported,
@@ -68,14 +73,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         result.cohorts_excluded,
     )
     if result.show_overall:
-        o = result.overall
-        st.markdown(
-            f"**Across groups: {pct(o.estimate, 1)}** (95% CI {pct(o.ci_low, 1)}-{pct(o.ci_high, 1)}; "
-            f"prediction interval {pct(o.pi_low, 1)}-{pct(o.pi_high, 1)}), k = {o.k}, N = {o.n_total}; "
-            f"tau² = {o.tau2:.3f}, I² = {pct(o.i2)} (Q-based)."
-        )
+        st.markdown(f"**Across groups: {analysis.pooled_sentence(result.overall)}**")
     st.markdown("**Pooled per group**")
     pooled_dataframe(analysis.pooled_table(result))
+    st.caption(analysis.interval_note(choices))
     t = result.test
     if t.groups >= 2:
         st.caption(
@@ -83,14 +84,15 @@ def render(repo: TrialsRepository, view: View) -> None:
             f"p = {t.p:.3g}. With few small cohorts per group this test has little power."
         )
     if box := disclosure(
-        "Sensitivity: fixed vs random effects, leave-one-out", key="open_sensitivity", icon=":material/tune:"
+        "Sensitivity: GLMM, REML and fixed effect; leave-one-out", key="open_sensitivity", icon=":material/tune:"
     ):
         with box:
-            st.markdown("**Random effects and fixed effect side by side**")
+            st.markdown("**The GLMM, inverse-variance REML and the fixed effect side by side** (the chosen interval)")
             st.dataframe(analysis.model_table(result), hide_index=True, width="stretch")
             st.markdown(
-                "**Leave-one-out** (groups of at least 3 cohorts): the pooled estimate with each cohort left "
-                "out; *Influential* marks a standardized deleted residual beyond ±1.96 (about 1 in 20 by chance)."
+                "**Leave-one-out** (groups of at least 3 cohorts; inverse variance, REML when the GLMM is chosen, "
+                "as metafor's leave1out): the pooled estimate with each cohort left out; *Influential* marks a "
+                "standardized deleted residual beyond ±1.96 (about 1 in 20 by chance)."
             )
             loo = analysis.leave_one_out_table(result)
             if loo.empty:

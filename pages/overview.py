@@ -82,7 +82,7 @@ def render(repo: TrialsRepository, view: View) -> None:
             )
         st.markdown("\n".join(rows))
         st.caption(
-            f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.pool_method(choices)} on the logit scale: "
+            f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.method_words(choices)}: "
             "the same numbers as the Remission page for this slice, where each cohort, its CR definition and "
             "the sensitivity analyses are shown. "
             + (

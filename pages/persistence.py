@@ -46,8 +46,8 @@ def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Expansion and persistence of infused NK cells")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("group", "ci", "rows"), groups=EXPANSION_GROUPS)
-    applied_choices(choices, ("exclude", "model", "pool", "denom", "overall"))
+    choices = analysis_controls(show=("group", "pool", "test", "ci", "rows"), groups=EXPANSION_GROUPS)
+    applied_choices(choices, ("exclude", "model", "denom", "overall"))
     result = cached(repo, analysis.expansion_view, view.slice, choices)
     expansion = result.expansion
     if expansion.cohorts_in_slice == 0:
@@ -68,6 +68,7 @@ def render(repo: TrialsRepository, view: View) -> None:
             expansion.cohorts_excluded,
         )
         pooled_dataframe(analysis.pooled_table(expansion))
+        st.caption(analysis.interval_note(choices))
 
     st.subheader("How long the infused cells were detected")
     durations = result.durations

@@ -13,7 +13,6 @@ from nkapp.components import (
     disclosure,
     empty_state,
     forest,
-    pooled_dataframe,
     view_downloads,
 )
 from nkapp.context import dataset_facts
@@ -30,30 +29,44 @@ RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("group", "model", "pool", "ci"), groups=RELAPSE_GROUPS)
-    applied_choices(choices, ("exclude", "overall"))
+    choices = analysis_controls(show=("group", "ci"), groups=RELAPSE_GROUPS)
+    applied_choices(choices, ("exclude",))
     relapse = cached(repo, analysis.relapse_view, view.slice, choices)
     if relapse is None:
         empty_state()
         return
     result = relapse.result
     st.subheader(
-        f"Relapse among patients at risk, pooled within each {RELAPSE_GROUPS.get(choices.group, 'setting').lower()}"
+        f"Relapse among patients at risk, by {RELAPSE_GROUPS.get(choices.group, 'setting').lower()}: crude counts, "
+        "not pooled"
     )
     if result.cohorts_shown == 0:
         empty_state("cohorts reporting relapse among patients at risk")
         return
-    forest(result, "Relapse proportion", key="relapse_forest")
+    if result.forest_truncated:  # without pooled diamonds a forest of this many cohorts has nothing left to draw
+        st.caption(
+            f"{result.cohorts_shown} cohorts are too many to draw one by one (more than "
+            f"{analysis.MAX_FOREST_COHORTS}): the table below gives each group's totals and range."
+        )
+    else:
+        forest(result, "Relapse proportion", key="relapse_forest")
     count_caption(
         f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
-        f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals.",
+        f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals. Counts "
+        "over follow-up of different lengths are not pooled into one proportion: the table gives each group's "
+        "totals and the range of its cohorts.",
         result.cohorts_shown,
         result.patients_shown,
         result.cohorts_not_reported,
         result.cohorts_in_slice,
         result.cohorts_excluded,
     )
-    pooled_dataframe(analysis.pooled_table(result))
+    st.dataframe(
+        relapse.by_group,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.1f") for c in relapse.by_group if c.endswith("%")},
+    )
     settings = sorted({voc.label(voc.SETTINGS, s) for s in result.forest.get("setting", []) if s})
     if settings:
         st.caption("Settings with relapse counts in this slice: " + md_text(", ".join(settings)) + ".")

@@ -7,7 +7,7 @@ import streamlit as st
 from nkapp.cache import cached, show_chart
 from nkapp.components import chart_downloads, disclosure, empty_state, view_downloads
 from nkapp.context import dataset_facts
-from nkdata import charts
+from nkdata import analysis, charts
 from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
 from nkdata.slices import View
@@ -36,10 +36,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     table = safety.copy()
     table["NK source"] = [voc.label(voc.NK_SOURCES, c) for c in table["nk_source"]]
     table["Outcome"] = [voc.SAFETY_FIELDS.get(o, o) for o in table["outcome"]]
-    table["Events / patients"] = [
-        f"{int(e)} / {int(p)}" if c else "not reported"
-        for e, p, c in zip(table["events"], table["patients_reported"], table["cohorts_reported"], strict=True)
-    ]
+    table["Events / patients"] = analysis.safety_intervals(table)
     st.dataframe(
         table[
             [
@@ -61,14 +58,15 @@ def render(repo: TrialsRepository, view: View) -> None:
         width="stretch",
     )
     st.caption(
-        "GVHD is counted as reported: any GVHD (acute or chronic), acute GVHD by grade, chronic GVHD. Pooled "
-        "rates with intervals per setting are on the Summary of findings page."
+        "GVHD is counted as reported: any GVHD (acute or chronic), acute GVHD by grade, chronic GVHD. Where no "
+        "reporting cohort had the event, the exact 95% interval of the pooled count is given: zero events are "
+        "never turned into a rate. Pooled rates with intervals per setting are on the Summary of findings page."
     )
     if box := disclosure("Downloads", key="open_downloads", icon=":material/download:"):
         with box:
             view_downloads(
                 repo,
-                table.drop(columns=["Events / patients"]),
+                table,
                 "safety",
                 dataset_facts(repo)[0].year_bounds,
                 key="safety_rows",

@@ -9,6 +9,7 @@ import pytest
 
 from dashboard import PAGES as ENTRY_PAGES
 from nkdata.dictionary import FIELDS
+from nkdata.slices import Analysis
 from nkdata.stats import pool_proportions
 from nkdata.vocabulary import NK_SOURCES
 
@@ -43,7 +44,7 @@ def test_overview_counts_for_linked_slice() -> None:
         "Patients treated": "7",
         "Mixed-diagnosis cohorts": "0",
     }
-    expected = pool_proportions([0, 2], [3, 4])
+    expected = pool_proportions([0, 2], [3, 4], Analysis().pool, test=Analysis().test)  # the default model
     assert f"Relapsed/refractory: {100 * expected.estimate:.1f}%" in texts(at)
     per_year = chart_rows(at)[0]
     assert {(r["year"], r["nk_source"], r["cohorts"]) for r in per_year} == {(2022, "cell_line", 2)}
@@ -144,6 +145,10 @@ def test_relapse_page_numbers() -> None:
     at = run_app(page="pages/relapse.py")
     forest = chart_rows(at)[0]
     assert sorted((r["events"], r["total"]) for r in forest if r.get("kind") == "cohort") == [(1, 2), (1, 3), (2, 6)]
+    # crude counts over different follow-up are described, never pooled: no diamond, totals and ranges instead
+    assert not {r.get("kind") for r in forest} & {"pooled", "overall"}
+    table = next(df.value for df in at.dataframe if "Relapsed" in df.value.columns)
+    assert table["Relapsed"].sum() == 4 and table["Patients at risk"].sum() == 11
 
 
 def test_survival_page_lists_every_entry_with_its_report() -> None:
@@ -240,7 +245,7 @@ def test_garbage_link_shows_one_short_notice_per_parameter() -> None:
     notice = " ".join(w.value for w in at.warning)
     assert "ignored" in notice and "DROP" in notice and "utm" in notice and "pool" in notice
     assert at.multiselect(key="w_sources").value == ["cell_line"]
-    assert at.selectbox(key="w_pool").value == "REML"
+    assert at.selectbox(key="w_pool").value == Analysis().pool
 
 
 def test_a_thousand_unknown_keys_give_a_short_notice() -> None:
@@ -324,3 +329,16 @@ def test_download_files_are_built_only_when_the_box_is_opened(page: str) -> None
     at.run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("CSV" in label for label in labels) and any("JSON" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("link", "label"),
+    [({}, "Wald on t(k-1)"), ({"pool": "REML", "test": "knha"}, "Knapp-Hartung on t(k-1)"), ({"test": "z"}, "z (")],
+)
+def test_remission_table_names_the_interval_the_link_chose(link: dict[str, str], label: str) -> None:
+    at = run_app(link, page="pages/outcomes.py")
+    table = next(df.value for df in at.dataframe if "CI" in df.value.columns)
+    multi = table[table["Cohorts (k)"] > 1]
+    assert len(multi) and all(c.startswith(label) for c in multi["CI"])
+    expected = "Knapp-Hartung" if link.get("test") == "knha" else "t(k-1) 95% CI below 10" if not link else "z 95% CI"
+    assert expected in texts(at)

@@ -151,7 +151,6 @@ def test_csv_download_cells_are_formula_safe(hostile_dataset: Path) -> None:
 
 def test_registry_csv_is_formula_safe() -> None:
     from nkdata.ctgov import to_ctgov_frame
-
     from nkdata.safe_text import csv_bytes
 
     frame = pd.DataFrame({"x": ["=cmd", "ok", "-2"], "n": [1, -2, 3]})

@@ -11,7 +11,18 @@ from nkdata.stats import pool_proportions
 from .apptest_helpers import chart_rows, texts
 from .page_harness import cohort, run_page
 
-TRIAL_PAGES = ["overview", "outcomes", "survival", "persistence", "relapse", "safety", "evidence", "studies", "about"]
+TRIAL_PAGES = [
+    "overview",
+    "outcomes",
+    "survival",
+    "persistence",
+    "relapse",
+    "safety",
+    "evidence",
+    "metaregression",
+    "studies",
+    "about",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +95,76 @@ def test_huge_slice_draws_only_pooled_diamonds() -> None:
     forest = chart_rows(at)[0]
     assert {r["kind"] for r in forest} == {"header", "pooled"}  # 600 cohorts: no row per cohort
     assert "too many to draw one by one" in texts(at)
-    expected = pool_proportions([i % 7 for i in range(600)], [10 + i % 5 for i in range(600)])
+    expected = pool_proportions(
+        [i % 7 for i in range(600)], [10 + i % 5 for i in range(600)], Analysis().pool, test=Analysis().test
+    )
     pooled = next(r for r in forest if r["kind"] == "pooled")
     assert pooled["estimate"] == pytest.approx(expected.estimate)
+
+
+def _zero_gvhd_repo() -> TrialsRepository:
+    """Seven R/R cohorts, 116 patients, no GVHD in any: the issue's 0/116 (shown 3.3% before)."""
+    sizes = [10, 12, 15, 20, 25, 18, 16]
+    return TrialsRepository.from_records(
+        [
+            cohort(cohort_id=f"stub2020-z{i}", study_id=f"stub{i}", n_treated=n, cr_count=i + 1, gvhd_any=0)
+            for i, n in enumerate(sizes)
+        ]
+    )
+
+
+def test_zero_events_everywhere_is_the_exact_pooled_count_in_sof_and_its_download() -> None:
+    from nkdata import analysis
+
+    repo = _zero_gvhd_repo()
+    at = run_page("evidence", repo)
+    table = at.dataframe[0].value
+    row = table[(table["Outcome"] == "GVHD, any") & (table["Setting"] == "Relapsed/refractory")].iloc[0]
+    assert (row["k"], row["N"]) == (7, 116)
+    assert (row["Estimate %"], row["CI low %"], row["CI high %"]) == ("0.0", "0.0", "3.1")  # never a 3.3% pool
+    assert "exact" in row["How"]
+    sof = analysis.summary_of_findings(repo, Slice(), Analysis())  # what the download writes
+    gvhd = sof[sof["Outcome"] == "GVHD, any"].iloc[0]
+    assert gvhd["Estimate %"] == 0 and round(gvhd["CI high %"], 1) == 3.1
+
+
+@pytest.mark.parametrize("pool", ["GLMM", "REML", "DL"])
+def test_no_model_turns_zero_events_into_a_pooled_rate(pool: str) -> None:
+    from nkdata import analysis
+
+    result = analysis.rate_analysis(_zero_gvhd_repo(), Slice(), "gvhd_any", "n_treated", "setting", Analysis(pool=pool))
+    diamond = result.forest[result.forest["kind"] == "pooled"].iloc[0]
+    assert diamond["estimate"] == 0 and round(100 * diamond["ci_high"], 1) == 3.1
+    assert diamond["label"].startswith("Pooled count, exact CI")
+
+
+def test_metaregression_page_names_the_cohorts_entering_and_those_lacking_the_moderator() -> None:
+    records = [
+        cohort(
+            cohort_id=f"stub20{10 + i}-m",
+            study_id=f"stub{i}",
+            year=2010 + i,
+            n_treated=10 + i,
+            cr_count=(i * 3) % 11,
+            dose_max_per_kg=(1e6 * (i + 1)) if i % 2 else None,
+        )
+        for i in range(8)
+    ]
+    repo = TrialsRepository.from_records(records)
+    at = run_page("metaregression", repo, View(analysis=Analysis(mods=("dose",))))
+    text = texts(at)
+    assert "Cohorts entering: 4 of 8" in text and "NK dose per kg (log10): 4 of 8 not reported" in text
+    assert "test of moderators F(1, 2)" in text
+    rows = chart_rows(at)[0]
+    bubbles = [r for r in rows if "rate" in r]
+    assert len(bubbles) == 4 and {r["x"] for r in bubbles} == {2e6, 4e6, 6e6, 8e6}  # only cohorts with a dose
+    assert any("fitted" in r for r in rows)
+    at = run_page("metaregression", repo, View(analysis=Analysis(mods=())))
+    assert "Choose at least one moderator" in texts(at)
+
+
+def test_safety_gives_zero_event_rows_their_exact_interval() -> None:
+    at = run_page("safety", _zero_gvhd_repo())
+    table = next(df.value for df in at.dataframe if "Events / patients" in df.value.columns)
+    gvhd = table[table["Outcome"].str.startswith("GVHD")]["Events / patients"].tolist()
+    assert "0 / 116 (exact 95% CI 0-3.1%)" in gvhd

@@ -90,11 +90,42 @@ def test_k1_is_the_cohort_itself() -> None:
     assert r.tau2 == 0 and r.q_df == 0
 
 
-def test_all_zero_and_all_full() -> None:
-    zero = pool_proportions([0, 0, 0], [5, 6, 7])
-    assert zero.n_corrected == 3 and 0 < zero.estimate < 0.15 and zero.tau2 == 0
-    full = pool_proportions([5, 6, 7], [5, 6, 7])
-    assert full.n_corrected == 3 and 0.85 < full.estimate < 1 and full.tau2 == 0
+@pytest.mark.parametrize("method", ["REML", "DL", "FE", "GLMM"])
+def test_all_zero_and_all_full_are_exact_pooled_counts(method: str) -> None:
+    """Zero events in every cohort is the pooled count 0/18 with its Clopper-Pearson interval, never a
+    logit-pooled non-zero rate (0.5 added would give about 7%); all events likewise at 100%."""
+    zero = pool_proportions([0, 0, 0], [5, 6, 7], method)
+    assert zero.exact and zero.ci_test == "exact" and zero.estimate == 0.0
+    assert (zero.ci_low, zero.ci_high) == pytest.approx(proportion_ci(0, 18), abs=1e-12)
+    assert math.isnan(zero.tau2) and math.isnan(zero.pi_low) and math.isnan(zero.logit)
+    full = pool_proportions([5, 6, 7], [5, 6, 7], method)
+    assert full.exact and full.estimate == 1.0 and full.ci_high == 1.0
+    assert full.ci_low == pytest.approx(proportion_ci(18, 18)[0], abs=1e-12)
+    one_event = pool_proportions([0, 1, 0], [5, 6, 7], method)
+    assert not one_event.exact and one_event.estimate > 0
+
+
+def test_zero_events_in_116_patients_is_0_to_3_1_percent() -> None:
+    """The issue's reference: any GVHD in R/R, 0 of 116 in 7 cohorts, exact 0-3.1% (shown 3.3% before)."""
+    r = pool_proportions([0] * 7, [10, 12, 15, 20, 25, 18, 16], "REML")
+    assert r.n_total == 116 and r.estimate == 0 and round(100 * r.ci_high, 1) == 3.1
+
+
+def test_exact_group_stays_out_of_the_subgroup_test() -> None:
+    rates = cohort_rates(
+        pd.DataFrame(
+            {
+                "cohort_id": list("abcdef"),
+                "grp": ["x", "x", "y", "y", "z", "z"],
+                "e": [0, 0, 3, 4, 6, 2],
+                "n": [5, 7, 10, 9, 12, 8],
+            }
+        ),
+        "e",
+        "n",
+    )
+    table, test = pool_by_group(rates, "grp", "e", "n")
+    assert table.set_index("grp").at["x", "exact"] and test.groups == 2 and test.df == 1
 
 
 def test_identical_studies_give_zero_tau2() -> None:
@@ -283,7 +314,9 @@ def test_fixed_effect_proportions_are_the_inverse_variance_mean() -> None:
 def test_forest_rows_carry_prediction_intervals() -> None:
     rows = _forest(_rates())
     diamonds = rows[rows["kind"] != "cohort"]
-    assert diamonds["pi_low"].notna().all() and (diamonds["pi_low"] <= diamonds["ci_low"] + 1e-12).all()
+    with_pi = diamonds[diamonds["group"].isin(["x", "All"])]  # 3 and 6 cohorts; y has 2: no t(k-2) interval
+    assert with_pi["pi_low"].notna().all() and (with_pi["pi_low"] <= with_pi["ci_low"] + 1e-12).all()
+    assert diamonds.loc[diamonds["group"] == "y", "pi_low"].isna().all()
     assert rows.loc[rows["kind"] == "cohort", "pi_low"].isna().all()
     overall = pool_proportions([2, 5, 0, 3, 4, 1], [8, 10, 6, 3, 9, 4])
     assert rows.iloc[-1]["pi_high"] == pytest.approx(overall.pi_high)
