@@ -1,6 +1,9 @@
 """Completeness of the dataset: per field, primary cohorts reporting it, before and after (Markdown table).
 
 Usage: python benchmarks/completeness.py BEFORE.parquet [AFTER.parquet]   (after defaults to data/trials.parquet)
+
+A first table counts the evidence base itself (identifiers, canonical links, trials, registry size, second reads;
+each registry.parquet is read from beside its trials file); a second one the fields, per primary cohort.
 """
 
 from __future__ import annotations
@@ -34,9 +37,53 @@ def counts(path: Path) -> tuple[int, int, dict[str, int]]:
     return publications, primary, out
 
 
+def evidence_base(path: Path) -> dict[str, str]:
+    """Identifiers, canonical links, trials, registered trials and second reads of one dataset, as table cells."""
+    from nkdata.links import non_canonical_reason
+
+    con = duckdb.connect()
+    columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+    pubs = con.execute(
+        f"SELECT study_id, any_value(publication_type), any_value(doi), any_value(pmid), any_value(source_url) "
+        f"FROM read_parquet('{path}') GROUP BY study_id"
+    ).fetchall()
+    citable = [p for p in pubs if p[1] in ("journal_article", "conference_abstract", "case_report")]
+    with_id = sum(1 for p in citable if p[2] or p[3])
+    canonical = sum(1 for p in pubs if not non_canonical_reason(p[4]))
+    trials = (
+        con.execute(f"SELECT count(DISTINCT coalesce(trial_id, study_id)) FROM read_parquet('{path}')").fetchone()[0]
+        if "trial_id" in columns
+        else None
+    )
+    primary = con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE superseded_by IS NULL").fetchone()[0]
+    read_twice = (
+        con.execute(
+            f"SELECT count(*) FROM read_parquet('{path}') WHERE superseded_by IS NULL AND verified_by IS NOT NULL"
+        ).fetchone()[0]
+        if "verified_by" in columns
+        else 0
+    )
+    registry = path.with_name("registry.parquet")
+    registered = con.execute(f"SELECT count(*) FROM read_parquet('{registry}')").fetchone()[0] if registry.exists() else 0
+    pct = lambda k, n: f"{k}/{n} ({100 * k / n:.0f}%)" if n else "0"  # noqa: E731
+    return {
+        "publications": str(len(pubs)),
+        "trials (trial_id; a publication without one counts as its own)": str(trials) if trials else "(no field)",
+        "articles, abstracts and case reports with DOI or PMID": pct(with_id, len(citable)),
+        "publications whose source link is canonical": pct(canonical, len(pubs)),
+        "registered trials": str(registered),
+        "primary cohorts read twice (blind second read)": pct(read_twice, primary),
+    }
+
+
 def main(argv: list[str]) -> None:
     before_path = Path(argv[0])
     after_path = Path(argv[1]) if len(argv) > 1 else DEFAULT_TRIALS_PATH
+    base_before, base_after = evidence_base(before_path), evidence_base(after_path)
+    print("| evidence base | before | after |\n|---|---|---|")
+    for name, value in base_after.items():
+        print(f"| {name} | {base_before[name]} | {value} |")
+    print()
     (pb, cb, before), (pa, ca, after) = counts(before_path), counts(after_path)
     print(
         f"| field | before ({pb} publications, {cb} primary cohorts) "
