@@ -64,7 +64,9 @@ def evidence_base(path: Path) -> dict[str, str]:
         else 0
     )
     registry = path.with_name("registry.parquet")
-    registered = con.execute(f"SELECT count(*) FROM read_parquet('{registry}')").fetchone()[0] if registry.exists() else 0
+    registered = (
+        con.execute(f"SELECT count(*) FROM read_parquet('{registry}')").fetchone()[0] if registry.exists() else 0
+    )
     pct = lambda k, n: f"{k}/{n} ({100 * k / n:.0f}%)" if n else "0"  # noqa: E731
     return {
         "publications": str(len(pubs)),
