@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import pandas as pd
@@ -14,9 +15,9 @@ import yaml
 
 from nkapp import context, state
 from nkapp.cache import cached, show_chart
-from nkdata import charts, exports, figures, presentation
+from nkdata import card, charts, chips, exports, figures, presentation
 from nkdata import vocabulary as voc
-from nkdata.analysis import MAX_FOREST_COHORTS, RateAnalysis
+from nkdata.analysis import MAX_FOREST_COHORTS, MAX_TABLE_ROWS, RateAnalysis
 from nkdata.charts import COHORT_SELECTION
 from nkdata.paths import REPO_ROOT
 from nkdata.repository import TrialsRepository
@@ -30,6 +31,82 @@ from nkdata.slices import (
     POOL_METHODS,
     Analysis,
 )
+
+_MD_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:[/?#][A-Za-z0-9\-._~:/?#@!$&*+,;=%]*)?$")
+
+
+def md_text(value: object) -> str:
+    """LOCAL STAND-IN for ``nkdata.safe_text.md_text`` (built on another branch; the lead swaps this one helper
+    at merge): data text as Markdown that renders as exactly its text, on one line."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    return "".join("\\" + c if c in _MD_PUNCTUATION else c for c in text)
+
+
+def md_url(url: str, text: str | None = None) -> str:
+    """A Markdown link only for a plain http(s) URL; anything else is shown as inert text."""
+    if _SAFE_URL.match(url or ""):
+        return f"[{md_text(text or url)}]({url})"
+    return md_text(text or url)
+
+
+def _remove_chip(chip: chips.Chip, year_bounds: tuple[int, int]) -> None:
+    """A chip's click: its choice back to the default in the view and in the sidebar widget that holds it."""
+    view = chips.without(state.current_view(), chip)
+    state.update_view(slice=view.slice, analysis=view.analysis)
+    if chip.kind == "filter":
+        st.session_state[f"w_{chip.field}"] = list(getattr(view.slice, chip.field))
+    elif chip.kind == "years":
+        st.session_state["w_years"] = tuple(year_bounds)
+    elif chip.kind == "toggle":
+        st.session_state[f"w_{chip.field}"] = bool(getattr(view.slice, chip.field))
+
+
+def cohort_names() -> dict[str, str]:
+    """'Author year · product' of the cohorts the view leaves out, for the chips and captions."""
+    left_out = state.current_view().analysis.leave_out
+    if not left_out:
+        return {}
+    try:
+        repo = context.open_repository()
+    except context.SERVING_ERRORS:
+        return {}
+    names = {}
+    for cohort in left_out:
+        row = cached(repo, TrialsRepository.cohort, cohort)
+        if row is not None:
+            names[cohort] = f"{row['first_author']} {row['year']} ({row['product']})"
+    return names
+
+
+def describe_view(year_bounds: tuple[int, int]) -> str:
+    """This view's slice and sensitivity choices in words: the chips' text, for captions and citations."""
+    return chips.describe_view(state.current_view(), year_bounds, cohort_names())
+
+
+def page_title(title: str) -> None:
+    """The page's title and, under it, the slice it shows as one line of chips; a click on a chip removes it."""
+    st.title(title)
+    try:
+        year_bounds = context.dataset_facts(context.open_repository())[0].year_bounds
+    except context.SERVING_ERRORS:
+        return
+    shown = chips.view_chips(state.current_view(), year_bounds, cohort_names())
+    if not shown:
+        st.caption(f"Showing: {chips.ALL_COHORTS.lower()} (no filter in use).")
+        return
+    with st.container(horizontal=True, gap="small", key="slice_chips"):
+        st.caption("Showing:")
+        for i, chip in enumerate(shown):
+            st.button(
+                chip.text,
+                key=f"chip_{i}_{chip.kind}_{chip.field}_{chip.code}",
+                icon=":material/close:",
+                type="secondary",
+                help="Remove this choice",
+                on_click=_remove_chip,
+                args=(chip, year_bounds),
+            )
 
 
 def empty_state(what: str = "cohorts") -> None:
@@ -87,52 +164,83 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
 }
 
 
+def _store_choice(name: str, key: str) -> None:
+    """A widget's new value goes into the view (and so the link) the moment it changes, before the page runs."""
+    value = st.session_state.get(key)
+    if name in ("exclude", "leave_out"):
+        value = tuple(value or ())
+    state.update_view(analysis=replace(state.current_view().analysis, **{name: value}))
+
+
+def _cohort_choices(current: tuple[str, ...]) -> dict[str, str]:
+    """Cohorts a reader may leave out: the primary cohorts of the slice, plus any already left out."""
+    repo = context.open_repository()
+    found, _ = cached(repo, TrialsRepository.search_cohorts, state.current_view().slice, "", MAX_TABLE_ROWS)
+    choices = {
+        str(c): f"{a} {y} · {p}"
+        for c, a, y, p in zip(found["cohort_id"], found["first_author"], found["year"], found["product"], strict=True)
+    }
+    return {**{c: c for c in current if c not in choices}, **choices}
+
+
 def analysis_controls(
     show: tuple[str, ...] = ("group", "denom", "pool", "ci"), groups: dict[str, str] | None = None
 ) -> Analysis:
-    """Analysis choices as widgets; their values belong to the shareable link."""
+    """Analysis choices as widgets; their values belong to the shareable link.
+
+    Each widget is set from the view on every run and writes back only when the reader changes it, so a choice
+    survives any page: a page that cannot group by product shows its own first grouping but leaves the view's
+    (``/outcomes?group=product``, then Relapse, then Remission is still grouped by product)."""
     current = state.current_view().analysis
     group_options = groups or voc.GROUPINGS
     values = asdict(current)
-    if "group" in show:
-        state.seed("w_group", current.group if current.group in group_options else next(iter(group_options)))
+    if current.group not in group_options:
+        values["group"] = next(iter(group_options))
     for name in show:
-        if name in _CHOICES:
-            state.seed(f"w_{name}", getattr(current, name))
-    state.seed("w_overall", current.overall)
-    state.seed("w_exclude", list(current.exclude))
+        shown = values[name]
+        st.session_state[f"w_{name}"] = list(shown) if isinstance(shown, tuple) else shown
+    if "exclude" in show:
+        st.session_state["w_leave_out"] = list(current.leave_out)
     columns = st.columns(len(show))
     for column, name in zip(columns, show, strict=True):
+        key = f"w_{name}"
+        store = {"on_change": _store_choice, "args": (name, key)}
         with column:
             if name == "group":
-                values[name] = st.selectbox(
-                    "Group by", list(group_options), key="w_group", format_func=group_options.get
-                )
+                st.selectbox("Group by", list(group_options), key=key, format_func=group_options.get, **store)
             elif name == "overall":
-                values[name] = st.toggle(
+                st.toggle(
                     "Pool across groups too",
-                    key="w_overall",
+                    key=key,
                     help="An overall estimate across the groups (e.g. across disease "
                     "settings) mixes populations that differ; shown with a warning.",
+                    **store,
                 )
             elif name == "exclude":
-                values[name] = tuple(
-                    st.multiselect(
-                        "Leave out (sensitivity)",
-                        list(EXCLUSIONS),
-                        key="w_exclude",
-                        format_func=EXCLUSIONS.get,
-                        placeholder="Nothing left out",
-                    )
+                st.multiselect(
+                    "Leave out (sensitivity)",
+                    list(EXCLUSIONS),
+                    key=key,
+                    format_func=EXCLUSIONS.get,
+                    placeholder="Nothing left out",
+                    **store,
+                )
+                cohorts = _cohort_choices(current.leave_out)
+                st.multiselect(
+                    "Leave out chosen cohorts",
+                    list(cohorts),
+                    key="w_leave_out",
+                    format_func=cohorts.get,
+                    placeholder="No cohort left out",
+                    help="Each chosen cohort is left out of every pooled rate and forest on every page (named in "
+                    "the line under the title, and in the link as leave_out).",
+                    on_change=_store_choice,
+                    args=("leave_out", "w_leave_out"),
                 )
             else:
                 label, options, help_text = _CHOICES[name]
-                values[name] = st.selectbox(
-                    label, list(options), key=f"w_{name}", format_func=options.get, help=help_text
-                )
-    analysis = Analysis(**values)
-    state.update_view(analysis=analysis)
-    return analysis
+                st.selectbox(label, list(options), key=key, format_func=options.get, help=help_text, **store)
+    return Analysis(**values)
 
 
 def link_notices(notices: list[str]) -> None:
@@ -150,7 +258,7 @@ def share_box(year_bounds: tuple[int, int]) -> None:
         link = state.share_link(year_bounds)
         st.code(link, language=None, wrap_lines=True)
         st.caption("The link reproduces this page with its filters, analysis choices, search and open cohort card.")
-        citation = view_citation(link, presentation.describe_slice(state.current_view().slice, year_bounds))
+        citation = view_citation(link, describe_view(year_bounds))
         st.markdown("**Cite this view**")
         st.markdown(citation["apa"])
         st.code(citation["bibtex"], language="bibtex")
@@ -172,7 +280,9 @@ def pooled_dataframe(table: pd.DataFrame) -> None:
 
 def forest(result: RateAnalysis, value_title: str, reference: float | None = None, key: str = "forest") -> None:
     """A forest plot (click a cohort to open its card), saying so when the slice has too many cohorts to draw."""
-    event = show_chart(charts.forest_plot, result.forest, key=key, value_title=value_title, reference=reference)
+    event = show_chart(
+        charts.forest_plot, result.forest, key=state.selection_key(key), value_title=value_title, reference=reference
+    )
     open_cohort_from(event)
     if result.forest_truncated:
         st.caption(
@@ -227,7 +337,6 @@ def figure_downloads(
     source) in SVG, PDF and PNG, made on request."""
     if result.forest.empty:
         return
-    view = state.current_view()
     version = str(_release(repo).get("version", "user-file"))
     link = state.share_link(year_bounds)
     if not st.toggle("Prepare the figure for a paper or slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
@@ -235,7 +344,7 @@ def figure_downloads(
     figure = cached_figure(
         result.forest[result.forest["kind"] != "header"],
         title,
-        presentation.describe_slice(view.slice, year_bounds) + (f". {note}" if note else ""),
+        describe_view(year_bounds) + (f". {note}" if note else ""),
         version,
         f"NK-AML Evidence Dashboard, {link}",
         value_title,
@@ -285,38 +394,67 @@ def open_cohort_from(event: object) -> None:
         st.rerun()
 
 
+def close_card() -> None:
+    """Close the open card for good: the link forgets the cohort, and every opener (chart point, table row) is
+    redrawn under a new key, so its selection is gone and cannot reopen the card on the next run."""
+    state.update_view(cohort=None)
+    state.forget_selections()
+
+
+def _card_table(frame: pd.DataFrame, key: str) -> None:
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        key=key,
+        row_height=64,
+        column_config={
+            "Item": st.column_config.TextColumn(width="small", pinned=True),
+            "Value": st.column_config.TextColumn(width="medium"),
+            "Definition": st.column_config.TextColumn(width="medium"),
+            "Source": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+def _card_body(repo: TrialsRepository, row: pd.Series) -> None:
+    """The card: citation and links, then population and product, outcomes, safety, provenance."""
+    st.markdown(exports.citation_line(row) + "  \n" + " · ".join(exports.identifier_links(row)))
+    st.info(card.readable(str(row["extraction_note"])), icon=":material/edit_note:")
+    for section in card.cohort_sections(row):
+        st.markdown(f"**{section.title}**")
+        if section.title == "Provenance":
+            for item, value, definition in zip(
+                section.rows["Item"], section.rows["Value"], section.rows["Definition"], strict=True
+            ):
+                shown = md_url(value) if value.startswith("http") else md_text(value)
+                st.markdown(f"- {md_text(item)}: {shown}" + (f" ({md_text(definition)})" if definition else ""))
+            continue
+        if len(section.rows):
+            _card_table(section.rows, key=f"card_{section.title}")
+        if section.not_reported:
+            st.caption("Not reported: " + ", ".join(section.not_reported) + ".")
+    registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))
+    if st.button("Close the card", key="close_card", icon=":material/close:"):
+        close_card()
+        st.rerun()
+
+
 def cohort_panel(repo: TrialsRepository) -> None:
-    """The card of the cohort the view has open: each number with where it was read, without horizontal scroll."""
+    """The card of the cohort the view has open, as a dialog in view; closing it clears the opener's selection."""
     cohort_id = state.current_view().cohort
     if not cohort_id:
         return
     row = cached(repo, TrialsRepository.cohort, cohort_id)
     if row is None:
         return
-    with st.expander(
-        f"Where the numbers came from: {row['first_author']} {row['year']}, {row['product']}",
-        expanded=True,
+    dialog = st.dialog(
+        f"Where the numbers came from: {card.card_title(row)}",
+        width="large",
         icon=":material/menu_book:",
-    ):
-        st.markdown(exports.citation_line(row) + "  \n" + " · ".join(exports.identifier_links(row)))
-        st.info(row["extraction_note"], icon=":material/edit_note:")
-        card = presentation.cohort_card(row)
-        reported = card[~card["Value"].isin([presentation.NOT_REPORTED, presentation.NOT_APPLICABLE])]
-        st.markdown(
-            "\n".join(
-                f"- **{field}**: {value}" + (f" — *{where}*" if where else "")
-                for field, value, where in zip(
-                    reported["Field"], reported["Value"], reported["Where it came from"], strict=True
-                )
-            )
-        )
-        registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))
-        missing = card.loc[card["Value"] == presentation.NOT_REPORTED, "Field"]
-        if len(missing):
-            st.caption("Not reported: " + ", ".join(missing))
-        if st.button("Close the card", key="close_card", icon=":material/close:"):
-            state.update_view(cohort=None)
-            st.rerun()
+        on_dismiss=close_card,
+    )
+    dialog(_card_body)(repo, row)
 
 
 def registered_trials(ids: tuple[str, ...]) -> None:
@@ -365,7 +503,6 @@ def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str,
     """Any chart as a slide-ready file (SVG, PDF, PNG) with its title, the filters, data version and source."""
     if data.empty or not st.toggle("Prepare this chart for a slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
         return
-    view = state.current_view()
     try:
         release = context.open_repository().release or {}
     except context.SERVING_ERRORS:
@@ -374,7 +511,7 @@ def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str,
         builder,
         data,
         title,
-        presentation.describe_slice(view.slice),
+        describe_view(context.dataset_facts(context.open_repository())[0].year_bounds),
         str(release.get("version", "user file")),
         tuple(sorted(kwargs.items())),
     )

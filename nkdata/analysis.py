@@ -185,7 +185,7 @@ def rate_analysis(
 ) -> RateAnalysis:
     """Pooled estimates per group (and overall), the subgroup test, the forest rows and the sensitivity
     analyses, over the primary cohorts of the slice (only groups ``groups``, when given)."""
-    counts = repo.rate_counts(slice_, group, events, totals, analysis.exclude)
+    counts = repo.rate_counts(slice_, group, events, totals, analysis.sql_exclude)
     if groups:
         counts = counts[counts["grp"].isin(groups)]
     reported = _reported(counts)
@@ -199,7 +199,7 @@ def rate_analysis(
     cohorts = pd.DataFrame(columns=["cohort_id", "first_author", "year", "product", "grp", "events", "total"])
     if shown and not truncated:
         rows, _ = repo.cohort_points(
-            slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups, exclude=analysis.exclude
+            slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups, exclude=analysis.sql_exclude
         )
         cohorts = stats.cohort_rates(rows, "events", "total", analysis.ci, level)
     show_overall = analysis.overall and len(pooled) > 1
@@ -367,7 +367,10 @@ def leave_one_out_table(result: RateAnalysis) -> pd.DataFrame:
 
 def exclusion_note(choices: Analysis) -> str:
     """The sensitivity choices in words, for captions and exported figures."""
-    return ("Left out: " + ", ".join(EXCLUSIONS[e].lower() for e in choices.exclude) + ".") if choices.exclude else ""
+    parts = [EXCLUSIONS[e].lower() for e in choices.exclude]
+    if choices.leave_out:
+        parts.append("the chosen cohort(s) " + ", ".join(choices.leave_out))
+    return ("Left out: " + ", ".join(parts) + ".") if parts else ""
 
 
 # Page-level analyses: one call per page from (repository, slice, choices), so the app can cache a

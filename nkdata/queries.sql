@@ -45,8 +45,8 @@ CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_
 -- columns under fixed names: grp (nk_source, product_class, product or setting), events (a count of patients
 -- with the event) and total (its denominator), and `excluded`: true when a sensitivity choice in `exclude`
 -- leaves the cohort's rate out ('review': a count only a review gave; 'converted': a count converted from a
--- percentage; 'grey': a conference abstract or company report). The CASE lists are generated from the data
--- dictionary's count fields.
+-- percentage; 'grey': a conference abstract or company report; 'cohort:<id>': that cohort, left out by name).
+-- The CASE lists are generated from the data dictionary's count fields.
 CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals, exclude) AS TABLE
 SELECT
     group_value(group_by, nk_source, product_class, product, setting)                           AS grp,
@@ -55,7 +55,8 @@ SELECT
     (list_contains(exclude, 'review') AND (list_contains(from_review, events) OR list_contains(from_review, totals)))
     OR (list_contains(exclude, 'converted')
         AND (list_contains(converted_from_percent, events) OR list_contains(converted_from_percent, totals)))
-    OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})                   AS excluded,
+    OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})
+    OR list_contains(exclude, 'cohort:' || cohort_id)                                           AS excluded,
     *
 FROM slice(s)
 WHERE superseded_by IS NULL;

@@ -12,6 +12,7 @@ from nkapp.components import (
     empty_state,
     figure_downloads,
     forest,
+    page_title,
     pct,
     pooled_dataframe,
     view_downloads,
@@ -24,7 +25,7 @@ from nkdata.slices import DENOMINATORS, View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Complete remission")
+    page_title("Complete remission")
     vocab, _, _ = dataset_facts(repo)
     with st.container(border=True):
         choices = analysis_controls(show=("group", "denom", "model", "pool", "ci"))

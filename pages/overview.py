@@ -6,7 +6,7 @@ import streamlit as st
 
 from nkapp import context
 from nkapp.cache import cached, show_chart
-from nkapp.components import chart_downloads, empty_state, pct
+from nkapp.components import chart_downloads, empty_state, page_title, pct
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata.registry import RegistryRepository, RegistrySlice
@@ -24,7 +24,7 @@ def registered_summary() -> dict | None:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Adoptive NK-cell therapy in AML: the evidence")
+    page_title("Adoptive NK-cell therapy in AML: the evidence")
     _, _, dataset = dataset_facts(repo)
     release = repo.release or {}
     st.caption(

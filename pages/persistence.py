@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from nkapp import state
 from nkapp.cache import cached, show_chart
 from nkapp.components import (
     analysis_controls,
@@ -14,6 +15,7 @@ from nkapp.components import (
     empty_state,
     forest,
     open_cohort_from,
+    page_title,
     pooled_dataframe,
     view_downloads,
 )
@@ -44,7 +46,7 @@ def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Expansion and persistence of infused NK cells")
+    page_title("Expansion and persistence of infused NK cells")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "ci", "rows"), groups=EXPANSION_GROUPS)
     result = cached(repo, analysis.expansion_view, view.slice, choices)
@@ -70,7 +72,11 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.subheader("How long the infused cells were detected")
     durations = result.durations
     if len(durations) >= MIN_CHART_POINTS:
-        open_cohort_from(show_chart(charts.persistence_strip, durations, key="persistence_strip", by=choices.rows))
+        open_cohort_from(
+            show_chart(
+                charts.persistence_strip, durations, key=state.selection_key("persistence_strip"), by=choices.rows
+            )
+        )
         chart_downloads(
             charts.persistence_strip,
             durations.drop(columns=["from_review", "converted_from_percent"]),

@@ -12,6 +12,7 @@ from nkapp.components import (
     disclosure,
     empty_state,
     forest,
+    page_title,
     pooled_dataframe,
     view_downloads,
 )
@@ -27,7 +28,7 @@ RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Relapse counts")
+    page_title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "model", "pool", "ci"), groups=RELAPSE_GROUPS)
     relapse = cached(repo, analysis.relapse_view, view.slice, choices)

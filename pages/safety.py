@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached, show_chart
-from nkapp.components import chart_downloads, disclosure, empty_state, view_downloads
+from nkapp.components import chart_downloads, disclosure, empty_state, page_title, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import charts
 from nkdata import vocabulary as voc
@@ -14,7 +14,7 @@ from nkdata.slices import View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Safety")
+    page_title("Safety")
     safety = cached(repo, TrialsRepository.safety_by_source, view.slice)
     if safety.empty:
         empty_state()

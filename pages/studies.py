@@ -6,7 +6,7 @@ import streamlit as st
 
 from nkapp import state
 from nkapp.cache import cached
-from nkapp.components import empty_state
+from nkapp.components import empty_state, page_title
 from nkapp.context import dataset_facts
 from nkdata import analysis, exports, presentation
 from nkdata.repository import TrialsRepository
@@ -35,7 +35,7 @@ def _dataset_bytes(_repo: TrialsRepository, identity: object) -> bytes:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Studies")
+    page_title("Studies")
     vocab, _, _ = dataset_facts(repo)
     state.seed("w_search", view.query)
     text = st.text_input("Search author, title, product, journal or notes", key="w_search", max_chars=MAX_SEARCH_CHARS)
@@ -59,7 +59,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         width="stretch",
         on_select="rerun",
         selection_mode="single-row",
-        key="studies_table",
+        key=state.selection_key("studies_table"),
         column_config={
             "DOI": link("DOI", display_text="DOI"),
             "PubMed": link("PubMed", display_text="PubMed"),

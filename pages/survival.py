@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from nkapp import state
 from nkapp.cache import cached, show_chart
 from nkapp.components import (
     analysis_controls,
@@ -12,6 +13,7 @@ from nkapp.components import (
     disclosure,
     empty_state,
     open_cohort_from,
+    page_title,
     view_downloads,
 )
 from nkapp.context import dataset_facts
@@ -58,7 +60,7 @@ def _table(entries: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Survival and relapse over time")
+    page_title("Survival and relapse over time")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("endpoint", "landmark"))
     result = cached(repo, analysis.survival_view, view.slice, choices)
@@ -69,7 +71,9 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.subheader(f"{endpoint} at {LANDMARKS[choices.landmark]}, per cohort")
     points = result.at_landmark
     if len(points) >= MIN_CHART_POINTS:
-        event = show_chart(charts.survival_points, points, key="survival_chart", value_title=f"{endpoint} (%)")
+        event = show_chart(
+            charts.survival_points, points, key=state.selection_key("survival_chart"), value_title=f"{endpoint} (%)"
+        )
         open_cohort_from(event)
         chart_downloads(
             charts.survival_points,

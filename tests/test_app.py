@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard import PAGES as ENTRY_PAGES
 from nkdata.dictionary import FIELDS
@@ -185,19 +188,37 @@ def test_studies_search_and_card_are_in_the_link() -> None:
     at.text_input(key="w_search").input("cord blood").run()
     assert list(at.dataframe[0].value["Cohort"]) == ["beta2015-cr"]
     assert any("q=cord+blood" in c.value for c in at.code)
-    at.session_state["studies_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state["studies_table_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert any("cohort=beta2015-cr" in c.value for c in at.code)
-    card = "\n".join(m.value for m in at.markdown)
-    assert "**relapse_count**: 2" in card and "**mrd_neg_count**: 3" in card
-    assert at.expander and "Beta 2015" in at.expander[0].label
+    dialog = _card(at)
+    assert "Beta 2015" in dialog.proto.dialog.title and dialog.proto.dialog.is_open
+    tables = {t.value.iloc[0]["Item"]: t.value for t in dialog.get("dataframe")}
+    outcomes = pd.concat(tables.values()).set_index("Item")
+    assert outcomes.loc["Relapsed", "Value"] == "2 patients of 6 (33%)"
+    assert outcomes.loc["MRD negative", "Value"] == "3 patients of 6 (50%)"
+    assert outcomes.loc["MRD negative", "Source"] == "fixture"
+    captions = " ".join(c.value for c in dialog.get("caption"))
+    assert "Not reported: Complete remission" in captions and "cr_count" not in captions
+    markdown = " ".join(m.value for m in dialog.get("markdown"))
+    assert markdown.index("Publication link") < markdown.index("Page read")  # the canonical link first
+    closed = next(b for b in at.button if b.key == "close_card").click().run()
+    assert not closed.get("dialog") or not closed.get("dialog")[0].proto.dialog.is_open
+    assert not any("cohort=" in c.value for c in closed.code)  # the link forgets the closed card
+    assert "studies_table_1" in closed.session_state and "studies_table_0" not in closed.session_state
+
+
+def _card(at: AppTest) -> Any:
+    dialogs = at.get("dialog")
+    assert dialogs, "no cohort card is open"
+    return dialogs[0]
 
 
 def test_cohort_and_search_links_round_trip() -> None:
     at = run_app({"cohort": "delta2018-post", "q": "CIML"}, page="pages/studies.py")
     assert at.text_input(key="w_search").value == "CIML"
     assert list(at.dataframe[0].value["Cohort"]) == ["delta2018-post"]
-    assert "Delta 2018" in at.expander[0].label
+    assert "Delta 2018" in _card(at).proto.dialog.title
     share = " ".join(c.value for c in at.code)
     assert "cohort=delta2018-post" in share and "q=CIML" in share
 
