@@ -95,11 +95,11 @@ def page_title(title: str) -> None:
     if not shown:
         st.caption(f"Showing: {chips.ALL_COHORTS.lower()} (no filter in use).")
         return
-    with st.container(horizontal=True, gap="small", key="slice_chips"):
-        st.caption("Showing:")
+    with st.container(horizontal=True, gap="small", key="slice_chips", vertical_alignment="center"):
+        st.caption("Showing:", width="content")
         for i, chip in enumerate(shown):
             st.button(
-                chip.text,
+                md_text(chip.text),
                 key=f"chip_{i}_{chip.kind}_{chip.field}_{chip.code}",
                 icon=":material/close:",
                 type="secondary",
