@@ -401,37 +401,32 @@ def close_card() -> None:
     state.forget_selections()
 
 
-def _card_table(frame: pd.DataFrame, key: str) -> None:
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        key=key,
-        row_height=64,
-        column_config={
-            "Item": st.column_config.TextColumn(width="small", pinned=True),
-            "Value": st.column_config.TextColumn(width="medium"),
-            "Definition": st.column_config.TextColumn(width="medium"),
-            "Source": st.column_config.TextColumn(width="large"),
-        },
-    )
+def _card_item(item: str, value: str, definition: str, source: str, with_definition: bool) -> str:
+    """One line of the card in Markdown: the label and value in bold, then definition and source (all escaped)."""
+    shown = md_url(value) if value.startswith(("http://", "https://")) else md_text(value)
+    line = f"- **{md_text(item)}**: {shown}"
+    details = []
+    if with_definition and definition:
+        details.append(f"*Definition:* {md_text(definition)}")
+    if source:
+        details.append(f"*Source:* {md_text(source)}")
+    return line + ("  \n  " + " · ".join(details) if details else "")
 
 
 def _card_body(repo: TrialsRepository, row: pd.Series) -> None:
-    """The card: citation and links, then population and product, outcomes, safety, provenance."""
-    st.markdown(exports.citation_line(row) + "  \n" + " · ".join(exports.identifier_links(row)))
-    st.info(card.readable(str(row["extraction_note"])), icon=":material/edit_note:")
+    """The card: the reference, then population and product, outcomes, safety, provenance (canonical link first)."""
+    journal = row.get("journal")
+    reference = f"*{md_text(row['title'])}*" + (f" {md_text(journal)}." if isinstance(journal, str) and journal else "")
+    st.markdown(reference + "  \n" + " · ".join(exports.identifier_links(row)))
+    st.info(md_text(card.readable(str(row["extraction_note"]))), icon=":material/edit_note:")
     for section in card.cohort_sections(row):
         st.markdown(f"**{section.title}**")
-        if section.title == "Provenance":
-            for item, value, definition in zip(
-                section.rows["Item"], section.rows["Value"], section.rows["Definition"], strict=True
-            ):
-                shown = md_url(value) if value.startswith("http") else md_text(value)
-                st.markdown(f"- {md_text(item)}: {shown}" + (f" ({md_text(definition)})" if definition else ""))
-            continue
-        if len(section.rows):
-            _card_table(section.rows, key=f"card_{section.title}")
+        lines = [
+            _card_item(i, v, d, s, with_definition=section.title in ("Outcomes", "Safety", "Provenance"))
+            for i, v, d, s in section.rows[["Item", "Value", "Definition", "Source"]].itertuples(index=False)
+        ]
+        if lines:
+            st.markdown("\n".join(lines))
         if section.not_reported:
             st.caption("Not reported: " + ", ".join(section.not_reported) + ".")
     registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))

@@ -31,11 +31,12 @@ _BIB_TYPES = {
 
 
 def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
-    """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links."""
+    """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links (an empty cell where a
+    publication has no such identifier, never "None")."""
 
-    def first_nct(value: Any) -> str | None:
+    def first_nct(value: Any) -> str:
         ids = [str(v) for v in as_list(value)]
-        return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else None
+        return f"https://clinicaltrials.gov/study/{ids[0]}" if ids else ""
 
     return pd.DataFrame(
         {
@@ -49,9 +50,9 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
             "CR": [number(v) for v in cohorts["cr_count"]],
             "n evaluable": [number(v) for v in cohorts["n_evaluable"]],
             "Superseded by": [v if isinstance(v, str) else "—" for v in cohorts["superseded_by"]],
-            "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else None for d in cohorts["doi"]],
+            "DOI": [f"https://doi.org/{d}" if isinstance(d, str) and d else "" for d in cohorts["doi"]],
             "PubMed": [
-                f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else None for p in cohorts["pmid"]
+                f"https://pubmed.ncbi.nlm.nih.gov/{p}/" if isinstance(p, str) and p else "" for p in cohorts["pmid"]
             ],
             "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
             "Source read": cohorts["source_url"],

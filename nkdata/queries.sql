@@ -36,10 +36,12 @@ WITH e AS (
 SELECT *, source_cohort <> cohort_id AS inherited
 FROM e;
 
--- The value a cohort is grouped by: group_by is one of nk_source, product_class, product, setting.
-CREATE OR REPLACE MACRO group_value(group_by, nk_source, product_class, product, setting) AS
+-- The value a cohort is grouped by: group_by is one of nk_source, product_class, product, setting, car_target
+-- (a product without a CAR under 'none').
+CREATE OR REPLACE MACRO group_value(group_by, nk_source, product_class, product, setting, car_target) AS
 CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_class
-              WHEN 'product' THEN product WHEN 'setting' THEN setting END;
+              WHEN 'product' THEN product WHEN 'setting' THEN setting
+              WHEN 'car_target' THEN coalesce(car_target, 'none') END;
 
 -- The primary cohorts of the slice (superseded reports never enter an analysis) with three chosen
 -- columns under fixed names: grp (nk_source, product_class, product or setting), events (a count of patients
@@ -49,7 +51,7 @@ CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_
 -- The CASE lists are generated from the data dictionary's count fields.
 CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals, exclude) AS TABLE
 SELECT
-    group_value(group_by, nk_source, product_class, product, setting)                           AS grp,
+    group_value(group_by, nk_source, product_class, product, setting, car_target)               AS grp,
     {events_case}                                                                               AS events,
     {totals_case}                                                                               AS total,
     (list_contains(exclude, 'review') AND (list_contains(from_review, events) OR list_contains(from_review, totals)))
@@ -235,7 +237,7 @@ ORDER BY nk_source, setting;
 -- Per group ($group_by is one of nk_source, product_class, product, setting): patients, CR over
 -- treated and over evaluable, and how many cohorts did not report CR.
 WITH s AS (
-    SELECT group_value($group_by, nk_source, product_class, product, setting) AS grp, *
+    SELECT group_value($group_by, nk_source, product_class, product, setting, car_target) AS grp, *
     FROM slice($slice)
 )
 SELECT

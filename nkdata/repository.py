@@ -39,7 +39,7 @@ def _duckdb_type(f: Field) -> str:
     return _DUCKDB_TYPES[f.dtype]
 
 
-GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting")
+GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting", "car_target")
 
 
 def _rate_params(

@@ -12,6 +12,23 @@ from nkdata import analysis, exports, presentation
 from nkdata.repository import TrialsRepository
 from nkdata.slices import MAX_SEARCH_CHARS, View
 
+# Key columns first; identifiers last, as short links (the cohort id is in its card and link), so the table
+# reads at 1440 px without sideways scrolling.
+STUDIES_COLUMNS: tuple[str, ...] = (
+    "Study",
+    "Product",
+    "NK source",
+    "Setting",
+    "n treated",
+    "CR",
+    "n evaluable",
+    "Type",
+    "Superseded by",
+    "Source read",
+    "DOI",
+    "PubMed",
+    "ClinicalTrials.gov",
+)
 EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when asked for (one click)
 MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole dataset as Parquet
 
@@ -52,6 +69,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         "Select a row to see every number with where it was read (the card opens above; its link is shareable)."
     )
     link = st.column_config.LinkColumn
+    column = st.column_config.TextColumn
     table = exports.link_table(found)
     event = st.dataframe(
         table,
@@ -60,11 +78,22 @@ def render(repo: TrialsRepository, view: View) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key=state.selection_key("studies_table"),
+        column_order=[c for c in STUDIES_COLUMNS if c != "Superseded by" or view.slice.include_superseded],
+        row_height=48,  # two lines: long products and settings wrap instead of being cut
         column_config={
-            "DOI": link("DOI", display_text="DOI"),
-            "PubMed": link("PubMed", display_text="PubMed"),
-            "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
-            "Source read": link("Source read", display_text="page"),
+            "Study": column("Study", width=95, pinned=True),
+            "Product": column("Product", width=150),
+            "NK source": column("NK source", width=100),
+            "Setting": column("Setting", width=120),
+            "Type": column("Type", width=100),
+            "n treated": column("Treated", width=62),
+            "CR": column("CR", width=40),
+            "n evaluable": column("Evaluable", width=70),
+            "Superseded by": column("Superseded by", width=110),
+            "DOI": link("DOI", display_text="DOI", width=42),
+            "PubMed": link("PubMed", display_text="PubMed", width=62),
+            "ClinicalTrials.gov": link("Trial", display_text="NCT", width=42),
+            "Source read": link("Publication", display_text="open", width=82),
         },
     )
     rows = event.selection.rows if event is not None else []
