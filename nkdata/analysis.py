@@ -156,8 +156,15 @@ def _with_group_headers(forest: pd.DataFrame, group: str, pooled: pd.DataFrame) 
         forest["order"] = range(len(forest))
         return forest
     sizes = {g: (int(k), int(n)) for g, k, n in zip(pooled["grp"], pooled["k"], pooled["n_total"], strict=True)}
+    # The largest group first (most cohorts, then most patients): a reader meets the best-supported estimate first.
+    first_seen = {g: i for i, g in enumerate(dict.fromkeys(forest["group"]))}
+    rank = {g: (-sizes.get(g, (0, 0))[0], -sizes.get(g, (0, 0))[1], first_seen[g]) for g in first_seen}
+    records = sorted(
+        forest.to_dict("records"),
+        key=lambda r: (r["kind"] == "overall", rank.get(r["group"], (0, 0, 0)) if r["kind"] != "overall" else 0),
+    )
     rows, seen = [], set()
-    for record in forest.to_dict("records"):
+    for record in records:
         g = record["group"]
         if record["kind"] != "overall" and g not in seen:
             seen.add(g)

@@ -29,6 +29,18 @@ def source_scale(labels: object = None) -> alt.Scale:
     return alt.Scale(domain=[d for d, _ in pairs], range=[r for _, r in pairs])
 
 
+def setting_scale(labels: object = None) -> alt.Scale:
+    """Fixed colour per disease setting (``vocabulary.SETTING_COLOURS``), the same in every view; rows that
+    belong to no single setting (a pooled row of a group mixing settings) are drawn in the pooled colour."""
+    present = set(labels) if labels is not None else None
+    pairs = [
+        (voc.SETTINGS[c], voc.SETTING_COLOURS[c]) for c in voc.SETTINGS if present is None or voc.SETTINGS[c] in present
+    ]
+    if present is None or "Pooled" in present:
+        pairs.append(("Pooled", voc.POOLED_COLOUR))
+    return alt.Scale(domain=[d for d, _ in pairs], range=[r for _, r in pairs])
+
+
 # The point charts below keep only the columns they encode: up to MAX_POINTS rows go to the browser and
 # into the spec cache, and unused columns (notes, ids, counts not drawn) were most of their size.
 
@@ -99,6 +111,21 @@ def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
 # Row labels never widen a chart: on a phone a label longer than the plot is shortened (the tooltip has it whole)
 # instead of squeezing the intervals to a sliver.
 _FIT_WIDTH = alt.ExprRef("width")
+_WIDE = "width >= 560"  # a forest this wide draws its labels in a column of their own
+_LABEL_SHARE = 0.42
+_BREAK = "|"  # where a phone wraps a forest label (two lines above its interval); wide charts show one line
+_WRAP_AT = 52
+
+
+def _wrap(label: str) -> str:
+    """A forest label with one break mark at the last space before _WRAP_AT characters (a phone's line)."""
+    text = label.replace(_BREAK, "/")
+    if len(text) <= _WRAP_AT:
+        return text
+    cut = text.rfind(" ", 0, _WRAP_AT)
+    return text if cut <= 0 else text[:cut] + _BREAK + text[cut + 1 :]
+
+
 COHORT_SELECTION = "cohort_pick"  # the point selection a page reads to open a cohort's card
 
 
@@ -122,11 +149,15 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
             data[column] = ""
     data["cohort_id"] = data["cohort_id"].astype(object).where(data["cohort_id"].notna(), "")
     data["row"] = data["order"]
+    labels = set(voc.SETTINGS.values())  # the forest's setting column holds labels; codes are mapped too
+    data["Setting"] = [
+        s if s in labels else voc.SETTINGS.get(s, "Pooled") if isinstance(s, str) else "Pooled" for s in data["setting"]
+    ]
     data["ci_text"] = [
         "" if pd.isna(e) else f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})"
         for e, lo, hi in zip(data["estimate"], data["ci_low"], data["ci_high"], strict=True)
     ]
-    data["line"] = [f"{d} · {c}" if c else d for d, c in zip(data["display"], data["ci_text"], strict=True)]
+    data["line"] = [_wrap(f"{d} · {c}" if c else d) for d, c in zip(data["display"], data["ci_text"], strict=True)]
     data = data[
         [
             "row",
@@ -142,13 +173,18 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
             "total",
             "cohort_id",
             "setting",
+            "Setting",
             "cr_definition",
             "flags",
             "ci_text",
         ]
     ]
     y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.1))
-    x_scale = alt.Scale(domain=[0, 1])
+    # A label column apart from the intervals where the chart is wide enough; on a phone each label sits above
+    # its interval instead (Vega evaluates these against the drawn width, so one spec serves both).
+    x_scale = alt.Scale(
+        domain=[0, 1], range=[alt.ExprRef(f"{_WIDE} ? width * {_LABEL_SHARE} : 0"), alt.ExprRef("width")]
+    )
     tooltip = [
         alt.Tooltip("display:N", title="Row"),
         alt.Tooltip("ci_text:N", title=f"{value_title} (95% CI)"),
@@ -161,24 +197,26 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
     ]
     pick = cohort_pick()
     base = alt.Chart(data).encode(y=y)
-    by_source = set(data["Group"]) - {"All"} <= set(voc.NK_SOURCES.values())
-    colour_scale = source_scale(data["Group"]) if by_source else alt.Scale(scheme="tableau10")
     colour = alt.Color(
-        "Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=220)
+        "Setting:N",
+        scale=setting_scale(data["Setting"]),
+        legend=alt.Legend(title="Setting", orient="bottom", columns=2, labelLimit=220),
     )
     labels = alt.layer(
         *(
             base.transform_filter(test)
             .mark_text(
                 align="left",
-                baseline="bottom",
-                dy=-3,
+                baseline=alt.ExprRef(f"{_WIDE} ? 'middle' : 'bottom'"),
+                dy=alt.ExprRef(f"{_WIDE} ? 0 : -8"),
+                lineBreak=_BREAK,
                 fontSize=11,
                 color="#1F2933",
                 fontWeight=weight,
-                limit=_FIT_WIDTH,
+                limit=alt.ExprRef(f"{_WIDE} ? width * {_LABEL_SHARE} - 10 : width"),
             )
-            .encode(x=alt.value(0), text="line:N", tooltip=tooltip)
+            .transform_calculate(shown=f"{_WIDE} ? replace(datum.line, '{_BREAK}', ' ') : datum.line")
+            .encode(x=alt.value(0), text="shown:N", tooltip=tooltip)
             for test, weight in ((alt.datum.kind == "cohort", "normal"), (alt.datum.kind != "cohort", "bold"))
         )
     )
