@@ -304,7 +304,7 @@ def view_downloads(
         return
     version = str(_release(repo).get("version", "user-file"))
     link = state.share_link(year_bounds)
-    table = presentation.export_frame(frame)
+    table = presentation.reader_export(presentation.export_frame(frame))
     left, right = st.columns(2)
     left.download_button(
         "Rows (CSV)",
@@ -416,7 +416,9 @@ def _card_item(item: str, value: str, definition: str, source: str, with_definit
 def _card_body(repo: TrialsRepository, row: pd.Series) -> None:
     """The card: the reference, then population and product, outcomes, safety, provenance (canonical link first)."""
     journal = row.get("journal")
-    reference = f"*{md_text(row['title'])}*" + (f" {md_text(journal)}." if isinstance(journal, str) and journal else "")
+    reference = f"*{md_text(row['title'])}*."
+    if isinstance(journal, str) and journal:
+        reference += f" {md_text(journal)}."
     st.markdown(reference + "  \n" + " · ".join(exports.identifier_links(row)))
     st.info(md_text(card.readable(str(row["extraction_note"]))), icon=":material/edit_note:")
     for section in card.cohort_sections(row):

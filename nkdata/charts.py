@@ -69,7 +69,7 @@ def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("year:O", title="Publication year", scale=alt.Scale(domain=years)),
-            y=alt.Y("sum(cohorts):Q", title="Cohorts"),
+            y=alt.Y("sum(cohorts):Q", title="Cohorts", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color(
                 "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
             ),
@@ -87,13 +87,19 @@ def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
 def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
     """Heat map of cohorts in each NK source x setting cell, patients as text."""
     data = with_labels(matrix)
-    data["cell_text"] = [f"{c} ({p})" for c, p in zip(data["cohorts"], data["patients"], strict=True)]
+    unknown = data["cohorts_n_not_reported"] if "cohorts_n_not_reported" in data.columns else [0] * len(data)
+    data["cell_text"] = [
+        f"{c} (n not reported)" if u == c else f"{c} ({p}{'+' if u else ''})"
+        for c, p, u in zip(data["cohorts"], data["patients"], unknown, strict=True)
+    ]
     base = alt.Chart(data).encode(
         x=alt.X("NK source:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, orient="top")),
         y=alt.Y("Setting:N", title=None, axis=alt.Axis(labelLimit=220)),
     )
     rect = base.mark_rect(stroke="white").encode(
-        color=alt.Color("cohorts:Q", title="Cohorts", scale=alt.Scale(scheme="blues")),
+        color=alt.Color(
+            "cohorts:Q", title="Cohorts", scale=alt.Scale(scheme="blues"), legend=alt.Legend(format="d", tickMinStep=1)
+        ),
         tooltip=[
             "NK source:N",
             "Setting:N",
@@ -208,7 +214,7 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
             .mark_text(
                 align="left",
                 baseline=alt.ExprRef(f"{_WIDE} ? 'middle' : 'bottom'"),
-                dy=alt.ExprRef(f"{_WIDE} ? 0 : -8"),
+                dy=alt.ExprRef(f"{_WIDE} ? 0 : -10"),
                 lineBreak=_BREAK,
                 fontSize=11,
                 color="#1F2933",

@@ -227,8 +227,10 @@ GROUP BY year, nk_source
 ORDER BY year, nk_source;
 
 -- name: source_by_setting
--- The source x setting matrix: cohorts and patients in each cell.
-SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients
+-- The source x setting matrix: cohorts and patients in each cell, and how many cohorts do not say how many
+-- patients they treated (so a cell never reads "1 (0)" for a patient count that is not reported).
+SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients,
+       count(*) FILTER (WHERE n_treated IS NULL) AS cohorts_n_not_reported
 FROM slice($slice)
 GROUP BY nk_source, setting
 ORDER BY nk_source, setting;

@@ -86,7 +86,10 @@ def render(repo: TrialsRepository, view: View) -> None:
     chart_downloads(charts.cohorts_per_year, per_year, "Cohorts per publication year", key="per_year")
     st.subheader("NK source by setting")
     show_chart(charts.source_setting_matrix, cached(repo, TrialsRepository.source_by_setting, view.slice))
-    st.caption("Cohorts in each cell, patients treated in brackets.")
+    st.caption(
+        "Cohorts in each cell, patients treated in brackets; '+': some cohorts of the cell do not say how many "
+        "patients they treated, 'n not reported': none of them does."
+    )
 
     st.subheader("What these data can and cannot say")
     st.markdown(

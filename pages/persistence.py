@@ -120,6 +120,18 @@ def render(repo: TrialsRepository, view: View) -> None:
             hide_index=True,
             width="stretch",
         )
+    silent = result.by_source[
+        (result.by_source["cohorts_reported"] == 0) & (result.by_source["cohorts_not_reported"] > 0)
+    ]
+    if not silent.empty:
+        st.caption(
+            "Report no detection time at all: "
+            + "; ".join(
+                f"{label} ({int(n)} cohort(s))"
+                for label, n in zip(silent["label"], silent["cohorts_not_reported"], strict=True)
+            )
+            + ". They are not drawn: not reported is not zero."
+        )
     st.subheader("Detection time and complete remission")
     persistence = result.persistence
     pairs = persistence.versus_cr if persistence is not None else pd.DataFrame()

@@ -37,7 +37,7 @@ MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole data
 def _download_files(_repo: TrialsRepository, identity: object, slice_: object, text: str) -> dict[str, bytes]:
     """Every download of the slice, built once per dataset, slice and search (so a click never waits or races)."""
     rows = _repo.found_cohorts(slice_, text)
-    table = presentation.export_frame(rows)
+    table = presentation.reader_export(presentation.export_frame(rows))
     return {
         "csv": table.to_csv(index=False).encode("utf-8"),
         "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),

@@ -144,3 +144,32 @@ def test_no_none_nan_or_code_names_in_visitor_tables(page: str) -> None:
         cells = [str(c) for c in table.to_numpy().ravel()]
         bad = [c for c in cells if c.strip() in ("None", "nan", "NaN", "<NA>", "NaT") or SNAKE.fullmatch(c.strip())]
         assert not bad, (page, list(table.columns), bad[:5])
+
+
+def test_downloads_use_labels_and_rounded_values(repo: TrialsRepository) -> None:
+    """CSV/JSON headers are the dictionary's labels, proportions percentages as shown (no 16-decimal values)."""
+    from nkdata import presentation
+
+    result = analysis.cr_analysis(repo, Slice(), Analysis())
+    rows = result.forest[result.forest["kind"] != "header"]
+    table = presentation.reader_export(presentation.export_frame(rows))
+    assert {"Estimate %", "95% CI low %", "Disease setting", "Year"} <= set(table.columns)
+    assert not [c for c in table.columns if SNAKE.search(str(c))]
+    csv = table.to_csv(index=False)
+    assert not re.search(r"\d\.\d{3,}", csv)  # at most the one decimal the page shows
+    alpha = table[table["Cohort"] == "alpha2010-rr"].iloc[0]
+    assert alpha["Estimate %"] == 20.0 and str(alpha["Year"]) == "2010"  # 2/10, a whole year
+    studies = presentation.reader_export(presentation.export_frame(repo.found_cohorts(Slice(), "")))
+    assert "NK source" in studies.columns and "nk_source" not in studies.columns
+    assert set(studies["NK source"]) <= {"Peripheral blood", "Umbilical cord blood", "NK cell line"}
+    assert "Treated (patients)" in studies.columns
+
+
+def test_the_heatmap_never_shows_a_false_zero_patient_count(repo: TrialsRepository) -> None:
+    from nkdata import charts
+
+    matrix = repo.source_by_setting(Slice(include_superseded=True))
+    matrix.loc[0, ["patients", "cohorts_n_not_reported"]] = [0, matrix.loc[0, "cohorts"]]  # a cell without any n
+    rows = charts.source_setting_matrix(matrix).data.to_dict("records")
+    assert rows[0]["cell_text"] == f"{matrix.loc[0, 'cohorts']} (n not reported)"
+    assert not [r for r in rows[1:] if r["cell_text"].endswith("(0)")]
