@@ -311,4 +311,9 @@ def reader_export(frame: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
             values = out[column].dropna()
             whole = bool(len(values)) and bool((values == values.round()).all())
             out[column] = out[column].astype("Int64") if whole else out[column].round(digits)
+    used: set[str] = set()
+    for column, header in headers.items():  # two columns with one label (a survival entry's n and the cohort's)
+        if header in used:
+            headers[column] = f"{header} ({str(column).replace('_', ' ')})"
+        used.add(headers[column])
     return out.rename(columns=headers)
