@@ -264,6 +264,36 @@ def share_box(year_bounds: tuple[int, int]) -> None:
         st.code(citation["bibtex"], language="bibtex")
 
 
+CONTENT_WIDTH = 960  # px of table a 1440 px window leaves beside the sidebar
+MIN_COLUMN, MAX_COLUMN = 48, 240
+
+
+def fitted_widths(frame: pd.DataFrame, content_width: int = CONTENT_WIDTH) -> dict[str, int]:
+    """Column widths (px) from what the cells hold, shrunk together so the whole table fits ``content_width``
+    (tables that read at 1440 px without sideways scrolling; the tooltip of a cut cell shows it whole)."""
+    widths = {}
+    for column in frame.columns:
+        cells = frame[column].astype(str)
+        typical = float(cells.str.len().quantile(0.8)) if len(cells) else 0.0
+        header = len(str(column))
+        widths[str(column)] = int(min(MAX_COLUMN, max(MIN_COLUMN, 7 * max(typical, 0.6 * header) + 18)))
+    total = sum(widths.values())
+    if total > content_width:
+        factor = content_width / total
+        widths = {c: max(MIN_COLUMN, int(w * factor)) for c, w in widths.items()}
+    return widths
+
+
+def fitted_dataframe(frame: pd.DataFrame, column_config: dict | None = None, **kwargs: Any) -> Any:
+    """``st.dataframe`` with widths that fit the page, the first column pinned; explicit configs win."""
+    widths = fitted_widths(frame)
+    config: dict[str, Any] = {
+        c: st.column_config.Column(width=w, pinned=i == 0) for i, (c, w) in enumerate(widths.items())
+    }
+    config.update(column_config or {})
+    return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+
+
 _PERCENT_COLUMNS = ("Estimate %", "CI low %", "CI high %")
 _SINGLE_COHORT_NA = ("PI low %", "PI high %", "I² %")  # no prediction interval or heterogeneity for one cohort
 
@@ -274,8 +304,9 @@ def pooled_dataframe(table: pd.DataFrame) -> None:
         return
     shown = presentation.not_applicable_text(table, [c for c in _SINGLE_COHORT_NA if c in table.columns])
     shown = presentation.not_applicable_text(shown, ["tau²"], digits=3) if "tau²" in shown.columns else shown
-    config = {c: st.column_config.NumberColumn(format="%.1f") for c in _PERCENT_COLUMNS}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    widths = fitted_widths(shown)
+    config = {c: st.column_config.NumberColumn(format="%.1f", width=widths[c]) for c in _PERCENT_COLUMNS if c in widths}
+    fitted_dataframe(shown, column_config=config)
 
 
 def forest(result: RateAnalysis, value_title: str, reference: float | None = None, key: str = "forest") -> None:

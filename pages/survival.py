@@ -12,6 +12,7 @@ from nkapp.components import (
     chart_downloads,
     disclosure,
     empty_state,
+    fitted_dataframe,
     open_cohort_from,
     page_title,
     view_downloads,
@@ -83,7 +84,7 @@ def render(repo: TrialsRepository, view: View) -> None:
             value_title=f"{endpoint} (%)",
         )
     elif len(points):
-        st.dataframe(_table(points).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
+        fitted_dataframe(_table(points).drop(columns=["cohort_id"]))
     else:
         st.info(
             f"No cohort in this slice reports {endpoint.lower()} at {LANDMARKS[choices.landmark]}. "
@@ -100,7 +101,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     )
     if not result.medians.empty:
         st.markdown(f"**Median {endpoint.lower()}** (cohorts reporting a median rather than a landmark)")
-        st.dataframe(_table(result.medians).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
+        fitted_dataframe(_table(result.medians).drop(columns=["cohort_id"]))
         if note := presentation.capped_note(len(result.medians), result.medians_total, "median-only entries"):
             st.caption(note)
     st.subheader("Every time-to-event result in the slice")
@@ -108,7 +109,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         empty_state("time-to-event results")
         return
     table = _table(result.entries)
-    st.dataframe(table.drop(columns=["cohort_id"]), hide_index=True, width="stretch")
+    fitted_dataframe(table.drop(columns=["cohort_id"]))
     st.caption(
         presentation.capped_note(len(table), result.entries_total, "entries")
         + " 'Read in' names the report an entry was read in; '(earlier report)' marks a result that only an "
