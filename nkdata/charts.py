@@ -509,42 +509,46 @@ def safety_bars(safety: pd.DataFrame) -> alt.Chart:
 # Frames come from nkdata.registry.RegistryRepository; codes are labelled here, "not reported" stays visible.
 
 
-def safety_rate_dots(rates: pd.DataFrame) -> alt.FacetChart:
-    """Dot-and-interval per group and outcome: the crude rate (patients with the event / patients treated) with
+def safety_rate_dots(rates: pd.DataFrame) -> alt.LayerChart:
+    """Dot-and-interval per outcome and group: the crude rate (patients with the event / patients treated) with
     its exact 95% CI on a 0-100% axis, each labelled 'events/patients', so zero events read as 0/N with an upper
-    limit. Groups and outcomes without a reporting cohort are not drawn (the matrix says "not reported")."""
+    limit. One row per outcome and group (outcomes in the dictionary's order, the largest group first), at the
+    page's width, so it reads on a phone. Groups without a reporting cohort are not drawn (the matrix says
+    "not reported")."""
     data = rates[rates["patients"] > 0].copy()
+    size = data[data["Group"] != "All cohorts"].groupby("Group")["patients"].max()
+    rank = {g: i for i, g in enumerate(size.sort_values(ascending=False).index)}
+    outcomes = list(dict.fromkeys(data["Outcome"]))
+    data["position"] = [
+        outcomes.index(o) * 1000 + rank.get(g, 999) for o, g in zip(data["Outcome"], data["Group"], strict=True)
+    ]
+    data["row"] = [f"{o}: {g}" for o, g in zip(data["Outcome"], data["Group"], strict=True)]
     data["label"] = [f"{e}/{p}" for e, p in zip(data["events"], data["patients"], strict=True)]
     data["ci_text"] = [
         f"{100 * r:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})"
         for r, lo, hi in zip(data["rate"], data["ci_low"], data["ci_high"], strict=True)
     ]
-    data = data[["Outcome", "Group", "events", "patients", "cohorts", "rate", "ci_low", "ci_high", "label", "ci_text"]]
-    order = list(
-        data[data["Group"] != "All cohorts"].groupby("Group")["patients"].max().sort_values(ascending=False).index
-    ) + ["All cohorts"]
-    y = alt.Y("Group:N", sort=order, title=None, axis=alt.Axis(labelLimit=200))
+    data = data.sort_values("position")[
+        ["row", "Outcome", "Group", "events", "patients", "cohorts", "rate", "ci_low", "ci_high", "label", "ci_text"]
+    ]
+    y = alt.Y("row:N", sort=list(data["row"]), title=None, axis=alt.Axis(labelLimit=150))
     scale = alt.Scale(domain=[0, 1])
-    axis = alt.Axis(format=_PERCENT, values=[0, 0.25, 0.5, 0.75, 1])
-    x = alt.X("rate:Q", scale=scale, axis=axis)
+    axis = alt.Axis(format=_PERCENT, values=[0, 0.25, 0.5, 0.75, 1], orient="top")
+    x = alt.X("rate:Q", scale=scale, axis=axis, title="Patients with the event (exact 95% CI)")
     tooltip = [
+        alt.Tooltip("Outcome:N"),
         alt.Tooltip("Group:N"),
         alt.Tooltip("label:N", title="Events / patients"),
         alt.Tooltip("ci_text:N", title="Rate (exact 95% CI)"),
         alt.Tooltip("cohorts:Q", title="Cohorts reporting"),
     ]
-    base = alt.Chart().encode(y=y)
+    base = alt.Chart(data).encode(y=y)
     interval = base.mark_rule(strokeWidth=2, color="#4C78A8").encode(
-        x=alt.X("ci_low:Q", scale=scale, axis=axis, title="Patients with the event"), x2="ci_high:Q"
+        x=alt.X("ci_low:Q", scale=scale, axis=axis, title="Patients with the event (exact 95% CI)"), x2="ci_high:Q"
     )
     dots = base.mark_point(filled=True, size=70, color="#D95F02").encode(x=x, tooltip=tooltip)
     labels = base.mark_text(align="left", dx=6, dy=-8, fontSize=10, color="#1F2933").encode(x=x, text="label:N")
-    return (
-        alt.layer(interval, dots, labels, data=data)
-        .properties(width=300, height=alt.Step(ROW_STEP))
-        .facet(facet=alt.Facet("Outcome:N", title=None, sort=list(dict.fromkeys(data["Outcome"]))), columns=2)
-        .resolve_scale(y="independent")
-    )
+    return alt.layer(interval, dots, labels).properties(width=WIDTH, height=alt.Step(ROW_STEP))
 
 
 def _registry_vocab():  # imported late: nkdata.registry pulls in DuckDB, which the other charts do not need

@@ -173,3 +173,13 @@ def test_the_heatmap_never_shows_a_false_zero_patient_count(repo: TrialsReposito
     rows = charts.source_setting_matrix(matrix).data.to_dict("records")
     assert rows[0]["cell_text"] == f"{matrix.loc[0, 'cohorts']} (n not reported)"
     assert not [r for r in rows[1:] if r["cell_text"].endswith("(0)")]
+
+
+def test_fitted_widths_fit_the_page() -> None:
+    from nkapp.components import CONTENT_WIDTH, MIN_COLUMN, fitted_widths
+
+    wide = pd.DataFrame({f"Column {i}": ["a fairly long piece of text " * 3] for i in range(8)})
+    widths = fitted_widths(wide)
+    assert sum(widths.values()) <= CONTENT_WIDTH and min(widths.values()) >= MIN_COLUMN
+    narrow = fitted_widths(pd.DataFrame({"k": [1, 2], "Estimate %": [10.5, 20.0]}))
+    assert sum(narrow.values()) < CONTENT_WIDTH / 2  # short columns are not stretched
