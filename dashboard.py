@@ -117,7 +117,7 @@ def main() -> None:
         st.warning(f"Page not found: '{missing[:40]}'. Showing the Overview instead.", icon=":material/search_off:")
     components.link_notices(state.link_notices(vocab.year_bounds))
     share_slot = st.container()  # filled after the page ran, so the link carries the page's own controls
-    card_slot = st.container()  # the open cohort's card, above the page (a click in the page may open it)
+    card_slot = st.container()  # the open cohort's card, a dialog drawn after the page (a click in it may open one)
     navigation.run()
     with card_slot:
         context.guarded(components.cohort_panel, repo)

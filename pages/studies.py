@@ -66,7 +66,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.caption(
         f"Showing {shown}{matches} cohorts from {found['study_id'].nunique()} publications"
         f"{' (narrow the filters or search to see the rest; downloads hold all)' if shown else ''}. "
-        "Select a row to see every number with where it was read (the card opens above; its link is shareable)."
+        "Select a row to see every number with where it was read (the card opens in a window; its link is shareable)."
     )
     link = st.column_config.LinkColumn
     column = st.column_config.TextColumn
