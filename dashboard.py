@@ -119,7 +119,7 @@ def main() -> None:
     components.link_notices(state.link_notices(vocab.year_bounds))
     components.slice_choices(state.current_view().slice)
     share_slot = st.container()  # filled after the page ran, so the link carries the page's own controls
-    card_slot = st.container()  # the open cohort's card, above the page (a click in the page may open it)
+    card_slot = st.container()  # the open cohort's card, a dialog drawn after the page (a click in it may open one)
     navigation.run()
     with card_slot:
         context.guarded(components.cohort_panel, repo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import pandas as pd
@@ -14,9 +14,9 @@ import yaml
 
 from nkapp import context, state
 from nkapp.cache import cached, show_chart
-from nkdata import charts, exports, figures, presentation
+from nkdata import card, charts, chips, exports, figures, presentation
 from nkdata import vocabulary as voc
-from nkdata.analysis import MAX_FOREST_COHORTS, RateAnalysis
+from nkdata.analysis import MAX_FOREST_COHORTS, MAX_TABLE_ROWS, RateAnalysis
 from nkdata.charts import COHORT_SELECTION
 from nkdata.paths import REPO_ROOT
 from nkdata.repository import TrialsRepository
@@ -33,6 +33,65 @@ from nkdata.slices import (
     POOL_METHODS,
     Analysis,
 )
+
+
+def _remove_chip(chip: chips.Chip, year_bounds: tuple[int, int]) -> None:
+    """A chip's click: its choice back to the default in the view and in the sidebar widget that holds it."""
+    view = chips.without(state.current_view(), chip)
+    state.update_view(slice=view.slice, analysis=view.analysis)
+    if chip.kind == "filter":
+        st.session_state[f"w_{chip.field}"] = list(getattr(view.slice, chip.field))
+    elif chip.kind == "years":
+        st.session_state["w_years"] = tuple(year_bounds)
+    elif chip.kind == "toggle":
+        st.session_state[f"w_{chip.field}"] = bool(getattr(view.slice, chip.field))
+
+
+def cohort_names() -> dict[str, str]:
+    """'Author year · product' of the cohorts the view leaves out, for the chips and captions."""
+    left_out = state.current_view().analysis.leave_out
+    if not left_out:
+        return {}
+    try:
+        repo = context.open_repository()
+    except context.SERVING_ERRORS:
+        return {}
+    names = {}
+    for cohort in left_out:
+        row = cached(repo, TrialsRepository.cohort, cohort)
+        if row is not None:
+            names[cohort] = f"{row['first_author']} {row['year']} ({row['product']})"
+    return names
+
+
+def describe_view(year_bounds: tuple[int, int]) -> str:
+    """This view's slice and sensitivity choices in words: the chips' text, for captions and citations."""
+    return chips.describe_view(state.current_view(), year_bounds, cohort_names())
+
+
+def page_title(title: str) -> None:
+    """The page's title and, under it, the slice it shows as one line of chips; a click on a chip removes it."""
+    st.title(title)
+    try:
+        year_bounds = context.dataset_facts(context.open_repository())[0].year_bounds
+    except context.SERVING_ERRORS:
+        return
+    shown = chips.view_chips(state.current_view(), year_bounds, cohort_names())
+    if not shown:
+        st.caption(f"Showing: {chips.ALL_COHORTS.lower()} (no filter in use).")
+        return
+    with st.container(horizontal=True, gap="small", key="slice_chips", vertical_alignment="center"):
+        st.caption("Showing:", width="content")
+        for i, chip in enumerate(shown):
+            st.button(
+                md_text(chip.text),
+                key=f"chip_{i}_{chip.kind}_{chip.field}_{chip.code}",
+                icon=":material/close:",
+                type="secondary",
+                help="Remove this choice",
+                on_click=_remove_chip,
+                args=(chip, year_bounds),
+            )
 
 
 def empty_state(what: str = "cohorts") -> None:
@@ -166,35 +225,60 @@ _CHOICES: dict[str, tuple[str, dict[str, str], str]] = {
 }
 
 
+def _store_choice(name: str, key: str) -> None:
+    """A widget's new value goes into the view (and so the link) the moment it changes, before the page runs."""
+    value = st.session_state.get(key)
+    if name in ("exclude", "leave_out"):
+        value = tuple(value or ())
+    state.update_view(analysis=replace(state.current_view().analysis, **{name: value}))
+
+
+def _cohort_choices(current: tuple[str, ...]) -> dict[str, str]:
+    """Cohorts a reader may leave out: the primary cohorts of the slice, plus any already left out."""
+    repo = context.open_repository()
+    found, _ = cached(repo, TrialsRepository.search_cohorts, state.current_view().slice, "", MAX_TABLE_ROWS)
+    choices = {
+        str(c): f"{a} {y} · {p}"
+        for c, a, y, p in zip(found["cohort_id"], found["first_author"], found["year"], found["product"], strict=True)
+    }
+    return {**{c: c for c in current if c not in choices}, **choices}
+
+
 def analysis_controls(
     show: tuple[str, ...] = ("group", "denom", "pool", "ci"), groups: dict[str, str] | None = None
 ) -> Analysis:
-    """Analysis choices as widgets; their values belong to the shareable link."""
+    """Analysis choices as widgets; their values belong to the shareable link.
+
+    Each widget is set from the view on every run and writes back only when the reader changes it, so a choice
+    survives any page: a page that cannot group by product shows its own first grouping but leaves the view's
+    (``/outcomes?group=product``, then Relapse, then Remission is still grouped by product)."""
     current = state.current_view().analysis
     group_options = groups or voc.GROUPINGS
     values = asdict(current)
-    if "group" in show:
-        state.seed("w_group", current.group if current.group in group_options else next(iter(group_options)))
+    if current.group not in group_options:
+        values["group"] = next(iter(group_options))
     for name in show:
-        if name in _CHOICES:
-            state.seed(f"w_{name}", getattr(current, name))
-    state.seed("w_overall", current.overall)
-    state.seed("w_exclude", list(current.exclude))
-    if "mods" in show:
-        state.seed("w_mods", list(current.mods))
+        if name == "mods":
+            state.seed("w_mods", list(current.mods))  # read back from the widget below, not by a callback
+            continue
+        shown = values[name]
+        st.session_state[f"w_{name}"] = list(shown) if isinstance(shown, tuple) else shown
+    if "exclude" in show:
+        st.session_state["w_leave_out"] = list(current.leave_out)
     columns = st.columns(len(show))
     for column, name in zip(columns, show, strict=True):
+        key = f"w_{name}"
+        store = {"on_change": _store_choice, "args": (name, key)}
         with column:
             if name == "group":
-                values[name] = st.selectbox(
-                    "Group by", list(group_options), key="w_group", format_func=group_options.get
-                )
+                st.selectbox("Group by", list(group_options), key=key, format_func=group_options.get, **store)
             elif name == "overall":
-                values[name] = st.toggle(
+                st.toggle(
                     "Pool across groups too",
-                    key="w_overall",
+                    key=key,
                     help="An overall estimate across the groups (e.g. across disease "
                     "settings) mixes populations that differ; shown with a warning.",
+                    **store,
                 )
             elif name == "mods":
                 values[name] = tuple(
@@ -207,23 +291,30 @@ def analysis_controls(
                     )
                 )
             elif name == "exclude":
-                values[name] = tuple(
-                    st.multiselect(
-                        "Leave out (sensitivity)",
-                        list(EXCLUSIONS),
-                        key="w_exclude",
-                        format_func=EXCLUSIONS.get,
-                        placeholder="Nothing left out",
-                    )
+                st.multiselect(
+                    "Leave out (sensitivity)",
+                    list(EXCLUSIONS),
+                    key=key,
+                    format_func=EXCLUSIONS.get,
+                    placeholder="Nothing left out",
+                    **store,
+                )
+                cohorts = _cohort_choices(current.leave_out)
+                st.multiselect(
+                    "Leave out chosen cohorts",
+                    list(cohorts),
+                    key="w_leave_out",
+                    format_func=cohorts.get,
+                    placeholder="No cohort left out",
+                    help="Each chosen cohort is left out of every pooled rate and forest on every page (named in "
+                    "the line under the title, and in the link as leave_out).",
+                    on_change=_store_choice,
+                    args=("leave_out", "w_leave_out"),
                 )
             else:
                 label, options, help_text = _CHOICES[name]
-                values[name] = st.selectbox(
-                    label, list(options), key=f"w_{name}", format_func=options.get, help=help_text
-                )
-    analysis = Analysis(**values)
-    state.update_view(analysis=analysis)
-    return analysis
+                st.selectbox(label, list(options), key=key, format_func=options.get, help=help_text, **store)
+    return Analysis(**values)
 
 
 def link_notices(notices: list[str]) -> None:
@@ -241,10 +332,40 @@ def share_box(year_bounds: tuple[int, int]) -> None:
         link = state.share_link(year_bounds)
         st.code(link, language=None, wrap_lines=True)
         st.caption("The link reproduces this page with its filters, analysis choices, search and open cohort card.")
-        citation = view_citation(link, presentation.describe_slice(state.current_view().slice, year_bounds))
+        citation = view_citation(link, describe_view(year_bounds))
         st.markdown("**Cite this view**")
         st.markdown(md_text(citation["apa"]))
         st.code(citation["bibtex"], language="bibtex")
+
+
+CONTENT_WIDTH = 960  # px of table a 1440 px window leaves beside the sidebar
+MIN_COLUMN, MAX_COLUMN = 48, 240
+
+
+def fitted_widths(frame: pd.DataFrame, content_width: int = CONTENT_WIDTH) -> dict[str, int]:
+    """Column widths (px) from what the cells hold, shrunk together so the whole table fits ``content_width``
+    (tables that read at 1440 px without sideways scrolling; the tooltip of a cut cell shows it whole)."""
+    widths = {}
+    for column in frame.columns:
+        cells = frame[column].astype(str)
+        typical = float(cells.str.len().quantile(0.8)) if len(cells) else 0.0
+        header = len(str(column))
+        widths[str(column)] = int(min(MAX_COLUMN, max(MIN_COLUMN, 7 * max(typical, 0.6 * header) + 18)))
+    total = sum(widths.values())
+    if total > content_width:
+        factor = content_width / total
+        widths = {c: max(MIN_COLUMN, int(w * factor)) for c, w in widths.items()}
+    return widths
+
+
+def fitted_dataframe(frame: pd.DataFrame, column_config: dict | None = None, **kwargs: Any) -> Any:
+    """``st.dataframe`` with widths that fit the page, the first column pinned; explicit configs win."""
+    widths = fitted_widths(frame)
+    config: dict[str, Any] = {
+        c: st.column_config.Column(width=w, pinned=i == 0) for i, (c, w) in enumerate(widths.items())
+    }
+    config.update(column_config or {})
+    return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 
 _PERCENT_COLUMNS = ("Estimate %", "CI low %", "CI high %")
@@ -257,13 +378,16 @@ def pooled_dataframe(table: pd.DataFrame) -> None:
         return
     shown = presentation.not_applicable_text(table, [c for c in _SINGLE_COHORT_NA if c in table.columns])
     shown = presentation.not_applicable_text(shown, ["tau²"], digits=3) if "tau²" in shown.columns else shown
-    config = {c: st.column_config.NumberColumn(format="%.1f") for c in _PERCENT_COLUMNS}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    widths = fitted_widths(shown)
+    config = {c: st.column_config.NumberColumn(format="%.1f", width=widths[c]) for c in _PERCENT_COLUMNS if c in widths}
+    fitted_dataframe(shown, column_config=config)
 
 
 def forest(result: RateAnalysis, value_title: str, reference: float | None = None, key: str = "forest") -> None:
     """A forest plot (click a cohort to open its card), saying so when the slice has too many cohorts to draw."""
-    event = show_chart(charts.forest_plot, result.forest, key=key, value_title=value_title, reference=reference)
+    event = show_chart(
+        charts.forest_plot, result.forest, key=state.selection_key(key), value_title=value_title, reference=reference
+    )
     open_cohort_from(event)
     if result.forest_truncated:
         st.caption(
@@ -285,7 +409,7 @@ def view_downloads(
         return
     version = str(_release(repo).get("version", "user-file"))
     link = state.share_link(year_bounds)
-    table = presentation.export_frame(frame)
+    table = presentation.reader_export(presentation.export_frame(frame))
     left, right = st.columns(2)
     left.download_button(
         "Rows (CSV)",
@@ -318,7 +442,6 @@ def figure_downloads(
     source) in SVG, PDF and PNG, made on request."""
     if result.forest.empty:
         return
-    view = state.current_view()
     version = str(_release(repo).get("version", "user-file"))
     link = state.share_link(year_bounds)
     if not st.toggle("Prepare the figure for a paper or slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
@@ -326,7 +449,7 @@ def figure_downloads(
     figure = cached_figure(
         result.forest[result.forest["kind"] != "header"],
         title,
-        presentation.describe_slice(view.slice, year_bounds) + (f". {note}" if note else ""),
+        describe_view(year_bounds) + (f". {note}" if note else ""),
         version,
         f"NK-AML Evidence Dashboard, {link}",
         value_title,
@@ -376,38 +499,64 @@ def open_cohort_from(event: object) -> None:
         st.rerun()
 
 
+def close_card() -> None:
+    """Close the open card for good: the link forgets the cohort, and every opener (chart point, table row) is
+    redrawn under a new key, so its selection is gone and cannot reopen the card on the next run."""
+    state.update_view(cohort=None)
+    state.forget_selections()
+
+
+def _card_item(item: str, value: str, definition: str, source: str, with_definition: bool) -> str:
+    """One line of the card in Markdown: the label and value in bold, then definition and source (all escaped)."""
+    shown = md_link(value, value) if value.startswith(("http://", "https://")) else md_text(value)
+    line = f"- **{md_text(item)}**: {shown}"
+    details = []
+    if with_definition and definition:
+        details.append(f"*Definition:* {md_text(definition)}")
+    if source:
+        details.append(f"*Source:* {md_text(source)}")
+    return line + ("  \n  " + " · ".join(details) if details else "")
+
+
+def _card_body(repo: TrialsRepository, row: pd.Series) -> None:
+    """The card: the reference, then population and product, outcomes, safety, provenance (canonical link first)."""
+    journal = row.get("journal")
+    reference = f"*{md_text(row['title'])}*."
+    if isinstance(journal, str) and journal:
+        reference += f" {md_text(journal)}."
+    st.markdown(reference + "  \n" + " · ".join(exports.identifier_links(row)))
+    st.info(md_text(card.readable(str(row["extraction_note"]))), icon=":material/edit_note:")
+    for section in card.cohort_sections(row):
+        st.markdown(f"**{section.title}**")
+        lines = [
+            _card_item(i, v, d, s, with_definition=section.title in ("Outcomes", "Safety", "Provenance"))
+            for i, v, d, s in section.rows[["Item", "Value", "Definition", "Source"]].itertuples(index=False)
+        ]
+        if lines:
+            st.markdown("\n".join(lines))
+        if section.not_reported:
+            st.caption("Not reported: " + ", ".join(section.not_reported) + ".")
+    registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))
+    if st.button("Close the card", key="close_card", icon=":material/close:"):
+        close_card()
+        st.rerun()
+
+
 def cohort_panel(repo: TrialsRepository) -> None:
-    """The card of the cohort the view has open: each number with where it was read, without horizontal scroll."""
+    """The card of the cohort the view has open, as a dialog in view; closing it clears the opener's selection."""
     cohort_id = state.current_view().cohort
     if not cohort_id:
         return
     row = cached(repo, TrialsRepository.cohort, cohort_id)
     if row is None:
         return
-    with st.expander(
-        "Where the numbers came from: " + md_text(f"{row['first_author']} {row['year']}, {row['product']}"),
-        expanded=True,
+    dialog = st.dialog(
+        f"Where the numbers came from: {card.card_title(row)}",
+        width="large",
         icon=":material/menu_book:",
-    ):
-        st.markdown(exports.citation_line(row) + "  \n" + " · ".join(exports.identifier_links(row)))
-        st.info(md_text(row["extraction_note"]), icon=":material/edit_note:")
-        card = presentation.cohort_card(row)
-        reported = card[~card["Value"].isin([presentation.NOT_REPORTED, presentation.NOT_APPLICABLE])]
-        st.markdown(
-            "\n".join(
-                f"- **{md_text(field)}**: {md_text(value)}" + (f" — *{md_text(where)}*" if where else "")
-                for field, value, where in zip(
-                    reported["Field"], reported["Value"], reported["Where it came from"], strict=True
-                )
-            )
-        )
-        registered_trials(tuple(str(n) for n in presentation.as_list(row.get("nct_ids"))))
-        missing = card.loc[card["Value"] == presentation.NOT_REPORTED, "Field"]
-        if len(missing):
-            st.caption("Not reported: " + md_text(", ".join(missing)))
-        if st.button("Close the card", key="close_card", icon=":material/close:"):
-            state.update_view(cohort=None)
-            st.rerun()
+        on_dismiss=close_card,
+    )
+    dialog(_card_body)(repo, row)
 
 
 def registered_trials(ids: tuple[str, ...]) -> None:
@@ -461,7 +610,6 @@ def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str,
     """Any chart as a slide-ready file (SVG, PDF, PNG) with its title, the filters, data version and source."""
     if data.empty or not st.toggle("Prepare this chart for a slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
         return
-    view = state.current_view()
     try:
         release = context.open_repository().release or {}
     except context.SERVING_ERRORS:
@@ -470,7 +618,7 @@ def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str,
         builder,
         data,
         title,
-        presentation.describe_slice(view.slice),
+        describe_view(context.dataset_facts(context.open_repository())[0].year_bounds),
         str(release.get("version", "user file")),
         tuple(sorted(kwargs.items())),
     )

@@ -22,6 +22,7 @@ from nkdata.slices import View, Vocabulary, parse_query_params, to_query_params
 VIEW_KEY = "_nk_view"
 NOTICES_KEY = "_nk_notices"
 NOT_FOUND_STATE = "_nk_not_found_path"
+SELECTION_ROUND_KEY = "_nk_selection_round"
 
 
 def current_query_params() -> dict[str, list[str]]:
@@ -103,3 +104,13 @@ def share_link(year_bounds: tuple[int, int], view: View | None = None) -> str:
         return f"?{query}" if query else "(this page)"
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def selection_key(base: str) -> str:
+    """The widget key of a chart or table whose selection opens a cohort card: it changes when a card closes, so
+    the old selection (which Streamlit keeps and a widget's state cannot be cleared by hand) is dropped."""
+    return f"{base}_{st.session_state.get(SELECTION_ROUND_KEY, 0)}"
+
+
+def forget_selections() -> None:
+    st.session_state[SELECTION_ROUND_KEY] = st.session_state.get(SELECTION_ROUND_KEY, 0) + 1

@@ -236,8 +236,15 @@ def _with_group_headers(forest: pd.DataFrame, group: str, pooled: pd.DataFrame) 
         forest["order"] = range(len(forest))
         return forest
     sizes = {g: (int(k), int(n)) for g, k, n in zip(pooled["grp"], pooled["k"], pooled["n_total"], strict=True)}
+    # The largest group first (most cohorts, then most patients): a reader meets the best-supported estimate first.
+    first_seen = {g: i for i, g in enumerate(dict.fromkeys(forest["group"]))}
+    rank = {g: (-sizes.get(g, (0, 0))[0], -sizes.get(g, (0, 0))[1], first_seen[g]) for g in first_seen}
+    records = sorted(
+        forest.to_dict("records"),
+        key=lambda r: (r["kind"] == "overall", rank.get(r["group"], (0, 0, 0)) if r["kind"] != "overall" else 0),
+    )
     rows, seen = [], set()
-    for record in forest.to_dict("records"):
+    for record in records:
         g = record["group"]
         if record["kind"] != "overall" and g not in seen:
             seen.add(g)
@@ -267,7 +274,7 @@ def rate_analysis(
     """Pooled estimates per group (and overall), the subgroup test, the forest rows and the sensitivity
     analyses, over the primary cohorts of the slice (only groups ``groups``, when given). Without
     ``sensitivity_analyses`` the model comparison and leave-one-out are skipped (the Summary of findings)."""
-    counts = repo.rate_counts(slice_, group, events, totals, analysis.exclude)
+    counts = repo.rate_counts(slice_, group, events, totals, analysis.sql_exclude)
     if groups:
         counts = counts[counts["grp"].isin(groups)]
     reported = _reported(counts)
@@ -283,7 +290,7 @@ def rate_analysis(
     cohorts = pd.DataFrame(columns=["cohort_id", "first_author", "year", "product", "grp", "events", "total"])
     if shown and not truncated:
         rows, _ = repo.cohort_points(
-            slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups, exclude=analysis.exclude
+            slice_, group, events, totals, limit=MAX_FOREST_COHORTS, groups=groups, exclude=analysis.sql_exclude
         )
         cohorts = stats.cohort_rates(rows, "events", "total", analysis.ci, level)
     show_overall = analysis.overall and len(pooled) > 1
@@ -461,7 +468,10 @@ def leave_one_out_table(result: RateAnalysis) -> pd.DataFrame:
 
 def exclusion_note(choices: Analysis) -> str:
     """The sensitivity choices in words, for captions and exported figures."""
-    return ("Left out: " + ", ".join(EXCLUSIONS[e].lower() for e in choices.exclude) + ".") if choices.exclude else ""
+    parts = [EXCLUSIONS[e].lower() for e in choices.exclude]
+    if choices.leave_out:
+        parts.append("the chosen cohort(s) " + ", ".join(choices.leave_out))
+    return ("Left out: " + ", ".join(parts) + ".") if parts else ""
 
 
 # Page-level analyses: one call per page from (repository, slice, choices), so the app can cache a

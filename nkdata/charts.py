@@ -30,6 +30,18 @@ def source_scale(labels: object = None) -> alt.Scale:
     return alt.Scale(domain=[d for d, _ in pairs], range=[r for _, r in pairs])
 
 
+def setting_scale(labels: object = None) -> alt.Scale:
+    """Fixed colour per disease setting (``vocabulary.SETTING_COLOURS``), the same in every view; rows that
+    belong to no single setting (a pooled row of a group mixing settings) are drawn in the pooled colour."""
+    present = set(labels) if labels is not None else None
+    pairs = [
+        (voc.SETTINGS[c], voc.SETTING_COLOURS[c]) for c in voc.SETTINGS if present is None or voc.SETTINGS[c] in present
+    ]
+    if present is None or "Pooled" in present:
+        pairs.append(("Pooled", voc.POOLED_COLOUR))
+    return alt.Scale(domain=[d for d, _ in pairs], range=[r for _, r in pairs])
+
+
 # The point charts below keep only the columns they encode: up to MAX_POINTS rows go to the browser and
 # into the spec cache, and unused columns (notes, ids, counts not drawn) were most of their size.
 
@@ -58,7 +70,7 @@ def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("year:O", title="Publication year", scale=alt.Scale(domain=years)),
-            y=alt.Y("sum(cohorts):Q", title="Cohorts"),
+            y=alt.Y("sum(cohorts):Q", title="Cohorts", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color(
                 "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
             ),
@@ -76,13 +88,19 @@ def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
 def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
     """Heat map of cohorts in each NK source x setting cell, patients as text."""
     data = with_labels(matrix)
-    data["cell_text"] = [f"{c} ({p})" for c, p in zip(data["cohorts"], data["patients"], strict=True)]
+    unknown = data["cohorts_n_not_reported"] if "cohorts_n_not_reported" in data.columns else [0] * len(data)
+    data["cell_text"] = [
+        f"{c} (n not reported)" if u == c else f"{c} ({p}{'+' if u else ''})"
+        for c, p, u in zip(data["cohorts"], data["patients"], unknown, strict=True)
+    ]
     base = alt.Chart(data).encode(
         x=alt.X("NK source:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, orient="top")),
         y=alt.Y("Setting:N", title=None, axis=alt.Axis(labelLimit=220)),
     )
     rect = base.mark_rect(stroke="white").encode(
-        color=alt.Color("cohorts:Q", title="Cohorts", scale=alt.Scale(scheme="blues")),
+        color=alt.Color(
+            "cohorts:Q", title="Cohorts", scale=alt.Scale(scheme="blues"), legend=alt.Legend(format="d", tickMinStep=1)
+        ),
         tooltip=[
             "NK source:N",
             "Setting:N",
@@ -100,6 +118,21 @@ def source_setting_matrix(matrix: pd.DataFrame) -> alt.Chart:
 # Row labels never widen a chart: on a phone a label longer than the plot is shortened (the tooltip has it whole)
 # instead of squeezing the intervals to a sliver.
 _FIT_WIDTH = alt.ExprRef("width")
+_WIDE = "width >= 560"  # a forest this wide draws its labels in a column of their own
+_LABEL_SHARE = 0.42
+_BREAK = "|"  # where a phone wraps a forest label (two lines above its interval); wide charts show one line
+_WRAP_AT = 52
+
+
+def _wrap(label: str) -> str:
+    """A forest label with one break mark at the last space before _WRAP_AT characters (a phone's line)."""
+    text = label.replace(_BREAK, "/")
+    if len(text) <= _WRAP_AT:
+        return text
+    cut = text.rfind(" ", 0, _WRAP_AT)
+    return text if cut <= 0 else text[:cut] + _BREAK + text[cut + 1 :]
+
+
 COHORT_SELECTION = "cohort_pick"  # the point selection a page reads to open a cohort's card
 
 
@@ -123,11 +156,15 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
             data[column] = ""
     data["cohort_id"] = data["cohort_id"].astype(object).where(data["cohort_id"].notna(), "")
     data["row"] = data["order"]
+    labels = set(voc.SETTINGS.values())  # the forest's setting column holds labels; codes are mapped too
+    data["Setting"] = [
+        s if s in labels else voc.SETTINGS.get(s, "Pooled") if isinstance(s, str) else "Pooled" for s in data["setting"]
+    ]
     data["ci_text"] = [
         "" if pd.isna(e) else f"{100 * e:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})"
         for e, lo, hi in zip(data["estimate"], data["ci_low"], data["ci_high"], strict=True)
     ]
-    data["line"] = [f"{d} · {c}" if c else d for d, c in zip(data["display"], data["ci_text"], strict=True)]
+    data["line"] = [_wrap(f"{d} · {c}" if c else d) for d, c in zip(data["display"], data["ci_text"], strict=True)]
     data = data[
         [
             "row",
@@ -143,13 +180,18 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
             "total",
             "cohort_id",
             "setting",
+            "Setting",
             "cr_definition",
             "flags",
             "ci_text",
         ]
     ]
     y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.1))
-    x_scale = alt.Scale(domain=[0, 1])
+    # A label column apart from the intervals where the chart is wide enough; on a phone each label sits above
+    # its interval instead (Vega evaluates these against the drawn width, so one spec serves both).
+    x_scale = alt.Scale(
+        domain=[0, 1], range=[alt.ExprRef(f"{_WIDE} ? width * {_LABEL_SHARE} : 0"), alt.ExprRef("width")]
+    )
     tooltip = [
         alt.Tooltip("display:N", title="Row"),
         alt.Tooltip("ci_text:N", title=f"{value_title} (95% CI)"),
@@ -162,24 +204,26 @@ def forest_plot(rows: pd.DataFrame, value_title: str, reference: float | None = 
     ]
     pick = cohort_pick()
     base = alt.Chart(data).encode(y=y)
-    by_source = set(data["Group"]) - {"All"} <= set(voc.NK_SOURCES.values())
-    colour_scale = source_scale(data["Group"]) if by_source else alt.Scale(scheme="tableau10")
     colour = alt.Color(
-        "Group:N", scale=colour_scale, legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=220)
+        "Setting:N",
+        scale=setting_scale(data["Setting"]),
+        legend=alt.Legend(title="Setting", orient="bottom", columns=2, labelLimit=220),
     )
     labels = alt.layer(
         *(
             base.transform_filter(test)
             .mark_text(
                 align="left",
-                baseline="bottom",
-                dy=-3,
+                baseline=alt.ExprRef(f"{_WIDE} ? 'middle' : 'bottom'"),
+                dy=alt.ExprRef(f"{_WIDE} ? 0 : -10"),
+                lineBreak=_BREAK,
                 fontSize=11,
                 color="#1F2933",
                 fontWeight=weight,
-                limit=_FIT_WIDTH,
+                limit=alt.ExprRef(f"{_WIDE} ? width * {_LABEL_SHARE} - 10 : width"),
             )
-            .encode(x=alt.value(0), text="line:N", tooltip=tooltip)
+            .transform_calculate(shown=f"{_WIDE} ? replace(datum.line, '{_BREAK}', ' ') : datum.line")
+            .encode(x=alt.value(0), text="shown:N", tooltip=tooltip)
             for test, weight in ((alt.datum.kind == "cohort", "normal"), (alt.datum.kind != "cohort", "bold"))
         )
     )
@@ -465,6 +509,48 @@ def safety_bars(safety: pd.DataFrame) -> alt.Chart:
 # ----- Pipeline (registered trials) -----
 # Frames come from nkdata.registry_repository.RegistryRepository; codes are labelled here, "not reported" stays
 # visible.
+
+
+def safety_rate_dots(rates: pd.DataFrame) -> alt.LayerChart:
+    """Dot-and-interval per outcome and group: the crude rate (patients with the event / patients treated) with
+    its exact 95% CI on a 0-100% axis, each labelled 'events/patients', so zero events read as 0/N with an upper
+    limit. One row per outcome and group (outcomes in the dictionary's order, the largest group first), at the
+    page's width, so it reads on a phone. Groups without a reporting cohort are not drawn (the matrix says
+    "not reported")."""
+    data = rates[rates["patients"] > 0].copy()
+    size = data[data["Group"] != "All cohorts"].groupby("Group")["patients"].max()
+    rank = {g: i for i, g in enumerate(size.sort_values(ascending=False).index)}
+    outcomes = list(dict.fromkeys(data["Outcome"]))
+    data["position"] = [
+        outcomes.index(o) * 1000 + rank.get(g, 999) for o, g in zip(data["Outcome"], data["Group"], strict=True)
+    ]
+    data["row"] = [f"{o}: {g}" for o, g in zip(data["Outcome"], data["Group"], strict=True)]
+    data["label"] = [f"{e}/{p}" for e, p in zip(data["events"], data["patients"], strict=True)]
+    data["ci_text"] = [
+        f"{100 * r:.0f}% ({100 * lo:.0f}-{100 * hi:.0f})"
+        for r, lo, hi in zip(data["rate"], data["ci_low"], data["ci_high"], strict=True)
+    ]
+    data = data.sort_values("position")[
+        ["row", "Outcome", "Group", "events", "patients", "cohorts", "rate", "ci_low", "ci_high", "label", "ci_text"]
+    ]
+    y = alt.Y("row:N", sort=list(data["row"]), title=None, axis=alt.Axis(labelLimit=150))
+    scale = alt.Scale(domain=[0, 1])
+    axis = alt.Axis(format=_PERCENT, values=[0, 0.25, 0.5, 0.75, 1], orient="top")
+    x = alt.X("rate:Q", scale=scale, axis=axis, title="Patients with the event (exact 95% CI)")
+    tooltip = [
+        alt.Tooltip("Outcome:N"),
+        alt.Tooltip("Group:N"),
+        alt.Tooltip("label:N", title="Events / patients"),
+        alt.Tooltip("ci_text:N", title="Rate (exact 95% CI)"),
+        alt.Tooltip("cohorts:Q", title="Cohorts reporting"),
+    ]
+    base = alt.Chart(data).encode(y=y)
+    interval = base.mark_rule(strokeWidth=2, color="#4C78A8").encode(
+        x=alt.X("ci_low:Q", scale=scale, axis=axis, title="Patients with the event (exact 95% CI)"), x2="ci_high:Q"
+    )
+    dots = base.mark_point(filled=True, size=70, color="#D95F02").encode(x=x, tooltip=tooltip)
+    labels = base.mark_text(align="left", dx=6, dy=-8, fontSize=10, color="#1F2933").encode(x=x, text="label:N")
+    return alt.layer(interval, dots, labels).properties(width=WIDTH, height=alt.Step(ROW_STEP))
 
 
 def with_registry_labels(frame: pd.DataFrame) -> pd.DataFrame:

@@ -50,6 +50,10 @@ def link_table() -> str:
     for key in _ANALYSIS_BOOLS:
         rows.append(f"| `{key}` | `1` adds the across-groups pooled estimate (default `0`) | `?{key}=1` |")
     rows.append(
+        "| `leave_out` | a cohort id (several allowed): left out of every pooled rate, named on every page | "
+        "`?leave_out=bachanova2014-il2dt` |"
+    )
+    rows.append(
         "| `cohort` | a cohort id: opens that cohort's card with every number's source | "
         "`?cohort=bachanova2014-il2dt` |"
     )

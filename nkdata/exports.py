@@ -31,12 +31,20 @@ _BIB_TYPES = {
 }
 
 
-def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
-    """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links."""
+def _link_or_blank(prefix: str, value: Any, suffix: str = "") -> str:
+    """The record's link for an identifier the row has (percent-encoded, well-formed), else an empty cell."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return md_url(f"{prefix}{url_part(value)}{suffix}") or ""
 
-    def first_nct(value: Any) -> str | None:
+
+def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """One row per cohort with readable labels and DOI / PubMed / ClinicalTrials.gov links (an empty cell where a
+    publication has no such identifier, never "None")."""
+
+    def first_nct(value: Any) -> str:
         ids = [str(v) for v in as_list(value)]
-        return md_url(f"https://clinicaltrials.gov/study/{url_part(ids[0])}") if ids else None
+        return md_url(f"https://clinicaltrials.gov/study/{url_part(ids[0])}") or "" if ids else ""
 
     return pd.DataFrame(
         {
@@ -50,16 +58,11 @@ def link_table(cohorts: pd.DataFrame) -> pd.DataFrame:
             "CR": [number(v) for v in cohorts["cr_count"]],
             "n evaluable": [number(v) for v in cohorts["n_evaluable"]],
             "Superseded by": [v if isinstance(v, str) else "—" for v in cohorts["superseded_by"]],
-            "DOI": [
-                md_url(f"https://doi.org/{url_part(d)}") if isinstance(d, str) and d else None for d in cohorts["doi"]
-            ],
-            "PubMed": [
-                md_url(f"https://pubmed.ncbi.nlm.nih.gov/{url_part(p)}/") if isinstance(p, str) and p else None
-                for p in cohorts["pmid"]
-            ],
+            "DOI": [_link_or_blank("https://doi.org/", d) for d in cohorts["doi"]],
+            "PubMed": [_link_or_blank("https://pubmed.ncbi.nlm.nih.gov/", p, "/") for p in cohorts["pmid"]],
             "ClinicalTrials.gov": [first_nct(ids) for ids in cohorts["nct_ids"]],
-            "Source": [md_url(u) for u in cohorts["source_url"]],  # canonical link first; well-formed http(s) only
-            "Page read": [md_url(v) for v in cohorts.get("read_at", [None] * len(cohorts))],  # provenance
+            "Source": [md_url(u) or "" for u in cohorts["source_url"]],  # canonical link first; http(s) only
+            "Page read": [md_url(v) or "" for v in cohorts.get("read_at", [None] * len(cohorts))],  # provenance
         }
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from nkdata import vocabulary as voc
-from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, SURVIVAL_FIELDS
+from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, SURVIVAL_FIELDS, field_label
 from nkdata.safe_text import csv_bytes
 from nkdata.source import notes_from_json
 
@@ -275,3 +275,56 @@ def capped_note(shown: int, total: int, what: str) -> str:
     if total <= shown:
         return ""
     return f"Only the first {shown:,} of {total:,} {what} (reading order) are shown; narrow the slice for the rest."
+
+
+# Columns of the analysis tables (forest rows, rates) that are proportions: exported as percentages, rounded.
+_PROPORTION_COLUMNS: dict[str, str] = {
+    "estimate": "Estimate %",
+    "ci_low": "95% CI low %",
+    "ci_high": "95% CI high %",
+    "pi_low": "Prediction interval low %",
+    "pi_high": "Prediction interval high %",
+    "weight": "Weight in group %",
+    "rate": "Rate %",
+    "i2": "I² %",
+}
+_ANALYSIS_HEADERS: dict[str, str] = {
+    "kind": "Row",
+    "group": "Group",
+    "group_label": "Group label",
+    "label": "Label",
+    "events": "Events",
+    "total": "Denominator",
+    "flags": "Cautions",
+    "order": "Order",
+    "k": "Cohorts (k)",
+    "n_total": "Patients (N)",
+}
+
+
+def reader_export(frame: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+    """A download as a reader sees the page: the dictionary's labels (with units) as headers, coded values as
+    their labels, proportions as percentages rounded as shown. The raw values stay in the Parquet download."""
+    out = frame.copy()
+    for column in list(out.columns):
+        if f"{column}_label" in out.columns:  # export_frame put the label beside its code: keep the label
+            out[column] = out.pop(f"{column}_label")
+    headers = {}
+    for column in out.columns:
+        if column in _PROPORTION_COLUMNS:
+            out[column] = (100 * pd.to_numeric(out[column], errors="coerce")).round(digits)
+            headers[column] = _PROPORTION_COLUMNS[column]
+        elif column in FIELDS_BY_NAME:
+            headers[column] = field_label(column, unit=True)
+        else:
+            headers[column] = _ANALYSIS_HEADERS.get(column, str(column).replace("_", " ").capitalize())
+        if column not in _PROPORTION_COLUMNS and pd.api.types.is_float_dtype(out[column]):
+            values = out[column].dropna()
+            whole = bool(len(values)) and bool((values == values.round()).all())
+            out[column] = out[column].astype("Int64") if whole else out[column].round(digits)
+    used: set[str] = set()
+    for column, header in headers.items():  # two columns with one label (a survival entry's n and the cohort's)
+        if header in used:
+            headers[column] = f"{header} ({str(column).replace('_', ' ')})"
+        used.add(headers[column])
+    return out.rename(columns=headers)

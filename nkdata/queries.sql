@@ -36,26 +36,29 @@ WITH e AS (
 SELECT *, source_cohort <> cohort_id AS inherited
 FROM e;
 
--- The value a cohort is grouped by: group_by is one of nk_source, product_class, product, setting.
-CREATE OR REPLACE MACRO group_value(group_by, nk_source, product_class, product, setting) AS
+-- The value a cohort is grouped by: group_by is one of nk_source, product_class, product, setting, car_target
+-- (a product without a CAR under 'none').
+CREATE OR REPLACE MACRO group_value(group_by, nk_source, product_class, product, setting, car_target) AS
 CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_class
-              WHEN 'product' THEN product WHEN 'setting' THEN setting END;
+              WHEN 'product' THEN product WHEN 'setting' THEN setting
+              WHEN 'car_target' THEN coalesce(car_target, 'none') END;
 
 -- The primary cohorts of the slice (superseded reports never enter an analysis) with three chosen
 -- columns under fixed names: grp (nk_source, product_class, product or setting), events (a count of patients
 -- with the event) and total (its denominator), and `excluded`: true when a sensitivity choice in `exclude`
 -- leaves the cohort's rate out ('review': a count only a review gave; 'converted': a count converted from a
--- percentage; 'grey': a conference abstract or company report). The CASE lists are generated from the data
--- dictionary's count fields.
+-- percentage; 'grey': a conference abstract or company report; 'cohort:<id>': that cohort, left out by name).
+-- The CASE lists are generated from the data dictionary's count fields.
 CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals, exclude) AS TABLE
 SELECT
-    group_value(group_by, nk_source, product_class, product, setting)                           AS grp,
+    group_value(group_by, nk_source, product_class, product, setting, car_target)               AS grp,
     {events_case}                                                                               AS events,
     {totals_case}                                                                               AS total,
     (list_contains(exclude, 'review') AND (list_contains(from_review, events) OR list_contains(from_review, totals)))
     OR (list_contains(exclude, 'converted')
         AND (list_contains(converted_from_percent, events) OR list_contains(converted_from_percent, totals)))
-    OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})                   AS excluded,
+    OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})
+    OR list_contains(exclude, 'cohort:' || cohort_id)                                           AS excluded,
     *
 FROM slice(s)
 WHERE superseded_by IS NULL;
@@ -251,8 +254,10 @@ GROUP BY year, nk_source
 ORDER BY year, nk_source;
 
 -- name: source_by_setting
--- The source x setting matrix: cohorts and patients in each cell.
-SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients
+-- The source x setting matrix: cohorts and patients in each cell, and how many cohorts do not say how many
+-- patients they treated (so a cell never reads "1 (0)" for a patient count that is not reported).
+SELECT nk_source, setting, count(*) AS cohorts, coalesce(sum(n_treated), 0)::BIGINT AS patients,
+       count(*) FILTER (WHERE n_treated IS NULL) AS cohorts_n_not_reported
 FROM slice($slice)
 GROUP BY nk_source, setting
 ORDER BY nk_source, setting;
@@ -261,7 +266,7 @@ ORDER BY nk_source, setting;
 -- Per group ($group_by is one of nk_source, product_class, product, setting): patients, CR over
 -- treated and over evaluable, and how many cohorts did not report CR.
 WITH s AS (
-    SELECT group_value($group_by, nk_source, product_class, product, setting) AS grp, *
+    SELECT group_value($group_by, nk_source, product_class, product, setting, car_target) AS grp, *
     FROM slice($slice)
 )
 SELECT

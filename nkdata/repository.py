@@ -24,7 +24,7 @@ from nkdata.slices import Slice, Vocabulary
 from nkdata.tablespec import TRIALS, TableSpec, duckdb_type
 
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting")
+GROUP_COLUMNS = ("nk_source", "product_class", "product", "setting", "car_target")
 
 
 def _rate_params(

@@ -48,6 +48,9 @@ EXCLUSIONS: dict[str, str] = {
     "grey": "Conference abstracts and company reports",
 }
 MODERATOR_CHOICES: dict[str, str] = {code: label for code, (label, _) in MODERATORS.items()}
+LEAVE_OUT_KEY = "leave_out"
+LEAVE_OUT_PREFIX = "cohort:"
+MAX_LEAVE_OUT = 20
 LANDMARKS: dict[str, str] = {"6": "6 months", "12": "12 months", "24": "24 months", "36": "36 months"}
 
 
@@ -148,6 +151,12 @@ class Analysis:
     landmark: str = "24"
     mods: tuple[str, ...] = ("year",)  # meta-regression moderators; year is the one every cohort reports
     mr_setting: str = "relapsed_refractory"  # meta-regression stays within one setting: the most cohorts
+    leave_out: tuple[str, ...] = ()  # cohort ids left out of every rate as a sensitivity choice
+
+    @property
+    def sql_exclude(self) -> tuple[str, ...]:
+        """The exclusions as ``queries.sql`` takes them: the named subsets, then ``cohort:<id>`` per left-out cohort."""
+        return (*self.exclude, *(f"{LEAVE_OUT_PREFIX}{c}" for c in self.leave_out))
 
 
 @dataclass(frozen=True)
@@ -189,7 +198,7 @@ _ANALYSIS_KEYS: dict[str, tuple[str, Mapping[str, str], bool]] = {
 }
 _ANALYSIS_BOOLS: dict[str, str] = {"overall": "overall"}
 _TOGGLE_KEYS: dict[str, str] = {t.key: t.field for t in TOGGLES}
-VIEW_KEYS: tuple[str, ...] = ("cohort", "q")
+VIEW_KEYS: tuple[str, ...] = (LEAVE_OUT_KEY, "cohort", "q")
 URL_KEYS: tuple[str, ...] = (
     YEARS_KEY,
     *FILTERS_BY_KEY,
@@ -316,6 +325,12 @@ def _parse_one(
             analysis_values[attribute] = value
             return None
         return f"{_show(value)} is not one of {', '.join(allowed)}"
+    if key == LEAVE_OUT_KEY:
+        kept = list(dict.fromkeys(v for v in values if v and cohort_exists(v)))[:MAX_LEAVE_OUT]
+        bad = [v for v in values if v and not cohort_exists(v)]
+        if kept:
+            analysis_values["leave_out"] = tuple(kept)
+        return f"no cohort {_examples(bad)} in this dataset" if bad else None
     if key == "cohort":
         value = values[-1] if values else ""
         if len(value) <= MAX_VALUE_LENGTH and cohort_exists(value):
@@ -381,6 +396,8 @@ def to_query_params(view: View, year_bounds: tuple[int, int]) -> dict[str, list[
     for key, attribute in _ANALYSIS_BOOLS.items():
         if getattr(view.analysis, attribute) != getattr(defaults, attribute):
             out[key] = ["1" if getattr(view.analysis, attribute) else "0"]
+    if view.analysis.leave_out:
+        out[LEAVE_OUT_KEY] = list(view.analysis.leave_out)
     if view.cohort:
         out["cohort"] = [view.cohort]
     if view.query:

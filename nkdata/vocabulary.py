@@ -51,6 +51,18 @@ SETTINGS: dict[str, str] = {
     "post_hsct_relapse": "After HSCT: relapse",
     "other": "Other",
 }
+# One colour per disease setting in every chart that colours by setting (the forest of every page), colour-blind
+# safe (Tol's muted scheme), so relapsed/refractory is the same colour on Remission, Relapse and the figures.
+SETTING_COLOURS: dict[str, str] = {
+    "relapsed_refractory": "#CC6677",
+    "consolidation_in_cr": "#117733",
+    "mrd_positive": "#DDCC77",
+    "pre_hsct": "#88CCEE",
+    "post_hsct_prophylaxis": "#332288",
+    "post_hsct_relapse": "#AA4499",
+    "other": "#999933",
+}
+POOLED_COLOUR = "#1F2933"
 
 
 # Time-to-event endpoints (the ``endpoint`` of an entry of the ``survival`` list).

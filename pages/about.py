@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow.parquet as pq
 import streamlit as st
 
-from nkapp.components import dataset_citation
+from nkapp.components import dataset_citation, page_title
 from nkapp.context import dataset_facts
-from nkdata import screening
-from nkdata.dictionary import FIELDS, SURVIVAL_FIELDS
-from nkdata.paths import SCREENING_DIR, SOURCE_DIR
+from nkapp.state import seed
+from nkdata import prisma, screening
+from nkdata.dictionary import FIELDS, SURVIVAL_FIELDS, field_label
+from nkdata.paths import REGISTRY_SCREENING, SCREENING_DIR, SOURCE_DIR, registry_path
 from nkdata.registry_dictionary import REGISTRY_RULES
 from nkdata.repository import TrialsRepository
 from nkdata.safe_text import md_text
 from nkdata.slices import View
 from nkdata.validation import RULES
+from nkdata.vocabulary import REGISTRY_SCREENING_REASONS as SCREENING_REASONS
 
 OPEN_DATA_FILES: tuple[tuple[str, str], ...] = (
     ("datapackage.json", "Data package descriptor"),
@@ -35,8 +38,64 @@ def cached_flow() -> screening.Flow:
     return screening.flow(SCREENING_DIR, SOURCE_DIR)
 
 
+@st.cache_data(show_spinner=False)
+def cached_prisma(cohorts: int, primary: int, registry_trials: int) -> tuple[str, pd.DataFrame]:
+    """The flow diagram (DOT) and the excluded records, read once per process from the logs."""
+    entries, _ = screening.load_logs(SCREENING_DIR)
+    registry_entries = prisma.registry_log(REGISTRY_SCREENING)
+    counts = prisma.counts(cached_flow(), registry_entries, registry_trials, SCREENING_REASONS, cohorts, primary)
+    return prisma.prisma_dot(counts), prisma.excluded_records(entries, registry_entries, SCREENING_REASONS)
+
+
+def _registry_trials() -> int:
+    """Registered trials in the dataset (0 when the registry file cannot be read)."""
+    try:
+        return int(pq.ParquetFile(registry_path()).metadata.num_rows)
+    except (OSError, ValueError):
+        return 0
+
+
+def prisma_flow(repo: TrialsRepository, overview: dict) -> None:
+    """The PRISMA 2020 flow diagram, then every excluded record with its reason: searchable and downloadable."""
+    dot, records = cached_prisma(int(overview["cohorts"]), int(overview["primary_cohorts"]), _registry_trials())
+    st.graphviz_chart(dot, width="stretch")
+    st.caption(
+        "PRISMA 2020 flow of this dataset. The curators' logs do not separate title-and-abstract screening from "
+        "the reading of full reports, so the exclusions are drawn in one box with their reasons."
+    )
+    st.markdown(f"**Excluded records** ({len(records)}, with their reasons)")
+    seed("w_excluded_search", "")
+    text = st.text_input("Search the excluded records (record, title, author, reason or note)", key="w_excluded_search")
+    shown = prisma.search_records(records, text)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        row_height=56,
+        column_config={
+            "Record": st.column_config.TextColumn(width="small", pinned=True),
+            "Kind": st.column_config.TextColumn(width="small"),
+            "Title": st.column_config.TextColumn(width="medium"),
+            "Author, year": st.column_config.TextColumn(width="small"),
+            "Reason": st.column_config.TextColumn(width="medium"),
+            "Note": st.column_config.TextColumn(width="large"),
+            "Link": st.column_config.LinkColumn(display_text="page", width=60),
+        },
+    )
+    if text.strip():
+        st.caption(f"{len(shown)} of {len(records)} records match '{md_text(text.strip())}'.")
+    st.download_button(
+        "Excluded records (CSV)",
+        shown.to_csv(index=False).encode("utf-8"),
+        "nk-aml_excluded-records.csv",
+        "text/csv",
+        key="download_excluded",
+        icon=":material/download:",
+    )
+
+
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("About & methods")
+    page_title("About & methods")
     _, _, overview = dataset_facts(repo)
     release = repo.release
     st.markdown(
@@ -47,6 +106,12 @@ def render(repo: TrialsRepository, view: View) -> None:
         f"{int(overview['patients_treated'])} patients counted across all reports, published "
         f"{int(overview['year_min'])}-{int(overview['year_max'])}. "
         f"Data licence: {md_text(release.get('licence', 'see data/LICENSE.md'))}; code: MIT."
+    )
+    st.caption(
+        "Why other pages show fewer patients: this count adds up every report, superseded ones included, so patients "
+        "reported twice count twice. The Overview and the sidebar count each patient once (primary reports only) "
+        "and only in cohorts that say how many they treated. Publications: the dataset holds every publication; "
+        "the Overview counts those with a primary cohort in the slice."
     )
     st.header("What is included")
     st.markdown(
@@ -131,9 +196,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         pd.DataFrame(
             [
                 {
-                    "Field": f.name,
+                    "Label": field_label(f.name, unit=True),
+                    "Column (Parquet name)": f.name,
                     "Group": f.group,
-                    "Type": f.dtype,
+                    "Type (Parquet)": f.dtype,
                     "Unit": f.unit or "",
                     "Required": "yes" if f.required else "",
                     "Allowed values": ", ".join(f.allowed or ()),
@@ -150,8 +216,8 @@ def render(repo: TrialsRepository, view: View) -> None:
         pd.DataFrame(
             [
                 {
-                    "Key": f.name,
-                    "Type": f.dtype,
+                    "Key (Parquet name)": f.name,
+                    "Type (Parquet)": f.dtype,
                     "Unit": f.unit or "",
                     "Allowed values": ", ".join(f.allowed or ()),
                     "Description": f.description,
@@ -166,7 +232,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     rules = [("Publications", k, v) for k, v in RULES.items()] + [
         ("Registered trials", k, v) for k, v in REGISTRY_RULES.items()
     ]
-    st.dataframe(pd.DataFrame(rules, columns=["Dataset", "Rule", "Meaning"]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rules, columns=["Dataset", "Rule (code)", "Meaning"]), hide_index=True, width="stretch")
     st.caption("Rules marked 'Warning' are listed by `python -m nkdata validate` but do not stop the build.")
     st.header("Screening: how publications were found and selected")
     st.markdown(
@@ -175,7 +241,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         "trials), and screened against the criteria above. Each curator logged every record looked at; "
         "records logged by two curators count once."
     )
-    st.dataframe(screening.flow_table(cached_flow()), hide_index=True, width="stretch")
+    prisma_flow(repo, overview)
     st.markdown(
         "**Rebuild a published figure.** A 2025 systematic review of NK-cell trials in AML reports a "
         "pooled complete remission of 37.1% outside transplantation. To see the nearest figure these data "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached
-from nkapp.components import analysis_controls, disclosure, empty_state, view_downloads
+from nkapp.components import analysis_controls, disclosure, empty_state, page_title, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import analysis
 from nkdata.presentation import not_applicable_text
@@ -14,7 +14,7 @@ from nkdata.slices import View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Summary of findings")
+    page_title("Summary of findings")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("model", "pool", "test", "ci", "exclude"))
     table = cached(repo, analysis.summary_of_findings, view.slice, choices)

@@ -12,6 +12,7 @@ from nkapp.components import (
     empty_state,
     figure_downloads,
     forest,
+    page_title,
     pooled_dataframe,
     view_downloads,
 )
@@ -19,13 +20,18 @@ from nkapp.context import dataset_facts
 from nkdata import analysis
 from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
-from nkdata.slices import DENOMINATORS, View
+from nkdata.slices import DENOMINATORS, Analysis, View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Complete remission")
+    page_title("Complete remission")
     vocab, _, _ = dataset_facts(repo)
-    with st.container(border=True):
+    changed = sum(
+        getattr(view.analysis, name) != getattr(Analysis(), name)
+        for name in ("group", "denom", "model", "pool", "test", "ci", "overall", "exclude", "leave_out")
+    )
+    # One control holds the choices, so a phone's first screen shows the title, the slice and the chart.
+    with st.popover(f"Analysis choices ({changed} changed)", icon=":material/tune:", width="stretch"):
         choices = analysis_controls(show=("group", "denom", "model", "pool", "test", "ci"))
         left, right = st.columns([1, 2])
         with left:

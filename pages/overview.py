@@ -6,7 +6,7 @@ import streamlit as st
 
 from nkapp import context
 from nkapp.cache import cached, show_chart
-from nkapp.components import applied_choices, chart_downloads, empty_state, pct
+from nkapp.components import applied_choices, chart_downloads, empty_state, page_title, pct
 from nkapp.context import dataset_facts
 from nkdata import analysis, charts
 from nkdata.registry_repository import RegistryRepository
@@ -25,7 +25,7 @@ def registered_summary() -> dict | None:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Adoptive NK-cell therapy in AML: the evidence")
+    page_title("Adoptive NK-cell therapy in AML: the evidence")
     _, _, dataset = dataset_facts(repo)
     release = repo.release or {}
     st.caption(
@@ -101,7 +101,10 @@ def render(repo: TrialsRepository, view: View) -> None:
     chart_downloads(charts.cohorts_per_year, per_year, "Cohorts per publication year", key="per_year")
     st.subheader("NK source by setting")
     show_chart(charts.source_setting_matrix, cached(repo, TrialsRepository.source_by_setting, view.slice))
-    st.caption("Cohorts in each cell, patients treated in brackets.")
+    st.caption(
+        "Cohorts in each cell, patients treated in brackets; '+': some cohorts of the cell do not say how many "
+        "patients they treated, 'n not reported': none of them does."
+    )
 
     st.subheader("What these data can and cannot say")
     st.markdown(

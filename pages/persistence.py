@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from nkapp import state
 from nkapp.cache import cached, show_chart
 from nkapp.components import (
     analysis_controls,
@@ -15,6 +16,7 @@ from nkapp.components import (
     empty_state,
     forest,
     open_cohort_from,
+    page_title,
     pooled_dataframe,
     view_downloads,
 )
@@ -44,7 +46,7 @@ def _durations_table(durations: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Expansion and persistence of infused NK cells")
+    page_title("Expansion and persistence of infused NK cells")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "pool", "test", "ci", "rows"), groups=EXPANSION_GROUPS)
     applied_choices(choices, ("exclude", "model", "denom", "overall"))
@@ -73,7 +75,11 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.subheader("How long the infused cells were detected")
     durations = result.durations
     if len(durations) >= charts.MIN_CHART_POINTS:
-        open_cohort_from(show_chart(charts.persistence_strip, durations, key="persistence_strip", by=choices.rows))
+        open_cohort_from(
+            show_chart(
+                charts.persistence_strip, durations, key=state.selection_key("persistence_strip"), by=choices.rows
+            )
+        )
         chart_downloads(
             charts.persistence_strip,
             durations.drop(columns=["from_review", "converted_from_percent"]),
@@ -116,6 +122,18 @@ def render(repo: TrialsRepository, view: View) -> None:
             ),
             hide_index=True,
             width="stretch",
+        )
+    silent = result.by_source[
+        (result.by_source["cohorts_reported"] == 0) & (result.by_source["cohorts_not_reported"] > 0)
+    ]
+    if not silent.empty:
+        st.caption(
+            "Report no detection time at all: "
+            + "; ".join(
+                f"{label} ({int(n)} cohort(s))"
+                for label, n in zip(silent["label"], silent["cohorts_not_reported"], strict=True)
+            )
+            + ". They are not drawn: not reported is not zero."
         )
     st.subheader("Detection time and complete remission")
     persistence = result.persistence

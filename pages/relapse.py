@@ -13,6 +13,7 @@ from nkapp.components import (
     disclosure,
     empty_state,
     forest,
+    page_title,
     view_downloads,
 )
 from nkapp.context import dataset_facts
@@ -27,7 +28,7 @@ RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Relapse counts")
+    page_title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("group", "ci"), groups=RELAPSE_GROUPS)
     applied_choices(choices, ("exclude",))

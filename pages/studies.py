@@ -6,13 +6,30 @@ import streamlit as st
 
 from nkapp import state
 from nkapp.cache import cached
-from nkapp.components import disclosure, empty_state
+from nkapp.components import disclosure, empty_state, page_title
 from nkapp.context import dataset_facts
 from nkdata import analysis, exports, presentation
 from nkdata.repository import TrialsRepository, search_key
 from nkdata.safe_text import md_text
 from nkdata.slices import MAX_SEARCH_CHARS, View
 
+# Key columns first; identifiers last, as short links (the cohort id is in its card and link), so the table
+# reads at 1440 px without sideways scrolling.
+STUDIES_COLUMNS: tuple[str, ...] = (
+    "Study",
+    "Product",
+    "NK source",
+    "Setting",
+    "n treated",
+    "CR",
+    "n evaluable",
+    "Type",
+    "Superseded by",
+    "Source read",
+    "DOI",
+    "PubMed",
+    "ClinicalTrials.gov",
+)
 EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when asked for (one click)
 MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole dataset as Parquet
 
@@ -21,7 +38,7 @@ MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole data
 def _download_files(_repo: TrialsRepository, identity: object, slice_: object, text: str) -> dict[str, bytes]:
     """Every download of the slice, built once per dataset, slice and search (so a click never waits or races)."""
     rows = _repo.found_cohorts(slice_, text)
-    table = presentation.export_frame(rows)
+    table = presentation.reader_export(presentation.export_frame(rows))
     return {
         "csv": presentation.export_csv(rows),
         "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
@@ -36,7 +53,7 @@ def _dataset_bytes(_repo: TrialsRepository, identity: object) -> bytes:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Studies")
+    page_title("Studies")
     vocab, _, _ = dataset_facts(repo)
     state.seed("w_search", view.query)
     text = st.text_input("Search author, title, product, journal or notes", key="w_search", max_chars=MAX_SEARCH_CHARS)
@@ -52,9 +69,10 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.caption(
         f"Showing {shown}{matches} cohorts from {found['study_id'].nunique()} publications"
         f"{' (narrow the filters or search to see the rest; downloads hold all)' if shown else ''}. "
-        "Select a row to see every number with where it was read (the card opens above; its link is shareable)."
+        "Select a row to see every number with where it was read (the card opens in a window; its link is shareable)."
     )
     link = st.column_config.LinkColumn
+    column = st.column_config.TextColumn
     table = exports.link_table(found)
     event = st.dataframe(
         table,
@@ -62,13 +80,24 @@ def render(repo: TrialsRepository, view: View) -> None:
         width="stretch",
         on_select="rerun",
         selection_mode="single-row",
-        key="studies_table",
+        key=state.selection_key("studies_table"),
+        column_order=[c for c in STUDIES_COLUMNS if c != "Superseded by" or view.slice.include_superseded],
+        row_height=48,  # two lines: long products and settings wrap instead of being cut
         column_config={
-            "DOI": link("DOI", display_text="DOI"),
-            "PubMed": link("PubMed", display_text="PubMed"),
-            "ClinicalTrials.gov": link("ClinicalTrials.gov", display_text="NCT"),
-            "Source": link("Source", display_text="source"),
-            "Page read": link("Page read", display_text="page read"),
+            "Study": column("Study", width=95, pinned=True),
+            "Product": column("Product", width=150),
+            "NK source": column("NK source", width=100),
+            "Setting": column("Setting", width=120),
+            "Type": column("Type", width=100),
+            "n treated": column("Treated", width=62),
+            "CR": column("CR", width=40),
+            "n evaluable": column("Evaluable", width=70),
+            "Superseded by": column("Superseded by", width=110),
+            "DOI": link("DOI", display_text="DOI", width=42),
+            "PubMed": link("PubMed", display_text="PubMed", width=62),
+            "ClinicalTrials.gov": link("Trial", display_text="NCT", width=42),
+            "Source": link("Publication", display_text="open", width=82),
+            "Page read": link("Page read", display_text="page read", width=70),
         },
     )
     rows = event.selection.rows if event is not None else []

@@ -5,13 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from nkapp import state
 from nkapp.cache import cached, show_chart
 from nkapp.components import (
     analysis_controls,
     chart_downloads,
     disclosure,
     empty_state,
+    fitted_dataframe,
     open_cohort_from,
+    page_title,
     view_downloads,
 )
 from nkapp.context import dataset_facts
@@ -56,7 +59,7 @@ def _table(entries: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(repo: TrialsRepository, view: View) -> None:
-    st.title("Survival and relapse over time")
+    page_title("Survival and relapse over time")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("endpoint", "landmark"))
     result = cached(repo, analysis.survival_view, view.slice, choices)
@@ -67,7 +70,9 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.subheader(f"{endpoint} at {LANDMARKS[choices.landmark]}, per cohort")
     points = result.at_landmark
     if len(points) >= charts.MIN_CHART_POINTS:
-        event = show_chart(charts.survival_points, points, key="survival_chart", value_title=f"{endpoint} (%)")
+        event = show_chart(
+            charts.survival_points, points, key=state.selection_key("survival_chart"), value_title=f"{endpoint} (%)"
+        )
         open_cohort_from(event)
         chart_downloads(
             charts.survival_points,
@@ -77,7 +82,7 @@ def render(repo: TrialsRepository, view: View) -> None:
             value_title=f"{endpoint} (%)",
         )
     elif len(points):
-        st.dataframe(_table(points).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
+        fitted_dataframe(_table(points).drop(columns=["cohort_id"]))
     else:
         st.info(
             f"No cohort in this slice reports {endpoint.lower()} at {LANDMARKS[choices.landmark]}. "
@@ -94,7 +99,7 @@ def render(repo: TrialsRepository, view: View) -> None:
     )
     if not result.medians.empty:
         st.markdown(f"**Median {endpoint.lower()}** (cohorts reporting a median rather than a landmark)")
-        st.dataframe(_table(result.medians).drop(columns=["cohort_id"]), hide_index=True, width="stretch")
+        fitted_dataframe(_table(result.medians).drop(columns=["cohort_id"]))
         if note := presentation.capped_note(len(result.medians), result.medians_total, "median-only entries"):
             st.caption(note)
     st.subheader("Every time-to-event result in the slice")
@@ -102,7 +107,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         empty_state("time-to-event results")
         return
     table = _table(result.entries)
-    st.dataframe(table.drop(columns=["cohort_id"]), hide_index=True, width="stretch")
+    fitted_dataframe(table.drop(columns=["cohort_id"]))
     st.caption(
         presentation.capped_note(len(table), result.entries_total, "entries")
         + " 'Read in' names the report an entry was read in; '(earlier report)' marks a result that only an "

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard import PAGES as ENTRY_PAGES
 from nkdata.dictionary import FIELDS
@@ -160,19 +162,13 @@ def test_survival_page_lists_every_entry_with_its_report() -> None:
 
 def test_safety_shows_not_reported_apart_from_zero() -> None:
     at = run_app({"source": ["peripheral_blood", "umbilical_cord_blood"]}, page="pages/safety.py")
-    rows = chart_rows(at)[0]
-    crs_pb = {
-        r["Status"]: r["Patients"]
-        for r in rows
-        if r["NK source"] == "Peripheral blood" and r["Outcome"] == "CRS (any grade)"
-    }
-    assert crs_pb == {"With event": 0, "Reported without event": 10, "Not reported": 6}
-    ucb = {
-        r["Status"]: r["Patients"]
-        for r in rows
-        if r["NK source"] == "Umbilical cord blood" and r["Outcome"] == "Acute GVHD (any grade)"
-    }
-    assert ucb == {"With event": 0, "Reported without event": 6, "Not reported": 0}
+    matrix = at.dataframe[0].value.set_index("Outcome")
+    assert matrix.loc["CRS (any grade)", "Peripheral blood"] == "0/10 (0%; 0-31)"  # delta2018's 6 do not count
+    assert matrix.loc["CRS (any grade)", "Umbilical cord blood"] == "not reported"
+    assert matrix.loc["Acute GVHD (any grade)", "Umbilical cord blood"] == "0/6 (0%; 0-46)"
+    rows = {(r["Outcome"], r["Group"]): r for r in chart_rows(at)[0]}
+    assert rows[("CRS (any grade)", "Peripheral blood")]["label"] == "0/10"  # a zero is drawn, with its interval
+    assert ("CRS (any grade)", "Umbilical cord blood") not in rows  # not reported is not drawn as zero
 
 
 def test_summary_of_findings_equals_the_outcome_pages() -> None:
@@ -191,19 +187,35 @@ def test_studies_search_and_card_are_in_the_link() -> None:
     at.text_input(key="w_search").input("cord blood").run()
     assert list(at.dataframe[0].value["Cohort"]) == ["beta2015-cr"]
     assert any("q=cord+blood" in c.value for c in at.code)
-    at.session_state["studies_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state["studies_table_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert any("cohort=beta2015-cr" in c.value for c in at.code)
-    card = "\n".join(m.value for m in at.markdown)
-    assert "**relapse_count**: 2" in card and "**mrd_neg_count**: 3" in card
-    assert at.expander and "Beta 2015" in at.expander[0].label
+    dialog = _card(at)
+    assert "Beta 2015" in dialog.proto.dialog.title and dialog.proto.dialog.is_open
+    card = " ".join(m.value for m in dialog.get("markdown")).replace("\\", "")  # the escaping removed
+    assert "**Relapsed**: 2 patients of 6 (33%)" in card
+    assert "**MRD negative**: 3 patients of 6 (50%)  \n  *Definition:* Patients with measurable" in card
+    assert "*Source:* fixture" in card and "mrd_neg_count" not in card
+    captions = " ".join(c.value for c in dialog.get("caption"))
+    assert "Not reported: Complete remission" in captions and "cr_count" not in captions
+    assert card.index("Publication link") < card.index("Page read")  # the canonical link first
+    closed = next(b for b in at.button if b.key == "close_card").click().run()
+    assert not closed.get("dialog") or not closed.get("dialog")[0].proto.dialog.is_open
+    assert not any("cohort=" in c.value for c in closed.code)  # the link forgets the closed card
+    assert "studies_table_1" in closed.session_state and "studies_table_0" not in closed.session_state
+
+
+def _card(at: AppTest) -> Any:
+    dialogs = at.get("dialog")
+    assert dialogs, "no cohort card is open"
+    return dialogs[0]
 
 
 def test_cohort_and_search_links_round_trip() -> None:
     at = run_app({"cohort": "delta2018-post", "q": "CIML"}, page="pages/studies.py")
     assert at.text_input(key="w_search").value == "CIML"
     assert list(at.dataframe[0].value["Cohort"]) == ["delta2018-post"]
-    assert "Delta 2018" in at.expander[0].label
+    assert "Delta 2018" in _card(at).proto.dialog.title
     share = " ".join(c.value for c in at.code)
     assert "cohort=delta2018-post" in share and "q=CIML" in share
 
@@ -222,10 +234,11 @@ def test_facet_counts_equal_what_the_option_gives() -> None:
 
 def test_about_renders_the_dictionary_and_the_screening_flow() -> None:
     at = run_app(page="pages/about.py")
-    dictionary = next(df.value for df in at.dataframe if "Field" in df.value.columns)
-    assert list(dictionary["Field"]) == [f.name for f in FIELDS]
-    flow = next(df.value for df in at.dataframe if "Stage" in df.value.columns)
-    assert flow["Stage"].iloc[-1] == "Included publications (study files)"
+    dictionary = next(df.value for df in at.dataframe if "Column (Parquet name)" in df.value.columns)
+    assert list(dictionary["Column (Parquet name)"]) == [f.name for f in FIELDS]
+    assert dictionary.set_index("Column (Parquet name)").loc["n_treated", "Label"] == "Treated (patients)"
+    flow = at.get("graphviz_chart")[0].proto.spec
+    assert "Publications included: " in flow and "Publications screened: " in flow
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,9 @@ def test_forest_labels_never_widen_the_chart(repo: TrialsRepository) -> None:
                 walk(value)
 
     walk(spec)
-    assert texts and all(m.get("limit") == {"expr": "width"} for m in texts)
+    # narrow: the whole width (the label sits above its interval); wide: the label column only
+    assert texts and all(str(m.get("limit", {}).get("expr", "")).endswith(": width") for m in texts)
+    assert all(m.get("lineBreak") == "|" for m in texts)  # a phone wraps long labels on two lines
     rows = {r["kind"] for r in charts.forest_plot(result.forest, "CR").data.to_dict("records")}
     assert "header" in rows  # each group is named on its own row, not only in a legend
 
@@ -119,3 +121,23 @@ def test_charts_whose_points_open_a_card_select_a_cohort(repo: TrialsRepository)
         picks = [p for p in _selections(chart.to_dict()) if p["name"] == charts.COHORT_SELECTION]
         assert len(picks) == 1, name
         assert picks[0]["select"]["fields"] == ["cohort_id"], name
+
+
+def test_forest_colours_settings_alike_in_every_view_and_puts_the_largest_group_first(repo: TrialsRepository) -> None:
+    """Relapsed/refractory has one colour whatever the grouping; groups are ordered by cohorts, then patients."""
+    colours = []
+    for group in ("setting", "nk_source", "product_class"):
+        result = analysis.cr_analysis(repo, Slice(include_superseded=True), Analysis(group=group))
+        spec = charts.forest_plot(result.forest, "CR").to_dict()
+        scales = [
+            layer["encoding"]["color"]["scale"]
+            for layer in spec["layer"]
+            if "color" in layer.get("encoding", {}) and "scale" in layer["encoding"]["color"]
+        ]
+        scale = scales[0]
+        colours.append(dict(zip(scale["domain"], scale["range"], strict=True))["Relapsed/refractory"])
+        headers = result.forest[result.forest["kind"] == "header"]["group"].tolist()
+        pooled = result.pooled.set_index(result.pooled.columns[0])
+        sizes = [(int(pooled.loc[g, "k"]), int(pooled.loc[g, "n_total"])) for g in headers]
+        assert sizes == sorted(sizes, reverse=True), (group, sizes)
+    assert len(set(colours)) == 1
