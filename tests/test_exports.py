@@ -80,7 +80,7 @@ def test_canonical_link_first_then_the_page_read(repo: TrialsRepository) -> None
     assert "page read" not in exports.citation_line(row)
     frame = exports.link_table(pd.DataFrame([row]))
     assert list(frame.columns).index("Source") < list(frame.columns).index("Page read")
-    assert frame["Source"].tolist() == ["https://doi.org/10.1000/beta"] and frame["Page read"].isna().all()
+    assert frame["Source"].tolist() == ["https://doi.org/10.1000/beta"] and (frame["Page read"] == "").all()
 
 
 def test_csv_and_json_downloads_round_trip(repo: TrialsRepository) -> None:

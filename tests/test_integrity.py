@@ -104,8 +104,8 @@ def test_hostile_data_fields_never_render_in_cards_tables_and_captions(
     monkeypatch.setenv("NK_TRIALS_PATH", str(hostile_dataset))
     at = run_app({"cohort": HOSTILE_ID, "q": "evil"} if page == "pages/studies.py" else {"cohort": HOSTILE_ID}, page)
     rendered = _rendered_markdown(at)
-    card = next(e for e in at.get("expander") if "Where the numbers came from" in e.proto.label)
-    assert "Evil" in md_plain(card.proto.label)  # the card is open, with the hostile cohort's fields
+    card = next(e for e in at.get("dialog") if "Where the numbers came from" in e.proto.dialog.title)
+    assert "Evil" in md_plain(card.proto.dialog.title)  # the card is open, with the hostile cohort's fields
     assert any("Heading" in s for s in rendered)  # the extraction note is shown
     assert [(s[:80], live_markdown(s)) for s in rendered if live_markdown(s)] == []
     if page == "pages/studies.py":

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from nkdata.registry import SCREENING_REASONS
 
 from nkdata import prisma, screening
 from nkdata.paths import REGISTRY_SCREENING, SCREENING_DIR, SOURCE_DIR
+from nkdata.vocabulary import REGISTRY_SCREENING_REASONS as SCREENING_REASONS
 
 from .apptest_helpers import run_app
 
