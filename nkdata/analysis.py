@@ -365,6 +365,22 @@ def leave_one_out_table(result: RateAnalysis) -> pd.DataFrame:
     )
 
 
+def inclusion_note(slice_: Slice) -> str:
+    """Who enters the pools, in words: the default inclusion and each inclusion choice the view changed (a
+    choice that changes a page's numbers is named on that page)."""
+    mixed = (
+        "mixed-diagnosis cohorts included (sensitivity analysis)"
+        if slice_.include_mixed
+        else "AML-only cohorts (mixed-diagnosis cohorts are a sensitivity choice: mixed=1)"
+    )
+    transplant = (
+        "relapsed/refractory cohorts given a transplant with the NK cells included (sensitivity analysis)"
+        if slice_.include_co_transplant
+        else "relapsed/refractory cohorts given a transplant with the NK cells left out (transplant=1 adds them)"
+    )
+    return f"Inclusion: {mixed}; {transplant}; each outcome from its trial's most complete report."
+
+
 def exclusion_note(choices: Analysis) -> str:
     """The sensitivity choices in words, for captions and exported figures."""
     return ("Left out: " + ", ".join(EXCLUSIONS[e].lower() for e in choices.exclude) + ".") if choices.exclude else ""

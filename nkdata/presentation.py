@@ -174,15 +174,20 @@ def cohort_card(row: pd.Series | dict) -> pd.DataFrame:
     """Every field of one cohort (time-to-event entries one per row) with its value and where it came from."""
     notes = notes_from_json(row.get("field_notes"))
     inherited = inherited_sources(row)
+    elsewhere = {str(v) for v in as_list(row.get("outcomes_elsewhere"))}
     rows = []
     for field in FIELDS:
         if field.name in _HIDDEN:
             continue
+        value = format_value(field.name, row.get(field.name), row)
+        if field.name in elsewhere and is_missing(row.get(field.name)):
+            # the most complete report of this outcome is an earlier one with another n: its own row is pooled
+            value = f"from the earlier report {inherited.get(field.name, '?')}, over its own patients"
         rows.append(
             {
                 "Group": field.group,
                 "Field": field.name,
-                "Value": format_value(field.name, row.get(field.name), row),
+                "Value": value,
                 "Where it came from": (_flags(field.name, row, inherited) + str(notes.get(field.name, ""))).strip(),
             }
         )

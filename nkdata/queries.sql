@@ -41,12 +41,15 @@ CREATE OR REPLACE MACRO group_value(group_by, nk_source, product_class, product,
 CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_class
               WHEN 'product' THEN product WHEN 'setting' THEN setting END;
 
--- The primary cohorts of the slice (superseded reports never enter an analysis) with three chosen
+-- The primary cohorts of the slice with three chosen
 -- columns under fixed names: grp (nk_source, product_class, product or setting), events (a count of patients
 -- with the event) and total (its denominator), and `excluded`: true when a sensitivity choice in `exclude`
 -- leaves the cohort's rate out ('review': a count only a review gave; 'converted': a count converted from a
--- percentage; 'grey': a conference abstract or company report). The CASE lists are generated from the data
--- dictionary's count fields.
+-- percentage; 'grey': a conference abstract or company report; 'rob': a publication not appraised at low risk
+-- of bias). The CASE lists are generated from the data dictionary's count fields.
+-- Superseded reports never enter an analysis, except for the outcomes they are their trial's most complete
+-- report of (outcome_report_for: the newest report lacks the outcome and treated a different n); the primary
+-- row then stands aside for that outcome (outcomes_elsewhere), so each patient is counted once.
 CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals, exclude) AS TABLE
 SELECT
     group_value(group_by, nk_source, product_class, product, setting)                           AS grp,
@@ -55,10 +58,12 @@ SELECT
     (list_contains(exclude, 'review') AND (list_contains(from_review, events) OR list_contains(from_review, totals)))
     OR (list_contains(exclude, 'converted')
         AND (list_contains(converted_from_percent, events) OR list_contains(converted_from_percent, totals)))
-    OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})                   AS excluded,
+    OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})
+    OR (list_contains(exclude, 'rob') AND coalesce(rob_overall, '') <> 'low')                   AS excluded,
     *
-FROM slice(s)
-WHERE superseded_by IS NULL;
+FROM slice(struct_update(s, include_superseded := true))
+WHERE (superseded_by IS NULL AND NOT list_contains(coalesce(outcomes_elsewhere, []), events))
+   OR list_contains(coalesce(outcome_report_for, []), events);
 
 -- name: slice_cohorts
 -- Every column of the cohorts in the slice, in reading order.

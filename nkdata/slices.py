@@ -31,6 +31,7 @@ EXCLUSIONS: dict[str, str] = {
     "review": "Numbers only a review gave",
     "converted": "Counts converted from percentages",
     "grey": "Conference abstracts and company reports",
+    "rob": "Publications not at low risk of bias (low risk of bias only)",
 }
 LANDMARKS: dict[str, str] = {"6": "6 months", "12": "12 months", "24": "24 months", "36": "36 months"}
 

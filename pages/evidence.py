@@ -26,7 +26,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         "see one source). Proportions are pooled on the logit scale with the chosen model; a setting with "
         "one cohort shows that cohort. Landmark survival is summarised as the median and range of the "
         "reported estimates, never pooled. Flags say what lowers confidence (few cohorts, single-arm "
-        "designs, mostly abstracts, heterogeneity, imprecision). " + analysis.exclusion_note(choices)
+        "designs, mostly abstracts, heterogeneity, imprecision). "
+        + analysis.inclusion_note(view.slice)
+        + " "
+        + analysis.exclusion_note(choices)
     )
     shown = not_applicable_text(table, [c for c in table.columns if c.endswith("%")])
     st.dataframe(shown, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)

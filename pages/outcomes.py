@@ -61,6 +61,8 @@ def render(repo: TrialsRepository, view: View) -> None:
         f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
         f"diamonds {analysis.pool_method(choices)} pooled estimates (a group of one cohort shows only that "
         "cohort). Click a cohort to see where its numbers came from. "
+        + analysis.inclusion_note(view.slice)
+        + " "
         + analysis.exclusion_note(choices)
         + (
             f" {result.cohorts_excluded} cohort(s) left out by the sensitivity choice."

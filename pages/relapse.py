@@ -44,7 +44,8 @@ def render(repo: TrialsRepository, view: View) -> None:
     forest(result, "Relapse proportion", key="relapse_forest")
     count_caption(
         f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
-        f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals.",
+        f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals. "
+        + analysis.inclusion_note(view.slice),
         result.cohorts_shown,
         result.patients_shown,
         result.cohorts_not_reported,

@@ -74,7 +74,7 @@ def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_cli_build_writes_file(tmp_path: Path) -> None:
     out = tmp_path / "t.parquet"
     assert main(["build", "--source", str(FIXTURE_STUDIES), "--out", str(out)]) == 0
-    assert pq.read_table(out).num_rows == 6
+    assert pq.read_table(out).num_rows == 8
 
 
 def test_field_level_supersession_carries_only_what_the_newer_report_lacks(fixture_parquet: Path) -> None:
