@@ -41,6 +41,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("relapse", "Relapse counts", ":material/replay:", "relapse"),
     PageSpec("safety", "Safety", ":material/health_and_safety:", "safety"),
     PageSpec("evidence", "Summary of findings", ":material/fact_check:", "evidence"),
+    PageSpec("rob", "Risk of bias", ":material/traffic:", "rob"),
     PageSpec("studies", "Studies", ":material/table:", "studies"),
     PageSpec("pipeline", "Registered trials", ":material/science:", "pipeline", registry=True),
     PageSpec("about", "About & methods", ":material/info:", "about"),

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nkdata.dataset import build, validate_path
+from nkdata.dataset import build, rob_warnings, validate_path
 from nkdata.issues import DatasetError, Issue
 from nkdata.paths import (
     DEFAULT_REGISTRY_PATH,
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for path in args.paths or [SOURCE_DIR, DEFAULT_TRIALS_PATH]:
         failed |= _report(str(path), validate_path(path))
+        if path.is_dir() and (missing := rob_warnings(path)):  # warnings: they do not fail validation (yet)
+            print(f"warning: {len(missing)} publication(s) without a risk-of-bias appraisal", file=sys.stderr)
+            for issue in missing:
+                print(f"  {issue}", file=sys.stderr)
     if not args.paths:  # the bundled data: also the registry, both screening logs
         failed |= _report(str(REGISTRY_DIR), validate_registry(REGISTRY_DIR, known_cohort_ids(DEFAULT_TRIALS_PATH)))
         failed |= _report(str(REGISTRY_SCREENING), validate_screening(REGISTRY_SCREENING, REGISTRY_DIR))

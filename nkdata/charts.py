@@ -465,6 +465,36 @@ def safety_bars(safety: pd.DataFrame) -> alt.Chart:
 # Frames come from nkdata.registry.RegistryRepository; codes are labelled here, "not reported" stays visible.
 
 
+def rob_traffic_lights(lights: pd.DataFrame) -> alt.LayerChart:
+    """The robvis traffic-light plot: publications down, checklist items and the overall judgement across, one
+    coloured circle per judgement with its symbol (so colour is not the only cue), a legend of every colour.
+    ``lights`` is nkdata.rob.traffic_light_frame's output."""
+    from nkdata.rob import JBI_ITEMS, LIGHTS, OVERALL_COLUMN
+
+    data = lights[["Publication", "Item", "Question", "Judgement", "symbol", "Note"]]
+    domain = list(dict.fromkeys(name for name, _, _ in LIGHTS.values()))
+    colours = [next(c for n, c, _ in LIGHTS.values() if n == name) for name in domain]
+    order = list(dict.fromkeys(data["Publication"]))
+    x = alt.X(
+        "Item:N",
+        sort=[i.short for i in JBI_ITEMS] + [OVERALL_COLUMN],
+        title=None,
+        axis=alt.Axis(orient="top", labelAngle=0, labelFontWeight="bold"),
+    )
+    y = alt.Y("Publication:N", sort=order, title=None, axis=alt.Axis(labelLimit=150))
+    base = alt.Chart(data).encode(x=x, y=y)
+    circles = base.mark_circle(size=260, opacity=1).encode(
+        color=alt.Color(
+            "Judgement:N",
+            scale=alt.Scale(domain=domain, range=colours),
+            legend=alt.Legend(title="Judgement", orient="bottom", columns=2, symbolType="circle"),
+        ),
+        tooltip=["Publication", "Item", "Question", "Judgement", "Note"],
+    )
+    symbols = base.mark_text(fontSize=12, fontWeight="bold", color="white").encode(text="symbol:N")
+    return (circles + symbols).properties(width=WIDTH, height=max(ROW_STEP, ROW_STEP * len(order)))
+
+
 def _registry_vocab():  # imported late: nkdata.registry pulls in DuckDB, which the other charts do not need
     from nkdata import registry
 

@@ -299,6 +299,24 @@ ORDER BY field, code, parent;
 {facet_counts}
 ORDER BY field, code;
 
+-- name: rob_appraisals
+-- The risk-of-bias table: every publication with a cohort in the slice (superseded reports included: they are
+-- publications the review read, and some give an outcome's most complete report), its first author, year and
+-- cohorts, and its appraisal's columns (all null: not appraised), in reading order; at most $limit rows, each
+-- carrying how many publications and appraised publications the slice holds.
+WITH pubs AS (
+    SELECT study_id, min(first_author) AS first_author, min(year) AS year, count(*) AS cohorts,
+           bool_or(superseded_by IS NULL) AS has_primary
+    FROM slice(struct_update($slice, include_superseded := true))
+    GROUP BY study_id
+)
+SELECT pubs.*, rob.* EXCLUDE (study_id), rob.study_id IS NOT NULL AS appraised,
+       (SELECT count(*) FROM pubs) AS publications,
+       (SELECT count(*) FROM pubs SEMI JOIN rob USING (study_id)) AS publications_appraised
+FROM pubs LEFT JOIN rob ON rob.study_id = pubs.study_id
+ORDER BY year, first_author, pubs.study_id
+LIMIT $limit;
+
 -- name: dataset_overview
 -- Size and span of the whole dataset, for the About page and the year slider.
 SELECT count(DISTINCT study_id) AS publications, count(*) AS cohorts,

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from nkdata.dataset import open_parquet_schema, release_of, schema_issues
 from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, RATE_EVENTS, RATE_TOTALS, SURVIVAL_FIELDS, Field
@@ -129,7 +130,7 @@ class TrialsRepository(NamedQueryRunner):
 
     Reads a Parquet file (``path``) or, for tests and stubs, an Arrow table held in memory (``table``)."""
 
-    def __init__(self, path: Path | None = None, *, table: pa.Table | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, table: pa.Table | None = None, rob: pa.Table | None = None) -> None:
         if (path is None) == (table is None):
             raise ValueError("give a path or a table")
         self.path = Path(path) if path is not None else Path("<memory>")
@@ -150,17 +151,36 @@ class TrialsRepository(NamedQueryRunner):
         except duckdb.Error as exc:
             self._con.close()
             raise unreadable(self.path, exc, "Rebuild it with `python -m nkdata build`.") from exc
+        self._create_rob_view(rob)
         self._con.execute(self._queries["setup_slice_macro"])
         self._check_codes()
         self.release: dict[str, Any] = release_of(self.path) if table is None else {}
 
     @classmethod
-    def from_records(cls, records: list[dict[str, Any]]) -> TrialsRepository:
-        """A repository over cohort records held in memory (missing fields are null): the stub of page tests."""
+    def from_records(
+        cls, records: list[dict[str, Any]], appraisals: list[dict[str, Any]] | None = None
+    ) -> TrialsRepository:
+        """A repository over cohort records (missing fields are null) and risk-of-bias appraisals held in memory:
+        the stub of page tests."""
+        from nkdata import rob
         from nkdata.dataset import records_to_table
 
         full = [{f.name: r.get(f.name, [] if f.dtype.endswith("list") else None) for f in FIELDS} for r in records]
-        return cls(table=records_to_table(full))
+        return cls(table=records_to_table(full), rob=rob.records_to_table(appraisals or []))
+
+    def _create_rob_view(self, table: pa.Table | None) -> None:
+        """`rob`: the risk-of-bias appraisals, from ``rob.parquet`` beside the dataset (built with it); a dataset
+        without one has no appraisals (an empty table), so every page still opens."""
+        from nkdata import rob
+        from nkdata.dataset import ROB_PARQUET_NAME
+
+        sibling = self.path.with_name(ROB_PARQUET_NAME)
+        if table is None and self.path.name != "<memory>" and sibling.is_file():
+            try:
+                table = pq.read_table(sibling, schema=rob.ROB_SCHEMA)
+            except (pa.ArrowException, OSError, ValueError):
+                table = None  # a damaged appraisal file must not take the publication data down with it
+        self._con.from_arrow(table if table is not None else rob.records_to_table([])).to_table("rob")
 
     def _create_view(self, present: set[str], table: pa.Table | None) -> None:
         """`trials` is a view over the file: DuckDB reads only the columns and row groups a query
@@ -224,6 +244,11 @@ class TrialsRepository(NamedQueryRunner):
     def found_cohorts(self, slice_: Slice, text: str) -> pd.DataFrame:
         """Every column of every row the same search finds (for downloads)."""
         return self.query("slice_cohorts_found", {**slice_.sql_params(), "words": _words(text)})
+
+    def rob_appraisals(self, slice_: Slice, limit: int = 500) -> pd.DataFrame:
+        """The risk-of-bias table of the slice's publications (appraisal columns null where not appraised), at
+        most ``limit`` rows in reading order; ``publications`` and ``publications_appraised`` count them all."""
+        return self.query("rob_appraisals", {**slice_.sql_params(), "limit": limit})
 
     def cohort(self, cohort_id: str) -> pd.Series | None:
         """One cohort's whole record, or None if the dataset has no such cohort."""

@@ -56,7 +56,7 @@ def test_failed_build_keeps_previous_file(tmp_path: Path) -> None:
         build(source, out)
     assert "alpha2010" in str(err.value) and "cr_count" in str(err.value) and "count_le_evaluable" in str(err.value)
     assert out.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["studies", "trials.parquet"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rob.parquet", "studies", "trials.parquet"]  # no temp file
 
 
 def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
