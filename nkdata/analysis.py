@@ -618,3 +618,126 @@ def summary_of_findings(repo: TrialsRepository, slice_: Slice, choices: Analysis
             "Confidence flags",
         ],
     )
+
+
+# GRADE certainty of the Summary of findings (rules in nkdata/grade.py): added columns, the numbers stay the
+# summary_of_findings ones.
+
+SOF_PAGES: dict[str, str] = {
+    "cr_count": "outcomes",
+    "mrd_neg_count": "outcomes",
+    "relapse_count": "relapse",
+    "expansion_count": "persistence",
+}
+GRADED_COLUMNS: tuple[str, ...] = (
+    "Outcome",
+    "Setting",
+    "Cohorts / patients",
+    "Estimate (95% CI)",
+    "Certainty",
+    "Why",
+    "Link",
+)
+
+
+def _code_of(label: object, vocabulary: dict[str, str]) -> str | None:
+    return next((code for code, text in vocabulary.items() if text == label), None)
+
+
+def _number(row: pd.Series, *names: str) -> float:
+    """The first of ``names`` the row has (the Summary of findings' column names may grow), as a float."""
+    for name in names:
+        if name in row.index:
+            return _float_or_nan(row[name])
+    return math.nan
+
+
+def _estimate_text(estimate: float, low: float, high: float, pooled: bool) -> str:
+    if math.isnan(estimate):
+        return "not reported"
+    if not pooled:
+        return f"median {estimate:.0f}% (range {low:.0f}-{high:.0f}%)"
+    return f"{estimate:.1f}% ({low:.1f}-{high:.1f})" if not math.isnan(low) else f"{estimate:.1f}%"
+
+
+def view_link(page: str, view: Any, year_bounds: tuple[int, int]) -> str:
+    """The app-relative link of ``page`` showing ``view`` (the link contract's parameters)."""
+    from urllib.parse import urlencode
+
+    from nkdata.slices import to_query_params
+
+    query = urlencode(to_query_params(view, year_bounds), doseq=True)
+    return f"/{page}" + (f"?{query}" if query else "")
+
+
+def graded_summary(
+    repo: TrialsRepository, slice_: Slice, choices: Analysis, year_bounds: tuple[int, int]
+) -> pd.DataFrame:
+    """The Summary of findings with a GRADE certainty per row, the reason for every downgrade, and a link to the
+    page (with this view's parameters, narrowed to the row's setting) that shows the row's cohorts."""
+    from nkdata import grade
+    from nkdata.slices import View
+
+    sof = summary_of_findings(repo, slice_, choices)
+    rates = {label: (events, totals) for label, events, totals in SOF_RATES}
+    landmarks = {label: (endpoint, months) for label, endpoint, months in SOF_LANDMARKS}
+    inputs: dict[str, pd.DataFrame] = {}
+    rows = []
+    for _, r in sof.iterrows():
+        setting = _code_of(r["Setting"], voc.SETTINGS)
+        pooled = r["Outcome"] in rates
+        if r["Outcome"] not in inputs:
+            if pooled:
+                events, totals = rates[r["Outcome"]]
+                found = repo.grade_inputs(slice_, events, totals, choices.exclude)
+            else:
+                found = repo.grade_survival_inputs(slice_, *landmarks[r["Outcome"]])
+            inputs[r["Outcome"]] = found.set_index("setting")
+        extra = inputs[r["Outcome"]]
+        counts = extra.loc[setting] if setting in extra.index else pd.Series(dtype=float)
+        low, high = _number(r, "CI low %", "Low %"), _number(r, "CI high %", "High %")
+        evidence = grade.Evidence(
+            k=int(r["k"]),
+            n=int(r["N"]),
+            ci_low=low,
+            ci_high=high,
+            i2=_number(r, "I² %"),
+            pi_low=_number(r, "PI low %"),
+            pi_high=_number(r, "PI high %"),
+            pooled=pooled,
+            **{name: int(counts.get(name, 0) or 0) for name in _GRADE_COUNTS},
+        )
+        rating = grade.rate(evidence)
+        if pooled:
+            events = rates[r["Outcome"]][0]
+            page = SOF_PAGES.get(events, "safety")
+            analysis = replace(choices, overall=False)
+        else:
+            endpoint, months = landmarks[r["Outcome"]]
+            page, analysis = "survival", replace(choices, endpoint=endpoint, landmark=str(int(months)))
+        narrowed = replace(slice_, settings=(setting,)) if setting else slice_
+        rows.append(
+            {
+                "Outcome": r["Outcome"],
+                "Setting": r["Setting"],
+                "Cohorts / patients": f"{int(r['k'])} / {int(r['N'])}",
+                "Estimate (95% CI)": _estimate_text(_number(r, "Estimate %"), low, high, pooled),
+                "Certainty": f"{rating.symbol} {rating.label}",
+                "Why": rating.why(),
+                "Link": view_link(page, View(slice=narrowed, analysis=analysis), year_bounds),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(GRADED_COLUMNS))
+
+
+_GRADE_COUNTS: tuple[str, ...] = (
+    "n_rob_high",
+    "n_rob_some",
+    "n_rob_none",
+    "n_mixed",
+    "n_co_transplant",
+    "n_antileukemic",
+    "n_indirect",
+    "k_review",
+    "k_grey",
+)

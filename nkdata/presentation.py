@@ -269,3 +269,30 @@ def capped_note(shown: int, total: int, what: str) -> str:
     if total <= shown:
         return ""
     return f"Only the first {shown:,} of {total:,} {what} (reading order) are shown; narrow the slice for the rest."
+
+
+_MD_SPECIAL = "\\`*_{}[]()<>#+-!|~$"
+
+
+def _md_cell(text: object) -> str:
+    """A table cell's text with Markdown's special characters escaped and no line breaks (one row per row)."""
+    value = " ".join(str(text).split())
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in value)
+
+
+def markdown_link_table(frame: pd.DataFrame, link_column: str, linked: str) -> str:
+    """``frame`` as a Markdown table whose ``linked`` column links to ``link_column`` (an app-relative link made
+    by the code from the view's codes); every other cell escaped. Markdown wraps long cells, so a table of
+    reasons reads without sideways scrolling where a data grid would cut them off."""
+    columns = [c for c in frame.columns if c != link_column]
+    lines = ["| " + " | ".join(_md_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    for _, row in frame.iterrows():
+        cells = []
+        for c in columns:
+            text = _md_cell(row[c])
+            if c == linked:
+                target = str(row[link_column]).replace(" ", "%20").replace(")", "%29").replace("(", "%28")
+                text = f"[{text}]({target})"
+            cells.append(text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -299,6 +299,60 @@ ORDER BY field, code, parent;
 {facet_counts}
 ORDER BY field, code;
 
+-- name: grade_inputs
+-- What GRADE needs beyond the pooled numbers, per setting, over the cohorts pooled for one outcome ($events over
+-- $totals, the same rate_inputs and sensitivity choices): cohorts and patients, patients by the risk of bias of
+-- their publication, patients in indirect cohorts (mixed diagnoses, a transplant with the NK cells,
+-- anti-leukemic lymphodepletion), cohorts whose count only a review gave, grey-literature cohorts.
+SELECT grp                                                                        AS setting,
+       count(*)                                                                   AS k,
+       sum(total)::BIGINT                                                         AS n,
+       coalesce(sum(total) FILTER (WHERE rob_overall = 'high'), 0)::BIGINT        AS n_rob_high,
+       coalesce(sum(total) FILTER (WHERE rob_overall = 'some_concerns'), 0)::BIGINT AS n_rob_some,
+       coalesce(sum(total) FILTER (WHERE rob_overall IS NULL), 0)::BIGINT         AS n_rob_none,
+       coalesce(sum(total) FILTER (WHERE NOT aml_only), 0)::BIGINT                AS n_mixed,
+       coalesce(sum(total) FILTER (WHERE co_transplant), 0)::BIGINT               AS n_co_transplant,
+       coalesce(sum(total) FILTER (WHERE antileukemic_lymphodepletion), 0)::BIGINT AS n_antileukemic,
+       coalesce(sum(total) FILTER (WHERE NOT aml_only OR co_transplant OR antileukemic_lymphodepletion), 0)::BIGINT
+                                                                                  AS n_indirect,
+       count(*) FILTER (WHERE list_contains(from_review, $events) OR list_contains(from_review, $totals)) AS k_review,
+       count(*) FILTER (WHERE publication_type IN {grey_types})                   AS k_grey
+FROM rate_inputs($slice, 'setting', $events, $totals, $exclude::VARCHAR[])
+WHERE events IS NOT NULL AND total > 0 AND NOT excluded
+GROUP BY grp
+ORDER BY grp;
+
+-- name: grade_survival_inputs
+-- The same for the time-to-event entries giving $endpoint at $landmark months (patients: n analysed, else n
+-- treated), per setting of the slice's primary cohorts.
+WITH e AS (
+    SELECT setting, rob_overall, aml_only, co_transplant, antileukemic_lymphodepletion, publication_type,
+           UNNEST(survival) AS entry, n_treated
+    FROM slice($slice)
+    WHERE superseded_by IS NULL
+),
+m AS (
+    SELECT *, coalesce(entry.n_analysed, n_treated, 0) AS patients
+    FROM e
+    WHERE entry.endpoint = $endpoint::VARCHAR AND entry.landmark_months = $landmark::DOUBLE AND setting IS NOT NULL
+)
+SELECT setting,
+       count(*)                                                                   AS k,
+       sum(patients)::BIGINT                                                      AS n,
+       coalesce(sum(patients) FILTER (WHERE rob_overall = 'high'), 0)::BIGINT     AS n_rob_high,
+       coalesce(sum(patients) FILTER (WHERE rob_overall = 'some_concerns'), 0)::BIGINT AS n_rob_some,
+       coalesce(sum(patients) FILTER (WHERE rob_overall IS NULL), 0)::BIGINT      AS n_rob_none,
+       coalesce(sum(patients) FILTER (WHERE NOT aml_only), 0)::BIGINT             AS n_mixed,
+       coalesce(sum(patients) FILTER (WHERE co_transplant), 0)::BIGINT            AS n_co_transplant,
+       coalesce(sum(patients) FILTER (WHERE antileukemic_lymphodepletion), 0)::BIGINT AS n_antileukemic,
+       coalesce(sum(patients) FILTER (WHERE NOT aml_only OR co_transplant OR antileukemic_lymphodepletion), 0)::BIGINT
+                                                                                  AS n_indirect,
+       count(*) FILTER (WHERE entry.from_review)                                  AS k_review,
+       count(*) FILTER (WHERE publication_type IN {grey_types})                   AS k_grey
+FROM m
+GROUP BY setting
+ORDER BY setting;
+
 -- name: rob_appraisals
 -- The risk-of-bias table: every publication with a cohort in the slice (superseded reports included: they are
 -- publications the review read, and some give an outcome's most complete report), its first author, year and

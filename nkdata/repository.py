@@ -245,6 +245,16 @@ class TrialsRepository(NamedQueryRunner):
         """Every column of every row the same search finds (for downloads)."""
         return self.query("slice_cohorts_found", {**slice_.sql_params(), "words": _words(text)})
 
+    def grade_inputs(self, slice_: Slice, events: str, totals: str, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Per setting, the shares of patients GRADE's risk-of-bias and indirectness domains read (one outcome)."""
+        return self.query("grade_inputs", _rate_params(slice_, "setting", events, totals, exclude))
+
+    def grade_survival_inputs(self, slice_: Slice, endpoint: str, landmark: float) -> pd.DataFrame:
+        """The same for the time-to-event entries of ``endpoint`` at ``landmark`` months."""
+        return self.query(
+            "grade_survival_inputs", {**slice_.sql_params(), "endpoint": endpoint, "landmark": float(landmark)}
+        )
+
     def rob_appraisals(self, slice_: Slice, limit: int = 500) -> pd.DataFrame:
         """The risk-of-bias table of the slice's publications (appraisal columns null where not appraised), at
         most ``limit`` rows in reading order; ``publications`` and ``publications_appraised`` count them all."""
