@@ -14,7 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nkdata.paths import DEFAULT_TRIALS_PATH  # noqa: E402
 from tests.server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server  # noqa: E402
 
-PAGES = ["", "outcomes", "survival", "persistence", "relapse", "safety", "evidence", "studies", "pipeline", "about"]
+PAGES = [
+    *("", "outcomes", "survival", "persistence", "relapse", "safety"),
+    *("evidence", "rob", "studies", "pipeline", "about"),
+]
 
 
 def main() -> None:

@@ -479,11 +479,12 @@ def rob_traffic_lights(lights: pd.DataFrame) -> alt.LayerChart:
         "Item:N",
         sort=[i.short for i in JBI_ITEMS] + [OVERALL_COLUMN],
         title=None,
-        axis=alt.Axis(orient="top", labelAngle=0, labelFontWeight="bold"),
+        # every column labelled even at 390 px (11 columns share about 200 px there)
+        axis=alt.Axis(orient="top", labelAngle=-45, labelFontWeight="bold", labelFontSize=10, labelOverlap=False),
     )
-    y = alt.Y("Publication:N", sort=order, title=None, axis=alt.Axis(labelLimit=150))
+    y = alt.Y("Publication:N", sort=order, title=None, axis=alt.Axis(labelLimit=120))
     base = alt.Chart(data).encode(x=x, y=y)
-    circles = base.mark_circle(size=260, opacity=1).encode(
+    circles = base.mark_circle(size=170, opacity=1).encode(
         color=alt.Color(
             "Judgement:N",
             scale=alt.Scale(domain=domain, range=colours),
@@ -491,7 +492,7 @@ def rob_traffic_lights(lights: pd.DataFrame) -> alt.LayerChart:
         ),
         tooltip=["Publication", "Item", "Question", "Judgement", "Note"],
     )
-    symbols = base.mark_text(fontSize=12, fontWeight="bold", color="white").encode(text="symbol:N")
+    symbols = base.mark_text(fontSize=11, fontWeight="bold", color="white").encode(text="symbol:N")
     return (circles + symbols).properties(width=WIDTH, height=max(ROW_STEP, ROW_STEP * len(order)))
 
 

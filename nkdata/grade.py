@@ -41,6 +41,41 @@ K_PUBLICATION_BIAS = 10
 GREY_SHARE = 0.5
 
 
+# The rules in words, for About & methods and README (the thresholds are the constants above).
+GRADE_RULES: tuple[tuple[str, str], ...] = (
+    ("Start", "Low: every cohort is single-arm or non-comparative. No upgrade (a large effect needs a comparator)."),
+    (
+        "Risk of bias",
+        f"-2 when >= {ROB_VERY_SERIOUS_HIGH_SHARE:.0%} of patients are in publications at high risk of bias; -1 when "
+        f">= {ROB_SERIOUS_NOT_LOW_SHARE:.0%} are in publications not at low risk (high, some concerns or not yet "
+        "appraised).",
+    ),
+    (
+        "Inconsistency",
+        f"-1 when I² >= {I2_SERIOUS:.0%} or (k >= 3) the 95% prediction interval is wider than "
+        f"{PI_WIDTH_SERIOUS:.0f} points; not assessable with one cohort.",
+    ),
+    (
+        "Indirectness",
+        f"-1 when >= {INDIRECT_SHARE:.0%} of patients are in mixed-diagnosis cohorts, cohorts given a transplant "
+        f"with the NK cells or anti-leukemic lymphodepletion, or >= {INDIRECT_SHARE:.0%} of cohorts give a count "
+        "only a review reported.",
+    ),
+    (
+        "Imprecision",
+        f"-2 when fewer than {N_VERY_SERIOUS} patients or a 95% CI >= {CI_WIDTH_VERY_SERIOUS:.0f} points wide; -1 "
+        f"when fewer than {N_SERIOUS} patients (optimal information size not met) or a CI >= "
+        f"{CI_WIDTH_SERIOUS:.0f} points wide.",
+    ),
+    (
+        "Publication bias",
+        f"-1 when >= {GREY_SHARE:.0%} of cohorts are conference abstracts or company reports; otherwise not "
+        f"assessable with k < {K_PUBLICATION_BIAS}, not downgraded with k >= {K_PUBLICATION_BIAS}.",
+    ),
+    ("Floor", "Never below very low; the reason for every downgrade is shown in the row's 'Why'."),
+)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One Summary-of-findings row as GRADE reads it (percentages in points; NaN when not applicable)."""

@@ -268,7 +268,7 @@ LIGHTS: dict[str, tuple[str, str, str]] = {  # code -> (label, colour, symbol)
     "low": ("Low risk of bias", "#2e9e44", "+"),
     "unclear": ("Unclear", "#e6c229", "?"),
     "some_concerns": ("Some concerns", "#e6c229", "!"),
-    "no": ("No (high risk)", "#c62828", "-"),
+    "no": ("No (high risk)", "#c62828", "−"),
     "high": ("High risk of bias", "#c62828", "x"),
     "not_applicable": ("Not applicable", "#9e9e9e", ""),
     NOT_APPRAISED: ("Not yet appraised", "#d0d0d0", ""),
