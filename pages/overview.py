@@ -76,7 +76,9 @@ def render(repo: TrialsRepository, view: View) -> None:
             f"CR over {DENOMINATORS[choices.denom].lower()}, {analysis.pool_method(choices)} on the logit scale: "
             "the same numbers as the Remission page for this slice, where each cohort, its CR definition and "
             f"the sensitivity analyses are shown. {headline.cohorts_not_reported} cohort(s) in the slice did "
-            "not report CR. Settings are not pooled together: who was treated differs too much."
+            "not report CR. Settings are not pooled together: who was treated differs too much. "
+            + analysis.inclusion_note(view.slice)
+            + (" " + analysis.exclusion_note(choices) if choices.exclude else "")
         )
 
     st.subheader("Cohorts per publication year")

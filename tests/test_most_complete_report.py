@@ -111,7 +111,7 @@ def test_pooling_pages_name_the_inclusion_choice() -> None:
     """A choice that changes a page's numbers is named on that page: default inclusion, then each link key."""
     from tests.apptest_helpers import run_app, texts
 
-    for page in ("pages/outcomes.py", "pages/evidence.py", "pages/relapse.py"):
+    for page in ("pages/outcomes.py", "pages/evidence.py", "pages/relapse.py", "pages/overview.py"):
         shown = texts(run_app(page=page))
         assert "Inclusion: AML-only cohorts" in shown and "transplant=1 adds them" in shown, page
     shown = texts(run_app({"mixed": "1", "transplant": "1"}, page="pages/outcomes.py"))
