@@ -98,6 +98,8 @@ def _cohort_flags(row: pd.Series, events: str, totals: str) -> str:
     inherited = row.get("inherited_from")
     if isinstance(inherited, str) and (f'"{events}"' in inherited or f'"{totals}"' in inherited):
         tags.append("from an earlier report")
+    if events in set(as_list(row.get("outcome_report_for"))):
+        tags.append("an earlier report: its trial's most complete report of this outcome, own denominator")
     return "; ".join(tags)
 
 

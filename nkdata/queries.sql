@@ -137,7 +137,7 @@ WITH qualified AS NOT MATERIALIZED (
     SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, cytokine_support, n_treated,
            max_persistence_days, median_persistence_days, persistence_lower_bound, persistence_method,
            persistence_note, median_followup_months, cr_definition, publication_type, from_review,
-           converted_from_percent, inherited_from, grp, events, total
+           converted_from_percent, inherited_from, outcome_report_for, grp, events, total
     FROM rate_inputs($slice, $group_by, $events, $totals, $exclude::VARCHAR[])
     WHERE (NOT $need_rate OR (events IS NOT NULL AND total > 0 AND NOT excluded))
       AND (NOT $need_persistence OR max_persistence_days IS NOT NULL)

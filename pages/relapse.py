@@ -29,7 +29,7 @@ RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class
 def render(repo: TrialsRepository, view: View) -> None:
     st.title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("group", "model", "pool", "ci"), groups=RELAPSE_GROUPS)
+    choices = analysis_controls(show=("group", "model", "pool", "ci", "exclude"), groups=RELAPSE_GROUPS)
     relapse = cached(repo, analysis.relapse_view, view.slice, choices)
     if relapse is None:
         empty_state()
@@ -45,7 +45,9 @@ def render(repo: TrialsRepository, view: View) -> None:
     count_caption(
         f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
         f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals. "
-        + analysis.inclusion_note(view.slice),
+        + analysis.inclusion_note(view.slice)
+        + " "
+        + analysis.exclusion_note(choices),
         result.cohorts_shown,
         result.patients_shown,
         result.cohorts_not_reported,

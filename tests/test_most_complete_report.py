@@ -117,3 +117,14 @@ def test_pooling_pages_name_the_inclusion_choice() -> None:
     shown = texts(run_app({"mixed": "1", "transplant": "1"}, page="pages/outcomes.py"))
     assert "mixed-diagnosis cohorts included (sensitivity analysis)" in shown
     assert "given a transplant with the NK cells included" in shown
+
+
+def test_the_forest_says_why_a_superseded_report_is_drawn() -> None:
+    early = _report("early2014-a", 2014, "late2018-a", n_treated=12, cr_count=4)
+    late = _report("late2018-a", 2018, None, n_treated=16)
+    other = _report("other2020-a", 2020, None, n_treated=10, cr_count=5)
+    result = rate_analysis(_repo([early, late, other]), Slice(), "cr_count", "n_treated", "setting", Analysis())
+    rows = result.forest[result.forest["cohort_id"].notna()]
+    flags = dict(zip(rows["cohort_id"], rows["flags"], strict=True))
+    assert "most complete report of this outcome" in flags["early2014-a"]
+    assert "most complete report" not in flags["other2020-a"] and "late2018-a" not in flags

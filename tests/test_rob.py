@@ -156,3 +156,13 @@ def _tmp_file(doc: dict) -> Path:
     folder = Path(tempfile.mkdtemp())
     _write(folder, doc["study_id"], doc)
     return folder / f"{doc['study_id']}.yaml"
+
+
+def test_relapse_page_offers_low_risk_of_bias_only() -> None:
+    """Fixture relapse cohorts: beta (not appraised), delta (some concerns), gamma2022-high (high): none is low."""
+    from tests.apptest_helpers import run_app, texts
+
+    assert chart_rows(run_app(page="pages/relapse.py"))
+    at = run_app({"exclude": "rob"}, page="pages/relapse.py")
+    assert at.multiselect(key="w_exclude").value == ["rob"]
+    assert "No cohorts reporting relapse among patients at risk in this slice" in texts(at)
