@@ -19,7 +19,10 @@ from .server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "screenshots"
-PAGES = ["", "outcomes", "survival", "persistence", "relapse", "safety", "evidence", "studies", "pipeline", "about"]
+PAGES = [
+    *("", "outcomes", "survival", "persistence", "relapse", "safety"),
+    *("evidence", "rob", "studies", "pipeline", "about"),
+]
 pytestmark = pytest.mark.slow
 
 if not CHROMIUM.exists():

@@ -166,3 +166,11 @@ def test_relapse_page_offers_low_risk_of_bias_only() -> None:
     at = run_app({"exclude": "rob"}, page="pages/relapse.py")
     assert at.multiselect(key="w_exclude").value == ["rob"]
     assert "No cohorts reporting relapse among patients at risk in this slice" in texts(at)
+
+
+def test_bundled_rob_parquet_equals_a_fresh_build(tmp_path: Path) -> None:
+    """data/rob.parquet is a build product of data/rob (rebuild with `python -m nkdata build` after appraising)."""
+    from nkdata.paths import DATA_DIR, RELEASE_FILE, SOURCE_DIR
+
+    build(SOURCE_DIR, tmp_path / "trials.parquet", RELEASE_FILE)
+    assert (tmp_path / "rob.parquet").read_bytes() == (DATA_DIR / "rob.parquet").read_bytes()
