@@ -672,15 +672,28 @@ def view_link(page: str, view: Any, year_bounds: tuple[int, int]) -> str:
     return f"/{page}" + (f"?{query}" if query else "")
 
 
-def graded_summary(
+def summary_with_certainty(
     repo: TrialsRepository, slice_: Slice, choices: Analysis, year_bounds: tuple[int, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Summary of findings and its graded rows (same order), computed once for the page."""
+    sof = summary_of_findings(repo, slice_, choices)
+    return sof, graded_summary(repo, slice_, choices, year_bounds, sof)
+
+
+def graded_summary(
+    repo: TrialsRepository,
+    slice_: Slice,
+    choices: Analysis,
+    year_bounds: tuple[int, int],
+    sof: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The Summary of findings with a GRADE certainty per row, the reason for every downgrade, and a link to the
-    page (with this view's parameters, narrowed to the row's setting) that shows the row's cohorts."""
+    """The Summary of findings (``sof``, computed when not given) with a GRADE certainty per row, the reason for
+    every downgrade, and a link to the page (with this view's parameters, narrowed to the row's setting) that
+    shows the row's cohorts."""
     from nkdata import grade
     from nkdata.slices import View
 
-    sof = summary_of_findings(repo, slice_, choices)
+    sof = summary_of_findings(repo, slice_, choices) if sof is None else sof
     rates = {label: (events, totals) for label, events, totals in SOF_RATES}
     landmarks = {label: (endpoint, months) for label, endpoint, months in SOF_LANDMARKS}
     inputs: dict[str, pd.DataFrame] = {}

@@ -17,11 +17,10 @@ def render(repo: TrialsRepository, view: View) -> None:
     st.title("Summary of findings")
     vocab, _, _ = dataset_facts(repo)
     choices = analysis_controls(show=("model", "pool", "ci", "exclude"))
-    table = cached(repo, analysis.summary_of_findings, view.slice, choices)
+    table, graded = cached(repo, analysis.summary_with_certainty, view.slice, choices, vocab.year_bounds)
     if table.empty:
         empty_state("outcomes")
         return
-    graded = cached(repo, analysis.graded_summary, view.slice, choices, vocab.year_bounds)
     st.caption(
         "One row per outcome and disease setting for the slice in the sidebar (choose an NK source there to "
         "see one source). Proportions are pooled on the logit scale with the chosen model; a setting with "
