@@ -199,11 +199,15 @@ def indirectness(e: Evidence) -> Domain:
 def imprecision(e: Evidence) -> Domain:
     width = e.ci_high - e.ci_low if e.pooled else math.nan
     ci = f"95% CI {e.ci_low:.0f}-{e.ci_high:.0f}%" if not math.isnan(width) else "no pooled interval"
-    if e.n < N_VERY_SERIOUS or (not math.isnan(width) and width >= CI_WIDTH_VERY_SERIOUS):
-        return Domain("Imprecision", -2, f"{e.n} patients, {ci}")
-    if e.n < N_SERIOUS or (not math.isnan(width) and width >= CI_WIDTH_SERIOUS):
-        return Domain("Imprecision", -1, f"{e.n} patients (fewer than {N_SERIOUS}) or {ci}")
-    return Domain("Imprecision", 0, f"{e.n} patients, {ci}")
+    patients = f"{e.n} patient{'s' if e.n != 1 else ''}"
+    levels = ((-2, N_VERY_SERIOUS, CI_WIDTH_VERY_SERIOUS), (-1, N_SERIOUS, CI_WIDTH_SERIOUS))
+    for change, n_limit, width_limit in levels:
+        reasons = [f"{patients} (fewer than {n_limit})"] if e.n < n_limit else []
+        if not math.isnan(width) and width >= width_limit:
+            reasons.append(f"{ci}, {width:.0f} points wide (at least {width_limit:.0f})")
+        if reasons:
+            return Domain("Imprecision", change, " and ".join(reasons))
+    return Domain("Imprecision", 0, f"{patients}, {ci}")
 
 
 def publication_bias(e: Evidence) -> Domain:

@@ -77,7 +77,7 @@ def test_the_fixture_summary_of_findings_is_rated_with_reasons_and_links(repo: T
     row = row.iloc[0]
     assert row["Cohorts / patients"] == "3 / 17"
     assert row["Certainty"] == "⊕◯◯◯ Very low"
-    assert "Imprecision -2: 17 patients" in row["Why"]
+    assert "Imprecision -2: 17 patients (fewer than 30)" in row["Why"]
     assert "Risk of bias" not in row["Why"]  # 10 of 17 patients (59%) in a low-risk publication: not serious
     assert "Publication bias: not assessable (k = 3 < 10)" in row["Why"]
     assert row["Link"] == "/outcomes?setting=relapsed_refractory"
