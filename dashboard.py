@@ -44,6 +44,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("safety", "Safety", ":material/health_and_safety:", "safety"),
     PageSpec("evidence", "Summary of findings", ":material/fact_check:", "evidence"),
     PageSpec("metaregression", "Meta-regression", ":material/scatter_plot:", "metaregression"),
+    PageSpec("rob", "Risk of bias", ":material/traffic:", "rob"),
     PageSpec("studies", "Studies", ":material/table:", "studies"),
     PageSpec("pipeline", "Registered trials", ":material/science:", "pipeline", registry=True),
     PageSpec("whatsnew", "What's new", ":material/new_releases:", "whatsnew"),

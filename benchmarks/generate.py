@@ -136,6 +136,9 @@ def synthetic_table(rows: int, seed: int = 7) -> pa.Table:
         "verified_by": [None] * rows,
         "verified_on": [None] * rows,
         "verification": [None] * rows,
+        "outcomes_elsewhere": [[] for _ in range(rows)],
+        "outcome_report_for": [[] for _ in range(rows)],
+        "rob_overall": pick(["low", "some_concerns", "high"]),
     }
     # relapse_at_risk is reported only where relapse is
     columns["relapse_at_risk"] = [

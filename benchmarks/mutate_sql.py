@@ -12,11 +12,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL = ROOT / "nkdata" / "queries.sql"
-TESTS = ["tests/test_queries.py", "tests/test_scale.py", "tests/test_pages.py", "tests/test_build.py"]
+TESTS = [
+    *("tests/test_queries.py", "tests/test_scale.py", "tests/test_pages.py", "tests/test_build.py"),
+    *("tests/test_most_complete_report.py", "tests/test_rob.py", "tests/test_grade.py"),
+]
 
 # (what the bug is, text in queries.sql, its replacement)
 MUTANTS: tuple[tuple[str, str, str], ...] = (
-    ("superseded reports enter the pooling", "FROM slice(s)\nWHERE superseded_by IS NULL;", "FROM slice(s);"),
+    (
+        "superseded reports enter the pooling",
+        "WHERE (superseded_by IS NULL AND NOT list_contains(coalesce(outcomes_elsewhere, []), events))\n"
+        "   OR list_contains(coalesce(outcome_report_for, []), events);",
+        "WHERE true;",
+    ),
+    (
+        "a trial counted twice: the primary row does not stand aside for an earlier report's outcome",
+        "(superseded_by IS NULL AND NOT list_contains(coalesce(outcomes_elsewhere, []), events))",
+        "(superseded_by IS NULL)",
+    ),
+    (
+        "the most complete earlier report is left out",
+        "   OR list_contains(coalesce(outcome_report_for, []), events);",
+        "   ;",
+    ),
+    (
+        "'low risk of bias only' keeps every publication",
+        "OR (list_contains(exclude, 'rob') AND coalesce(rob_overall, '') <> 'low')",
+        "OR (list_contains(exclude, 'rob') AND coalesce(rob_overall, '') = 'nothing')",
+    ),
+    (
+        "unappraised publications count as low risk",
+        "coalesce(rob_overall, '') <> 'low'",
+        "coalesce(rob_overall, 'low') <> 'low'",
+    ),
     (
         "'review' exclusion tests the wrong list",
         "(list_contains(exclude, 'review') AND (list_contains(from_review",

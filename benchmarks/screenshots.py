@@ -22,6 +22,7 @@ PAGES = [
     "relapse",
     "safety",
     "evidence",
+    "rob",
     "metaregression",
     "studies",
     "pipeline",

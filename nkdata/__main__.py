@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from nkdata.dataset import build, validate_path
+from nkdata.dataset import build, rob_warnings, validate_path
 from nkdata.issues import DatasetError, Issue, is_warning
 from nkdata.paths import (
     DEFAULT_REGISTRY_PATH,
@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for path in args.paths:
         failed |= _report(str(path), validate_path(path))
+        if path.is_dir() and (missing := rob_warnings(path)):  # warnings: they do not fail validation (yet)
+            print(f"warning: {len(missing)} publication(s) without a risk-of-bias appraisal", file=sys.stderr)
+            for issue in missing:
+                print(f"  {issue}", file=sys.stderr)
     return 1 if failed else 0
 
 

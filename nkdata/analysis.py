@@ -184,6 +184,8 @@ def _cohort_flags(row: pd.Series, events: str, totals: str) -> str:
     inherited = row.get("inherited_from")
     if isinstance(inherited, str) and (f'"{events}"' in inherited or f'"{totals}"' in inherited):
         tags.append("from an earlier report")
+    if events in set(as_list(row.get("outcome_report_for"))):
+        tags.append("an earlier report: its trial's most complete report of this outcome, own denominator")
     return "; ".join(tags)
 
 
@@ -466,6 +468,22 @@ def leave_one_out_table(result: RateAnalysis) -> pd.DataFrame:
     )
 
 
+def inclusion_note(slice_: Slice) -> str:
+    """Who enters the pools, in words: the default inclusion and each inclusion choice the view changed (a
+    choice that changes a page's numbers is named on that page)."""
+    mixed = (
+        "mixed-diagnosis cohorts included (sensitivity analysis)"
+        if slice_.include_mixed
+        else "AML-only cohorts (mixed-diagnosis cohorts are a sensitivity choice: mixed=1)"
+    )
+    transplant = (
+        "relapsed/refractory cohorts given a transplant with the NK cells included (sensitivity analysis)"
+        if slice_.include_co_transplant
+        else "relapsed/refractory cohorts given a transplant with the NK cells left out (transplant=1 adds them)"
+    )
+    return f"Inclusion: {mixed}; {transplant}; each outcome from its trial's most complete report."
+
+
 def exclusion_note(choices: Analysis) -> str:
     """The sensitivity choices in words, for captions and exported figures."""
     parts = [EXCLUSIONS[e].lower() for e in choices.exclude]
@@ -516,7 +534,7 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
     descriptive["order"] = range(len(descriptive))
     result = replace(result, forest=descriptive, show_overall=False, leave_one_out=pd.DataFrame())
     by_group = relapse_table(
-        repo.rate_counts(slice_, group, "relapse_count", "relapse_at_risk", choices.exclude), group
+        repo.rate_counts(slice_, group, "relapse_count", "relapse_at_risk", choices.sql_exclude), group
     )
     rows, reported = repo.cohort_points(  # the same exclusions as the forest above it
         slice_,
@@ -724,7 +742,7 @@ def _sof_rate_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> 
 def _sof_relapse_rows(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> list[dict]:
     """Crude relapse counts per setting, descriptive only: they come from follow-up of different lengths."""
     label, events, totals = SOF_RELAPSE
-    reported = _reported(repo.rate_counts(slice_, "setting", events, totals, choices.exclude))
+    reported = _reported(repo.rate_counts(slice_, "setting", events, totals, choices.sql_exclude))
     rows = []
     for setting, part in reported.groupby("grp", sort=True):
         k = int(part["cohorts"].sum())
@@ -921,3 +939,142 @@ def _term_label(name: str) -> str:
         return label
     vocab = {"nk_source": voc.NK_SOURCES, "product_class": voc.PRODUCT_CLASSES}.get(code, {})
     return f"{label}: {voc.label(vocab, level) if vocab else level} (vs reference)"
+
+
+# GRADE certainty of the Summary of findings (rules in nkdata/grade.py): added columns, the numbers stay the
+# summary_of_findings ones.
+
+SOF_PAGES: dict[str, str] = {
+    "cr_count": "outcomes",
+    "mrd_neg_count": "outcomes",
+    "relapse_count": "relapse",
+    "expansion_count": "persistence",
+}
+GRADED_COLUMNS: tuple[str, ...] = (
+    "Outcome",
+    "Setting",
+    "Cohorts / patients",
+    "Estimate (95% CI)",
+    "Certainty",
+    "Why",
+    "Link",
+)
+
+
+def _code_of(label: object, vocabulary: dict[str, str]) -> str | None:
+    return next((code for code, text in vocabulary.items() if text == label), None)
+
+
+def _number(row: pd.Series, *names: str) -> float:
+    """The first of ``names`` the row has (the Summary of findings' column names may grow), as a float."""
+    for name in names:
+        if name in row.index:
+            return _float_or_nan(row[name])
+    return math.nan
+
+
+def _estimate_text(estimate: float, low: float, high: float, pooled: bool) -> str:
+    if math.isnan(estimate):
+        return "not reported"
+    if not pooled:
+        return f"median {estimate:.0f}% (range {low:.0f}-{high:.0f}%)"
+    return f"{estimate:.1f}% ({low:.1f}-{high:.1f})" if not math.isnan(low) else f"{estimate:.1f}%"
+
+
+def view_link(page: str, view: Any, year_bounds: tuple[int, int]) -> str:
+    """The app-relative link of ``page`` showing ``view`` (the link contract's parameters)."""
+    from urllib.parse import urlencode
+
+    from nkdata.slices import to_query_params
+
+    query = urlencode(to_query_params(view, year_bounds), doseq=True)
+    return f"/{page}" + (f"?{query}" if query else "")
+
+
+def summary_with_certainty(
+    repo: TrialsRepository, slice_: Slice, choices: Analysis, year_bounds: tuple[int, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Summary of findings and its graded rows (same order), computed once for the page."""
+    sof = summary_of_findings(repo, slice_, choices)
+    return sof, graded_summary(repo, slice_, choices, year_bounds, sof)
+
+
+def graded_summary(
+    repo: TrialsRepository,
+    slice_: Slice,
+    choices: Analysis,
+    year_bounds: tuple[int, int],
+    sof: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The Summary of findings (``sof``, computed when not given) with a GRADE certainty per row, the reason for
+    every downgrade, and a link to the page (with this view's parameters, narrowed to the row's setting) that
+    shows the row's cohorts."""
+    from nkdata import grade
+    from nkdata.slices import View
+
+    sof = summary_of_findings(repo, slice_, choices) if sof is None else sof
+    rates = {label: (events, totals) for label, events, totals in SOF_RATES}
+    landmarks = {label: (endpoint, months) for label, endpoint, months in SOF_LANDMARKS}
+    inputs: dict[str, pd.DataFrame] = {}
+    rows = []
+    for _, r in sof.iterrows():
+        setting = _code_of(r["Setting"], voc.SETTINGS)
+        relapse = r["Outcome"] == SOF_RELAPSE[0]  # crude counts over different follow-up: described, not pooled
+        low, high = _number(r, "CI low %", "Low %"), _number(r, "CI high %", "High %")
+        pooled = (r["Outcome"] in rates or r["Outcome"] in landmarks) and not math.isnan(low)
+        if r["Outcome"] not in inputs:
+            if r["Outcome"] in rates or relapse:
+                events, totals = rates[r["Outcome"]] if not relapse else SOF_RELAPSE[1:]
+                found = repo.grade_inputs(slice_, events, totals, choices.sql_exclude)
+            else:
+                found = repo.grade_survival_inputs(slice_, *landmarks[r["Outcome"]])
+            inputs[r["Outcome"]] = found.set_index("setting")
+        extra = inputs[r["Outcome"]]
+        counts = extra.loc[setting] if setting in extra.index else pd.Series(dtype=float)
+        if not pooled:  # a median and range (never a confidence interval)
+            low, high = _number(r, "Range low %"), _number(r, "Range high %")
+        evidence = grade.Evidence(
+            k=int(r["k"]),
+            n=int(r["N"]),
+            ci_low=low,
+            ci_high=high,
+            i2=_number(r, "I² %"),
+            pi_low=_number(r, "PI low %"),
+            pi_high=_number(r, "PI high %"),
+            pooled=pooled,
+            **{name: int(counts.get(name, 0) or 0) for name in _GRADE_COUNTS},
+        )
+        rating = grade.rate(evidence)
+        if r["Outcome"] in rates or relapse:
+            events = rates[r["Outcome"]][0] if not relapse else SOF_RELAPSE[1]
+            page = SOF_PAGES.get(events, "safety")
+            analysis = replace(choices, overall=False)
+        else:
+            endpoint, months = landmarks[r["Outcome"]]
+            page, analysis = "survival", replace(choices, endpoint=endpoint, landmark=str(int(months)))
+        narrowed = replace(slice_, settings=(setting,)) if setting else slice_
+        rows.append(
+            {
+                "Outcome": r["Outcome"],
+                "Setting": r["Setting"],
+                "Cohorts / patients": f"{int(r['k'])} / {int(r['N'])}",
+                "Estimate (95% CI)": _estimate_text(_number(r, "Estimate %"), low, high, pooled),
+                "Certainty": f"{rating.symbol} {rating.label}",
+                "Why": rating.why(),
+                "Link": view_link(page, View(slice=narrowed, analysis=analysis), year_bounds),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(GRADED_COLUMNS))
+
+
+_GRADE_COUNTS: tuple[str, ...] = (
+    "n_rob_high",
+    "n_rob_some",
+    "n_rob_none",
+    "n_mixed",
+    "n_co_transplant",
+    "n_antileukemic",
+    "n_indirect",
+    "k_review",
+    "k_grey",
+)

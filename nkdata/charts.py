@@ -553,6 +553,37 @@ def safety_rate_dots(rates: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(interval, dots, labels).properties(width=WIDTH, height=alt.Step(ROW_STEP))
 
 
+def rob_traffic_lights(lights: pd.DataFrame) -> alt.LayerChart:
+    """The robvis traffic-light plot: publications down, checklist items and the overall judgement across, one
+    coloured circle per judgement with its symbol (so colour is not the only cue), a legend of every colour.
+    ``lights`` is nkdata.rob.traffic_light_frame's output."""
+    from nkdata.rob import JBI_ITEMS, LIGHTS, OVERALL_COLUMN
+
+    data = lights[["Publication", "Item", "Question", "Judgement", "symbol", "Note"]]
+    domain = list(dict.fromkeys(name for name, _, _ in LIGHTS.values()))
+    colours = [next(c for n, c, _ in LIGHTS.values() if n == name) for name in domain]
+    order = list(dict.fromkeys(data["Publication"]))
+    x = alt.X(
+        "Item:N",
+        sort=[i.short for i in JBI_ITEMS] + [OVERALL_COLUMN],
+        title=None,
+        # every column labelled even at 390 px (11 columns share about 200 px there)
+        axis=alt.Axis(orient="top", labelAngle=-45, labelFontWeight="bold", labelFontSize=10, labelOverlap=False),
+    )
+    y = alt.Y("Publication:N", sort=order, title=None, axis=alt.Axis(labelLimit=120))
+    base = alt.Chart(data).encode(x=x, y=y)
+    circles = base.mark_circle(size=170, opacity=1).encode(
+        color=alt.Color(
+            "Judgement:N",
+            scale=alt.Scale(domain=domain, range=colours),
+            legend=alt.Legend(title="Judgement", orient="bottom", columns=2, symbolType="circle"),
+        ),
+        tooltip=["Publication", "Item", "Question", "Judgement", "Note"],
+    )
+    symbols = base.mark_text(fontSize=11, fontWeight="bold", color="white").encode(text="symbol:N")
+    return (circles + symbols).properties(width=WIDTH, height=max(ROW_STEP, ROW_STEP * len(order)))
+
+
 def with_registry_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Display-label columns next to the registry's coded columns present in ``frame``."""
     out = with_labels(frame)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from nkdata import rob
 from nkdata.issues import DatasetError, Issue, errors_only
 from nkdata.second_read import apply_verification, check_second_reads
 from nkdata.source import Record, load_folder, load_study_file, notes_from_json
@@ -47,10 +48,23 @@ def records_to_table(
     return pa.table(columns, schema=schema)
 
 
+ROB_PARQUET_NAME = "rob.parquet"
+
+
+def rob_folder_of(source_dir: Path) -> Path:
+    """The risk-of-bias appraisals beside a study folder (data/studies -> data/rob)."""
+    return Path(source_dir).parent / "rob"
+
+
 def build(
-    source_dir: Path, out_path: Path, release_path: Path | None = None, second_reads_dir: Path | None = None
+    source_dir: Path,
+    out_path: Path,
+    release_path: Path | None = None,
+    second_reads_dir: Path | None = None,
+    rob_dir: Path | None = None,
 ) -> pa.Table:
-    """Validate the source and write the Parquet atomically; raise DatasetError on any issue.
+    """Validate the source (and the risk-of-bias appraisals beside it) and write the Parquet atomically, with
+    ``rob.parquet`` beside it; raise DatasetError on any issue (a missing appraisal is a warning for now).
 
     With ``second_reads_dir`` each cohort's verified_by/verified_on/verification come from its blind
     second read, and an unresolved disagreement between the two reads fails the build.
@@ -60,10 +74,20 @@ def build(
         reads, comparisons, read_issues = check_second_reads(records, second_reads_dir)
         issues += read_issues
         apply_verification(records, reads, comparisons)
-    issues = errors_only(issues + validate_records(records))  # warnings are listed by validate, not fatal
+    issues += validate_records(records)
+    study_ids = {str(r["study_id"]) for r in records if r.get("study_id")}
+    folder = rob_folder_of(source_dir) if rob_dir is None else Path(rob_dir)
+    appraisals, rob_issues = rob.load_rob_folder(folder, study_ids)
+    issues += rob_issues
+    if rob.COVERAGE_IS_ERROR:
+        issues += rob.coverage_issues(appraisals, study_ids, folder)
+    issues = errors_only(issues)  # warnings are listed by validate, not fatal
     if issues:
         raise DatasetError(issues, hint="The previous Parquet was left untouched.")
-    table = records_to_table(resolve(records), load_release(release_path) if release_path else None)
+    overall = rob.overall_by_study(appraisals)
+    resolved = [{**r, "rob_overall": overall.get(str(r["study_id"]))} for r in resolve(records)]
+    table = records_to_table(resolved, load_release(release_path) if release_path else None)
+    write_atomically(rob.records_to_table(appraisals), Path(out_path).with_name(ROB_PARQUET_NAME))
     write_atomically(table, out_path)
     return table
 
@@ -196,7 +220,10 @@ def validate_path(path: Path) -> list[Issue]:
     """Issues of a source folder (YAML) or a Parquet file."""
     if path.is_dir():
         records, issues = load_folder(path)
-        return sorted(issues + validate_records(records))
+        study_ids = {str(r["study_id"]) for r in records if r.get("study_id")}
+        appraisals, rob_issues = rob.load_rob_folder(rob_folder_of(path), study_ids)
+        coverage = rob.coverage_issues(appraisals, study_ids, rob_folder_of(path)) if rob.COVERAGE_IS_ERROR else []
+        return sorted(issues + validate_records(records) + rob_issues + coverage)
     if path.suffix == ".yaml":  # one study file: its own rules (ids across files need the folder)
         records, issues = load_study_file(path)
         return sorted(issues + validate_records(records, whole_dataset=False))
@@ -215,3 +242,12 @@ def release_of(path: Path) -> dict[str, Any]:
         return {}
     raw = metadata.get(RELEASE_METADATA_KEY)
     return json.loads(raw) if raw else {}
+
+
+def rob_warnings(source_dir: Path) -> list[Issue]:
+    """Publications of a study folder without a risk-of-bias appraisal (listed, not failing, until
+    ``rob.COVERAGE_IS_ERROR`` is switched on)."""
+    records, _ = load_folder(source_dir)
+    study_ids = {str(r["study_id"]) for r in records if r.get("study_id")}
+    appraisals, _ = rob.load_rob_folder(rob_folder_of(source_dir), study_ids)
+    return [] if rob.COVERAGE_IS_ERROR else rob.coverage_issues(appraisals, study_ids, rob_folder_of(source_dir))

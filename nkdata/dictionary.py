@@ -470,7 +470,29 @@ FIELDS: tuple[Field, ...] = (
         "string",
         "provenance",
         "JSON object set by the build: for each value taken from an earlier report of the same patients (field-level "
-        "supersession), the cohort_id of that report.",
+        "supersession), the cohort_id of that report; for each field in outcomes_elsewhere, the report that gives it.",
+    ),
+    Field(
+        "outcomes_elsewhere",
+        "string_list",
+        "provenance",
+        "Set by the build on a primary report: outcome fields it lacks that an earlier report of the trial gives over "
+        "a different number of patients; that report's row enters the analyses for them, with its own denominator.",
+    ),
+    Field(
+        "outcome_report_for",
+        "string_list",
+        "provenance",
+        "Set by the build on a superseded report: outcome fields for which it is the trial's most complete report (the "
+        "newest report lacks them), so its row enters the analyses of those outcomes, once, with its own denominator.",
+    ),
+    Field(
+        "rob_overall",
+        "string",
+        "provenance",
+        "Set by the build from data/rob/<study_id>.yaml: the publication's overall risk of bias (low, some_concerns, "
+        "high); null when it has not been appraised.",
+        allowed=("low", "some_concerns", "high"),
     ),
 )
 
@@ -486,7 +508,17 @@ SOURCE_NOTES_KEY = "notes"
 SOURCE_ONLY_KEYS: frozenset[str] = frozenset({SOURCE_NOTES_KEY, "cohorts"})
 # verified_by, verified_on and verification come from data/second_reads/ at build time (nkdata/second_read.py).
 DERIVED_FIELDS: frozenset[str] = frozenset(
-    {"field_notes", "study_id", "inherited_from", "verified_by", "verified_on", "verification"}
+    {
+        "field_notes",
+        "study_id",
+        "inherited_from",
+        "verified_by",
+        "verified_on",
+        "verification",
+        "outcomes_elsewhere",
+        "outcome_report_for",
+        "rob_overall",
+    }
 )
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.dtype in ("string_list", "endpoint_list"))
 SAFETY_GROUPS: tuple[tuple[str, str], ...] = (

@@ -144,9 +144,23 @@ TOGGLES: tuple[ToggleSpec, ...] = (
         "include_mixed",
         "aml_only",
         "Include mixed-diagnosis cohorts",
-        "Cohorts that mix AML with MDS, ALL or other diagnoses and give no AML-only numbers.",
-        True,
+        "Cohorts that mix AML with MDS, ALL or other diagnoses and give no AML-only numbers. Off by default: the "
+        "question is AML, so mixed cohorts are a sensitivity analysis (a cohort reporting its AML subset is read "
+        "as an AML-only cohort).",
+        False,
         registry_condition="aml_only",
+    ),
+    ToggleSpec(
+        "transplant",
+        "include_co_transplant",
+        # Only the R/R pool is protected: there the question is what NK cells do alone; elsewhere
+        # (e.g. post-transplant prophylaxis) a transplant is the setting itself, coded by `setting`.
+        "NOT (coalesce(co_transplant, false) AND setting = 'relapsed_refractory')",
+        "Include R/R cohorts given a transplant with the NK cells",
+        "Relapsed/refractory cohorts that received an allogeneic HSCT as part of the same treatment as the NK "
+        "cells: a remission there cannot be attributed to the NK cells. Off by default (a sensitivity analysis).",
+        False,
+        registry_note="a registry record does not code co-interventions",
     ),
     ToggleSpec(
         "superseded",

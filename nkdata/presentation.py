@@ -13,7 +13,7 @@ import pandas as pd
 
 from nkdata import vocabulary as voc
 from nkdata.dictionary import FIELDS, FIELDS_BY_NAME, SURVIVAL_FIELDS, field_label
-from nkdata.safe_text import csv_bytes
+from nkdata.safe_text import csv_bytes, md_text
 from nkdata.source import notes_from_json
 
 NOT_REPORTED = voc.NOT_REPORTED_LABEL.lower()
@@ -180,15 +180,20 @@ def cohort_card(row: pd.Series | dict) -> pd.DataFrame:
     """Every field of one cohort (time-to-event entries one per row) with its value and where it came from."""
     notes = notes_from_json(row.get("field_notes"))
     inherited = inherited_sources(row)
+    elsewhere = {str(v) for v in as_list(row.get("outcomes_elsewhere"))}
     rows = []
     for field in FIELDS:
         if field.name in _HIDDEN:
             continue
+        value = format_value(field.name, row.get(field.name), row)
+        if field.name in elsewhere and is_missing(row.get(field.name)):
+            # the most complete report of this outcome is an earlier one with another n: its own row is pooled
+            value = f"from the earlier report {inherited.get(field.name, '?')}, over its own patients"
         rows.append(
             {
                 "Group": field.group,
                 "Field": field.name,
-                "Value": format_value(field.name, row.get(field.name), row),
+                "Value": value,
                 "Where it came from": (_flags(field.name, row, inherited) + str(notes.get(field.name, ""))).strip(),
             }
         )
@@ -328,3 +333,26 @@ def reader_export(frame: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
             headers[column] = f"{header} ({str(column).replace('_', ' ')})"
         used.add(headers[column])
     return out.rename(columns=headers)
+
+
+def _md_cell(text: object) -> str:
+    """A table cell's text through the one escaping boundary, with the table's column separator escaped too."""
+    return md_text(text).replace("|", "\\|")
+
+
+def markdown_link_table(frame: pd.DataFrame, link_column: str, linked: str) -> str:
+    """``frame`` as a Markdown table whose ``linked`` column links to ``link_column`` (an app-relative link made
+    by the code from the view's codes); every other cell escaped. Markdown wraps long cells, so a table of
+    reasons reads without sideways scrolling where a data grid would cut them off."""
+    columns = [c for c in frame.columns if c != link_column]
+    lines = ["| " + " | ".join(_md_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    for _, row in frame.iterrows():
+        cells = []
+        for c in columns:
+            text = _md_cell(row[c])
+            if c == linked:
+                target = str(row[link_column]).replace(" ", "%20").replace(")", "%29").replace("(", "%28")
+                text = f"[{text}]({target})"
+            cells.append(text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -43,12 +43,16 @@ CASE group_by WHEN 'nk_source' THEN nk_source WHEN 'product_class' THEN product_
               WHEN 'product' THEN product WHEN 'setting' THEN setting
               WHEN 'car_target' THEN coalesce(car_target, 'none') END;
 
--- The primary cohorts of the slice (superseded reports never enter an analysis) with three chosen
+-- The primary cohorts of the slice with three chosen
 -- columns under fixed names: grp (nk_source, product_class, product or setting), events (a count of patients
 -- with the event) and total (its denominator), and `excluded`: true when a sensitivity choice in `exclude`
 -- leaves the cohort's rate out ('review': a count only a review gave; 'converted': a count converted from a
--- percentage; 'grey': a conference abstract or company report; 'cohort:<id>': that cohort, left out by name).
--- The CASE lists are generated from the data dictionary's count fields.
+-- percentage; 'grey': a conference abstract or company report; 'rob': a publication not appraised at low risk
+-- of bias; 'cohort:<id>': that cohort, left out by name). The CASE lists are generated from the data dictionary's
+-- count fields.
+-- Superseded reports never enter an analysis, except for the outcomes they are their trial's most complete
+-- report of (outcome_report_for: the newest report lacks the outcome and treated a different n); the primary
+-- row then stands aside for that outcome (outcomes_elsewhere), so each patient is counted once.
 CREATE OR REPLACE MACRO rate_inputs(s, group_by, events, totals, exclude) AS TABLE
 SELECT
     group_value(group_by, nk_source, product_class, product, setting, car_target)               AS grp,
@@ -58,10 +62,12 @@ SELECT
     OR (list_contains(exclude, 'converted')
         AND (list_contains(converted_from_percent, events) OR list_contains(converted_from_percent, totals)))
     OR (list_contains(exclude, 'grey') AND publication_type IN {grey_types})
+    OR (list_contains(exclude, 'rob') AND coalesce(rob_overall, '') <> 'low')
     OR list_contains(exclude, 'cohort:' || cohort_id)                                           AS excluded,
     *
-FROM slice(s)
-WHERE superseded_by IS NULL;
+FROM slice(struct_update(s, include_superseded := true))
+WHERE (superseded_by IS NULL AND NOT list_contains(coalesce(outcomes_elsewhere, []), events))
+   OR list_contains(coalesce(outcome_report_for, []), events);
 
 -- name: slice_cohorts
 -- Every column of the cohorts in the slice, in reading order.
@@ -135,7 +141,7 @@ WITH qualified AS NOT MATERIALIZED (
     SELECT cohort_id, first_author, year, product, nk_source, setting, product_class, cytokine_support, n_treated,
            max_persistence_days, median_persistence_days, persistence_lower_bound, persistence_method,
            persistence_note, median_followup_months, cr_definition, publication_type, from_review,
-           converted_from_percent, inherited_from, grp, events, total
+           converted_from_percent, inherited_from, outcome_report_for, grp, events, total
     FROM rate_inputs($slice, $group_by, $events, $totals, $exclude::VARCHAR[])
     WHERE (NOT $need_rate OR (events IS NOT NULL AND total > 0 AND NOT excluded))
       AND (NOT $need_persistence OR max_persistence_days IS NOT NULL)
@@ -325,6 +331,78 @@ ORDER BY field, code, parent;
 -- filter and every other choice kept (the counts beside the sidebar's options). Generated from the filter table.
 {facet_counts}
 ORDER BY field, code;
+
+-- name: grade_inputs
+-- What GRADE needs beyond the pooled numbers, per setting, over the cohorts pooled for one outcome ($events over
+-- $totals, the same rate_inputs and sensitivity choices): cohorts and patients, patients by the risk of bias of
+-- their publication, patients in indirect cohorts (mixed diagnoses, a transplant with the NK cells,
+-- anti-leukemic lymphodepletion), cohorts whose count only a review gave, grey-literature cohorts.
+SELECT grp                                                                        AS setting,
+       count(*)                                                                   AS k,
+       sum(total)::BIGINT                                                         AS n,
+       coalesce(sum(total) FILTER (WHERE rob_overall = 'high'), 0)::BIGINT        AS n_rob_high,
+       coalesce(sum(total) FILTER (WHERE rob_overall = 'some_concerns'), 0)::BIGINT AS n_rob_some,
+       coalesce(sum(total) FILTER (WHERE rob_overall IS NULL), 0)::BIGINT         AS n_rob_none,
+       coalesce(sum(total) FILTER (WHERE NOT aml_only), 0)::BIGINT                AS n_mixed,
+       coalesce(sum(total) FILTER (WHERE co_transplant), 0)::BIGINT               AS n_co_transplant,
+       coalesce(sum(total) FILTER (WHERE antileukemic_lymphodepletion), 0)::BIGINT AS n_antileukemic,
+       coalesce(sum(total) FILTER (WHERE NOT aml_only OR co_transplant OR antileukemic_lymphodepletion), 0)::BIGINT
+                                                                                  AS n_indirect,
+       count(*) FILTER (WHERE list_contains(from_review, $events) OR list_contains(from_review, $totals)) AS k_review,
+       count(*) FILTER (WHERE publication_type IN {grey_types})                   AS k_grey
+FROM rate_inputs($slice, 'setting', $events, $totals, $exclude::VARCHAR[])
+WHERE events IS NOT NULL AND total > 0 AND NOT excluded
+GROUP BY grp
+ORDER BY grp;
+
+-- name: grade_survival_inputs
+-- The same for the time-to-event entries giving $endpoint at $landmark months (patients: n analysed, else n
+-- treated), per setting of the slice's primary cohorts.
+WITH e AS (
+    SELECT setting, rob_overall, aml_only, co_transplant, antileukemic_lymphodepletion, publication_type,
+           UNNEST(survival) AS entry, n_treated
+    FROM slice($slice)
+    WHERE superseded_by IS NULL
+),
+m AS (
+    SELECT *, coalesce(entry.n_analysed, n_treated, 0) AS patients
+    FROM e
+    WHERE entry.endpoint = $endpoint::VARCHAR AND entry.landmark_months = $landmark::DOUBLE AND setting IS NOT NULL
+)
+SELECT setting,
+       count(*)                                                                   AS k,
+       sum(patients)::BIGINT                                                      AS n,
+       coalesce(sum(patients) FILTER (WHERE rob_overall = 'high'), 0)::BIGINT     AS n_rob_high,
+       coalesce(sum(patients) FILTER (WHERE rob_overall = 'some_concerns'), 0)::BIGINT AS n_rob_some,
+       coalesce(sum(patients) FILTER (WHERE rob_overall IS NULL), 0)::BIGINT      AS n_rob_none,
+       coalesce(sum(patients) FILTER (WHERE NOT aml_only), 0)::BIGINT             AS n_mixed,
+       coalesce(sum(patients) FILTER (WHERE co_transplant), 0)::BIGINT            AS n_co_transplant,
+       coalesce(sum(patients) FILTER (WHERE antileukemic_lymphodepletion), 0)::BIGINT AS n_antileukemic,
+       coalesce(sum(patients) FILTER (WHERE NOT aml_only OR co_transplant OR antileukemic_lymphodepletion), 0)::BIGINT
+                                                                                  AS n_indirect,
+       count(*) FILTER (WHERE entry.from_review)                                  AS k_review,
+       count(*) FILTER (WHERE publication_type IN {grey_types})                   AS k_grey
+FROM m
+GROUP BY setting
+ORDER BY setting;
+
+-- name: rob_appraisals
+-- The risk-of-bias table: every publication with a cohort in the slice (superseded reports included: they are
+-- publications the review read, and some give an outcome's most complete report), its first author, year and
+-- cohorts, and its appraisal's columns (all null: not appraised), in reading order; at most $limit rows, each
+-- carrying how many publications and appraised publications the slice holds.
+WITH pubs AS (
+    SELECT study_id, min(first_author) AS first_author, min(year) AS year, count(*) AS cohorts,
+           bool_or(superseded_by IS NULL) AS has_primary
+    FROM slice(struct_update($slice, include_superseded := true))
+    GROUP BY study_id
+)
+SELECT pubs.*, rob.* EXCLUDE (study_id), rob.study_id IS NOT NULL AS appraised,
+       (SELECT count(*) FROM pubs) AS publications,
+       (SELECT count(*) FROM pubs SEMI JOIN rob USING (study_id)) AS publications_appraised
+FROM pubs LEFT JOIN rob ON rob.study_id = pubs.study_id
+ORDER BY year, first_author, pubs.study_id
+LIMIT $limit;
 
 -- name: dataset_overview
 -- Size and span of the whole dataset, for the About page and the year slider.

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from nkdata.dataset import open_parquet_schema, release_of, schema_issues
 from nkdata.dictionary import FIELDS, RATE_EVENTS, RATE_TOTALS
@@ -206,17 +207,36 @@ class DatasetRepository(NamedQueryRunner):
 class TrialsRepository(DatasetRepository):
     """The dataset behind every page: named queries in, pandas frames out."""
 
-    def __init__(self, path: Path | None = None, *, table: pa.Table | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, table: pa.Table | None = None, rob: pa.Table | None = None) -> None:
         super().__init__(path, table=table)
+        self._create_rob_view(rob)
         self.release: dict[str, Any] = release_of(self.path) if table is None else {}
 
     @classmethod
-    def from_records(cls, records: list[dict[str, Any]]) -> TrialsRepository:
-        """A repository over cohort records held in memory (missing fields are null): the stub of page tests."""
+    def from_records(
+        cls, records: list[dict[str, Any]], appraisals: list[dict[str, Any]] | None = None
+    ) -> TrialsRepository:
+        """A repository over cohort records (missing fields are null) and risk-of-bias appraisals held in memory:
+        the stub of page tests."""
+        from nkdata import rob
         from nkdata.dataset import records_to_table
 
         full = [{f.name: r.get(f.name, [] if f.dtype.endswith("list") else None) for f in FIELDS} for r in records]
-        return cls(table=records_to_table(full))
+        return cls(table=records_to_table(full), rob=rob.records_to_table(appraisals or []))
+
+    def _create_rob_view(self, table: pa.Table | None) -> None:
+        """`rob`: the risk-of-bias appraisals, from ``rob.parquet`` beside the dataset (built with it); a dataset
+        without one has no appraisals (an empty table), so every page still opens."""
+        from nkdata import rob
+        from nkdata.dataset import ROB_PARQUET_NAME
+
+        sibling = self.path.with_name(ROB_PARQUET_NAME)
+        if table is None and self.path.name != "<memory>" and sibling.is_file():
+            try:
+                table = pq.read_table(sibling, schema=rob.ROB_SCHEMA)
+            except (pa.ArrowException, OSError, ValueError):
+                table = None  # a damaged appraisal file must not take the publication data down with it
+        self._con.from_arrow(table if table is not None else rob.records_to_table([])).to_table("rob")
 
     # Named queries over a slice -------------------------------------------------------------
 
@@ -234,6 +254,21 @@ class TrialsRepository(DatasetRepository):
     def found_cohorts(self, slice_: Slice, text: str) -> pd.DataFrame:
         """Every column of every row the same search finds (for downloads)."""
         return self.query("slice_cohorts_found", {**slice_.sql_params(), "words": _words(text)})
+
+    def grade_inputs(self, slice_: Slice, events: str, totals: str, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Per setting, the shares of patients GRADE's risk-of-bias and indirectness domains read (one outcome)."""
+        return self.query("grade_inputs", _rate_params(slice_, "setting", events, totals, exclude))
+
+    def grade_survival_inputs(self, slice_: Slice, endpoint: str, landmark: float) -> pd.DataFrame:
+        """The same for the time-to-event entries of ``endpoint`` at ``landmark`` months."""
+        return self.query(
+            "grade_survival_inputs", {**slice_.sql_params(), "endpoint": endpoint, "landmark": float(landmark)}
+        )
+
+    def rob_appraisals(self, slice_: Slice, limit: int = 500) -> pd.DataFrame:
+        """The risk-of-bias table of the slice's publications (appraisal columns null where not appraised), at
+        most ``limit`` rows in reading order; ``publications`` and ``publications_appraised`` count them all."""
+        return self.query("rob_appraisals", {**slice_.sql_params(), "limit": limit})
 
     def cohort(self, cohort_id: str) -> pd.Series | None:
         """One cohort's whole record, or None if the dataset has no such cohort."""

@@ -46,6 +46,7 @@ EXCLUSIONS: dict[str, str] = {
     "review": "Numbers only a review gave",
     "converted": "Counts converted from percentages",
     "grey": "Conference abstracts and company reports",
+    "rob": "Publications not at low risk of bias (low risk of bias only)",
 }
 MODERATOR_CHOICES: dict[str, str] = {code: label for code, (label, _) in MODERATORS.items()}
 LEAVE_OUT_KEY = "leave_out"

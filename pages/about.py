@@ -9,7 +9,7 @@ import streamlit as st
 from nkapp.components import dataset_citation, page_title
 from nkapp.context import dataset_facts
 from nkapp.state import seed
-from nkdata import prisma, screening
+from nkdata import grade, prisma, rob, screening
 from nkdata.dictionary import FIELDS, SURVIVAL_FIELDS, field_label
 from nkdata.paths import REGISTRY_SCREENING, SCREENING_DIR, SOURCE_DIR, registry_path
 from nkdata.registry_dictionary import REGISTRY_RULES
@@ -129,6 +129,29 @@ def render(repo: TrialsRepository, view: View) -> None:
         "**Provenance.** Each row records the page read, which part (abstract, full text, table, review table), "
         "an extraction note and a note for every number. Values that only a review's table gave are marked. "
         "Where a percentage was converted to a count, the note says so (only where one whole number fits)."
+    )
+    st.header("Default inclusion, risk of bias and certainty")
+    st.markdown(
+        "**AML-only by default.** The question is NK cells in AML, so the default analysis keeps AML-only cohorts "
+        "(a mixed cohort that reports its AML subset is recorded as an AML-only cohort of that subset); cohorts "
+        "mixing AML with MDS, ALL or other diagnoses are a sensitivity analysis (`mixed=1`). **Co-interventions**: "
+        "a relapsed/refractory cohort given an allogeneic transplant as part of the same treatment as the NK cells "
+        "(`co_transplant`) does not enter the R/R pool by default, because a remission there cannot be attributed "
+        "to the NK cells (`transplant=1` brings it back); anti-leukemic lymphodepletion (e.g. Flu/Ara-C, "
+        "`antileukemic_lymphodepletion`) is coded and counts against directness in the certainty rating. "
+        "**Most complete report per outcome** (the Cochrane rule): each outcome comes from the newest report of a "
+        "trial that gives it; when that is an earlier report over a different number of patients, its own row "
+        "enters that outcome's analyses with its own denominator, once, and the newer report's card names it."
+    )
+    st.markdown(
+        f"**Risk of bias**: each publication is appraised with the {rob.INSTRUMENTS['jbi_case_series']} in "
+        f"`data/rob/<study_id>.yaml` (each item judged yes / no / unclear / not applicable with a note). "
+        f"{rob.OVERALL_RULE} The sensitivity choice 'low risk of bias only' (`exclude=rob`) keeps only "
+        "publications appraised at low risk; the Risk of bias page shows the traffic-light table."
+    )
+    st.markdown(
+        "**GRADE certainty** of each Summary-of-findings row:\n"
+        + "\n".join(f"- **{name}**: {rule}" for name, rule in grade.GRADE_RULES)
     )
     st.header("Statistics")
     st.markdown(

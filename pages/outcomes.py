@@ -66,6 +66,8 @@ def render(repo: TrialsRepository, view: View) -> None:
         f"{denominator}; squares sized by weight within the group, lines {choices.ci} 95% intervals, "
         f"diamonds pooled estimates ({analysis.method_words(choices)}; a group of one cohort shows only that "
         "cohort). Click a cohort to see where its numbers came from. "
+        + analysis.inclusion_note(view.slice)
+        + " "
         + analysis.exclusion_note(choices)
         + (
             f" {result.cohorts_excluded} cohort(s) left out by the sensitivity choice."

@@ -91,7 +91,8 @@ def render(repo: TrialsRepository, view: View) -> None:
                 else ""
             )
             + f"{headline.cohorts_not_reported} cohort(s) in the slice did "
-            "not report CR. Settings are not pooled together: who was treated differs too much."
+            "not report CR. Settings are not pooled together: who was treated differs too much. "
+            + analysis.inclusion_note(view.slice)
         )
 
     st.subheader("Cohorts per publication year")

@@ -62,7 +62,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         forest(expansion, "Patients with expansion", key="expansion_forest")
         count_caption(
             "Patients with detectable expansion or engraftment of the infused cells, as each paper defines "
-            "it (hover: definition), over patients evaluated; pooled per group.",
+            "it (hover: definition), over patients evaluated; pooled per group. " + analysis.inclusion_note(view.slice),
             expansion.cohorts_shown,
             expansion.patients_shown,
             expansion.cohorts_not_reported,

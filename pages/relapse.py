@@ -8,7 +8,6 @@ import streamlit as st
 from nkapp.cache import cached, show_chart
 from nkapp.components import (
     analysis_controls,
-    applied_choices,
     count_caption,
     disclosure,
     empty_state,
@@ -30,8 +29,7 @@ RELAPSE_GROUPS = {"setting": "Setting", "nk_source": "NK source", "product_class
 def render(repo: TrialsRepository, view: View) -> None:
     page_title("Relapse counts")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("group", "ci"), groups=RELAPSE_GROUPS)
-    applied_choices(choices, ("exclude",))
+    choices = analysis_controls(show=("group", "ci", "exclude"), groups=RELAPSE_GROUPS)
     relapse = cached(repo, analysis.relapse_view, view.slice, choices)
     if relapse is None:
         empty_state()
@@ -55,7 +53,10 @@ def render(repo: TrialsRepository, view: View) -> None:
         f"Patients who relapsed over patients in remission at risk, as counted at each paper's follow-up "
         f"(which differs: see the Survival page for landmark incidences); {choices.ci} 95% intervals. Counts "
         "over follow-up of different lengths are not pooled into one proportion: the table gives each group's "
-        "totals and the range of its cohorts.",
+        "totals and the range of its cohorts. "
+        + analysis.inclusion_note(view.slice)
+        + " "
+        + analysis.exclusion_note(choices),
         result.cohorts_shown,
         result.patients_shown,
         result.cohorts_not_reported,

@@ -129,8 +129,14 @@ def test_superseded_reports_never_pooled() -> None:
     assert _metrics(run_app({"source": "cell_line", "superseded": "1"}))["Cohorts"] == "3"
 
 
-def test_mixed_cohorts_can_be_left_out() -> None:
-    assert _metrics(run_app({"source": "peripheral_blood", "mixed": "0"}))["Cohorts"] == "1"
+def test_mixed_and_combined_transplant_cohorts_are_sensitivity_choices() -> None:
+    """Peripheral-blood fixture cohorts: alpha and delta (AML-only), epsilon2019-mixed (AML + ALL) and
+    epsilon2019-hct (R/R, transplant with the NK cells): the default leaves out the last two, each link key
+    brings its own one back."""
+    assert _metrics(run_app({"source": "peripheral_blood"}))["Cohorts"] == "2"
+    assert _metrics(run_app({"source": "peripheral_blood", "mixed": "1"}))["Cohorts"] == "3"
+    assert _metrics(run_app({"source": "peripheral_blood", "transplant": "1"}))["Cohorts"] == "3"
+    assert _metrics(run_app({"source": "peripheral_blood", "mixed": "1", "transplant": "1"}))["Cohorts"] == "4"
 
 
 def test_persistence_page_numbers() -> None:

@@ -27,6 +27,7 @@ PAGES = [
     "relapse",
     "safety",
     "evidence",
+    "rob",
     "metaregression",
     "studies",
     "pipeline",

@@ -57,7 +57,7 @@ def test_failed_build_keeps_previous_file(tmp_path: Path) -> None:
         build(source, out)
     assert "alpha2010" in str(err.value) and "cr_count" in str(err.value) and "count_le_evaluable" in str(err.value)
     assert out.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["studies", "trials.parquet"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rob.parquet", "studies", "trials.parquet"]  # no temp file
 
 
 def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,7 +75,7 @@ def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_cli_build_writes_file(tmp_path: Path) -> None:
     out = tmp_path / "t.parquet"
     assert main(["build", "--source", str(FIXTURE_STUDIES), "--out", str(out)]) == 0
-    assert pq.read_table(out).num_rows == 6
+    assert pq.read_table(out).num_rows == 8
 
 
 def test_field_level_supersession_carries_only_what_the_newer_report_lacks(fixture_parquet: Path) -> None:

@@ -37,7 +37,7 @@ def test_search_and_links(repo: TrialsRepository) -> None:
     found, matches = repo.search_cohorts(Slice(), "", limit=2)
     assert len(found) == 2 and matches == 5
     found, _ = repo.search_cohorts(Slice(), "'; drop table trials; --", limit=10)
-    assert found.empty and repo.overview()["cohorts"] == 6
+    assert found.empty and repo.overview()["cohorts"] == 8
     links = exports.link_table(cohorts).set_index("Cohort")
     assert links.loc["gamma2022-low", "ClinicalTrials.gov"] == "https://clinicaltrials.gov/study/NCT00000003"
     assert links.loc["beta2015-cr", "PubMed"] == "https://pubmed.ncbi.nlm.nih.gov/1000002/"

@@ -30,7 +30,7 @@ def test_summary_default_slice(repo: TrialsRepository) -> None:
 
 def test_summary_with_superseded_and_without_mixed(repo: TrialsRepository) -> None:
     s = repo.summary(Slice(include_superseded=True, include_mixed=False))
-    assert (s["publications"], s["cohorts"], s["patients_treated"]) == (4, 5, 28)
+    assert (s["publications"], s["cohorts"], s["patients_treated"]) == (5, 6, 34)  # + gamma2021-rr
 
 
 def test_slice_filters(repo: TrialsRepository) -> None:
@@ -68,8 +68,9 @@ def test_safety_keeps_not_reported_apart_from_zero(repo: TrialsRepository) -> No
 
 def test_funnel_counts_each_filter_step(repo: TrialsRepository) -> None:
     f = repo.filter_funnel(Slice(sources=("peripheral_blood",), include_mixed=False))
-    assert f["cohorts"].tolist() == [6, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1]
-    assert f["patients"].tolist()[-1] == 10
+    # years, 8 filters, then mixed (epsilon2019-mixed out), transplant (epsilon2019-hct out), superseded
+    assert f["cohorts"].tolist() == [8, 4, 4, 4, 4, 4, 4, 4, 4, 3, 2, 2]
+    assert f["patients"].tolist()[-1] == 16  # alpha 10 + delta 6
 
 
 def test_cohorts_per_year_and_matrix(repo: TrialsRepository) -> None:
@@ -98,7 +99,7 @@ def test_vocabulary_from_data(repo: TrialsRepository) -> None:
 def test_sql_injection_is_just_a_value(repo: TrialsRepository) -> None:
     evil = "x'); DROP TABLE trials; --"
     assert repo.cohorts(Slice(sources=(evil,))).empty
-    assert repo.overview()["cohorts"] == 6
+    assert repo.overview()["cohorts"] == 8
 
 
 def test_rate_counts_collapse_primary_cohorts(repo: TrialsRepository) -> None:

@@ -20,7 +20,7 @@ from .apptest_helpers import run_app, texts
 
 
 def _all_rows(repo: TrialsRepository) -> pd.DataFrame:
-    return repo.cohorts(Slice(include_superseded=True, include_mixed=True))
+    return repo.cohorts(Slice(include_superseded=True, include_mixed=True, include_co_transplant=True))
 
 
 @pytest.mark.parametrize("spec", FILTERS, ids=[f.key for f in FILTERS])
@@ -48,7 +48,13 @@ def test_funnel_counts_each_step_over_the_previous_ones(repo: TrialsRepository) 
         column = rows[spec.column].fillna(spec.null_code) if spec.null_code else rows[spec.column]
         masks.append(column.isin(chosen_codes) if chosen_codes else pd.Series(True, index=rows.index))
     for toggle in TOGGLES:
-        condition = rows["aml_only"].astype(bool) if toggle.key == "mixed" else rows["superseded_by"].isna()
+        condition = {
+            "mixed": rows["aml_only"].astype(bool),
+            "transplant": ~(
+                rows["co_transplant"].fillna(False).astype(bool) & (rows["setting"] == "relapsed_refractory")
+            ),
+            "superseded": rows["superseded_by"].isna(),
+        }[toggle.key]
         masks.append(condition | getattr(chosen, toggle.field))
     funnel = repo.filter_funnel(chosen)
     passing = pd.Series(True, index=rows.index)

@@ -177,7 +177,7 @@ BAD_VALUES = [
     ("alpha2010-rr", {"_notes": {}}, "n_treated", "note_required"),
     ("alpha2010-rr", {"from_review": ["cr_rate"]}, "from_review", "note_unknown_field"),
     ("alpha2010-rr", {"unverified": ["authors"]}, "unverified", "note_unknown_field"),
-    ("delta2018-post", {"diagnosis_mix": None}, "diagnosis_mix", "mixed_needs_composition"),
+    ("epsilon2019-mixed", {"diagnosis_mix": None}, "diagnosis_mix", "mixed_needs_composition"),
     ("gamma2022-low", {"car_target": None}, "car_target", "car_target_required"),
     ("alpha2010-rr", {"doi": None, "pmid": None, "citation_detail": None}, "doi", "citation_present"),
     ("alpha2010-rr", {"source_url": "http://47.251.13.51:8081/paper"}, "source_url", "non_canonical_host"),
