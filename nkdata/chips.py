@@ -13,11 +13,13 @@ from dataclasses import dataclass, replace
 from nkdata.filterspec import FILTERS, TOGGLES
 from nkdata.slices import View
 
-ALL_COHORTS = "All primary cohorts, every publication year"
+ALL_COHORTS = "The default inclusion (AML-only primary cohorts), every publication year"
 # What each inclusion switch reads like when it is away from its default.
 TOGGLE_TEXT: dict[tuple[str, bool], str] = {
     ("include_mixed", False): "AML only",
     ("include_mixed", True): "with mixed-diagnosis cohorts",
+    ("include_co_transplant", True): "with R/R cohorts given a transplant with the NK cells",
+    ("include_co_transplant", False): "without R/R cohorts given a transplant with the NK cells",
     ("include_superseded", True): "with superseded reports",
     ("include_superseded", False): "without superseded reports",
 }
@@ -25,6 +27,7 @@ EXCLUSION_TEXT: dict[str, str] = {
     "review": "without review-only numbers",
     "converted": "without counts converted from percentages",
     "grey": "without abstracts and company reports",
+    "rob": "low risk of bias only",
 }
 
 

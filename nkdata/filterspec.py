@@ -148,7 +148,8 @@ TOGGLES: tuple[ToggleSpec, ...] = (
         "question is AML, so mixed cohorts are a sensitivity analysis (a cohort reporting its AML subset is read "
         "as an AML-only cohort).",
         False,
-        registry_condition="aml_only",
+        registry_note="every registered trial enrolling AML patients is listed (AML-only is the default of pooled "
+        "results, not of the pipeline)",
     ),
     ToggleSpec(
         "transplant",

@@ -100,6 +100,6 @@ def test_the_page_shows_certainty_and_links_each_row() -> None:
 
     at = run_app(page="pages/evidence.py")
     table = "\n".join(m.value for m in at.markdown if "| Outcome |" in m.value)
-    assert "| Outcome | Setting | Cohorts / patients | Estimate \\(95% CI\\) | Certainty | Why |" in table
-    assert "[Complete remission \\(of treated\\)](/outcomes?setting=relapsed_refractory)" in table
+    assert "| Outcome | Setting | Cohorts / patients | Estimate (95% CI) | Certainty | Why |" in table
+    assert "[Complete remission (of treated)](/outcomes?setting=relapsed_refractory)" in table
     assert "Very low" in table

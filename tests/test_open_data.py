@@ -38,12 +38,13 @@ def _changed_fixture(tmp_path: Path) -> Path:
     """The fixture studies with one study added, one count changed and one survival result added."""
     folder = tmp_path / "studies"
     shutil.copytree(FIXTURE_STUDIES, folder)
+    shutil.copytree(FIXTURE_STUDIES.parent / "rob", tmp_path / "rob")  # the appraisals beside the studies
     alpha = (folder / "alpha2010.yaml").read_text(encoding="utf-8")
     assert "cr_count: 2\n" in alpha
     (folder / "alpha2010.yaml").write_text(alpha.replace("cr_count: 2\n", "cr_count: 3\n", 1), encoding="utf-8")
     beta = (folder / "beta2015.yaml").read_text(encoding="utf-8")
-    epsilon = beta.replace("beta2015", "epsilon2019").replace("year: 2015", "year: 2019")
-    (folder / "epsilon2019.yaml").write_text(epsilon, encoding="utf-8")
+    zeta = beta.replace("beta2015", "zeta2019").replace("year: 2015", "year: 2019")
+    (folder / "zeta2019.yaml").write_text(zeta, encoding="utf-8")
     return folder
 
 
@@ -52,15 +53,15 @@ def test_diff_lists_added_publications_and_changed_numbers_with_their_source(tmp
     build(FIXTURE_STUDIES, old_path)
     build(_changed_fixture(tmp_path), new_path)
     log = releases.diff(releases.load_snapshot(str(old_path)), releases.load_snapshot(str(new_path)))
-    assert [p["study_id"] for p in log.added_publications] == ["epsilon2019"]
+    assert [p["study_id"] for p in log.added_publications] == ["zeta2019"]
     assert log.removed_publications == [] and log.removed_cohorts == []
-    assert all(c.startswith("epsilon2019") for c in log.added_cohorts) and log.added_cohorts
+    assert all(c.startswith("zeta2019") for c in log.added_cohorts) and log.added_cohorts
     change = next(c for c in log.changed_values if c["field"] == "cr_count")
     assert (change["cohort_id"], change["old"], change["new"]) == ("alpha2010-rr", 2, 3)
     assert change["source"], "a changed number names where it was read"
     assert [c["field"] for c in log.changed_values] == ["cr_count"]  # nothing else changed in old cohorts
     text = releases.changelog_text(log)
-    assert "alpha2010-rr cr_count: 2 -> 3" in text and "+ epsilon2019" in text
+    assert "alpha2010-rr cr_count: 2 -> 3" in text and "+ zeta2019" in text
 
 
 def test_diff_of_identical_datasets_is_empty(fixture_parquet: Path) -> None:

@@ -317,7 +317,6 @@ def test_car_targets_status_sponsors_countries(reg: RegistryRepository) -> None:
         (RegistrySlice(results=("published",)), {1, 4}),
         (RegistrySlice(results=("none",), statuses=("completed",)), {2}),
         (RegistrySlice(donors=("off_the_shelf",)), {3}),
-        (RegistrySlice(include_mixed=False), {1, 2, 3, 5, 6}),
         (RegistrySlice(product_classes=("car_engineered",), settings=("relapsed_refractory",)), {3, 4, 6}),
         (RegistrySlice(populations=("adult",)), {1, 3, 4}),
         (RegistrySlice(sources=("placenta",)), set()),

@@ -76,7 +76,7 @@ def test_leave_out_is_in_the_link_and_leaves_the_cohort_out(repo: TrialsReposito
 
 def test_chips_state_the_slice_and_remove_one_choice_each() -> None:
     view = View(
-        Slice(years=(2016, 2020), product_classes=("memory_like",), include_mixed=False),
+        Slice(years=(2016, 2020), product_classes=("memory_like",), include_mixed=True),
         Analysis(exclude=("grey",), leave_out=("alpha2010-rr",)),
     )
     shown = chips.view_chips(view, (2010, 2022), {"alpha2010-rr": "Alpha 2010 (Haplo NK)"})
@@ -84,14 +84,14 @@ def test_chips_state_the_slice_and_remove_one_choice_each() -> None:
     assert text == [
         "Memory-like (CIML)",
         "2016-2020",
-        "AML only",
+        "with mixed-diagnosis cohorts",
         "without abstracts and company reports",
         "without Alpha 2010 (Haplo NK)",
     ]
-    assert chips.describe_view(view, (2010, 2022)).startswith("Memory-like (CIML) · 2016-2020 · AML only")
+    assert chips.describe_view(view, (2010, 2022)).startswith("Memory-like (CIML) · 2016-2020 · with mixed-diagnosis cohorts")
     assert chips.without(view, shown[0]).slice.product_classes == ()
     assert chips.without(view, shown[1]).slice.years is None
-    assert chips.without(view, shown[2]).slice.include_mixed is True
+    assert chips.without(view, shown[2]).slice.include_mixed is False
     assert chips.without(view, shown[3]).analysis.exclude == ()
     assert chips.without(view, shown[4]).analysis.leave_out == ()
     assert chips.view_chips(View(Slice(years=(2010, 2022))), (2010, 2022)) == []  # the whole span is no choice
