@@ -80,6 +80,7 @@ def _expected_metrics(repo: TrialsRepository, slice_: Slice) -> dict[str, str]:
     if not s["cohorts"]:
         return {}
     return {
+        "Trials": str(repo.identity_counts(slice_)["trials"]),
         "Publications": str(s["publications"]),
         "Cohorts": str(s["cohorts"]),
         "Patients treated": str(s["patients_treated"]),
@@ -106,7 +107,7 @@ def test_twenty_concurrent_browser_sessions() -> None:
             await page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
             # Under load the last elements arrive after the run state flips: wait for the content itself.
             await page.wait_for_function(
-                "() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length === 4"
+                "() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length === 5"
                 " || document.body.innerText.includes('No cohorts in this slice')",
                 timeout=90_000,
             )

@@ -88,7 +88,8 @@ def test_chips_state_the_slice_and_remove_one_choice_each() -> None:
         "without abstracts and company reports",
         "without Alpha 2010 (Haplo NK)",
     ]
-    assert chips.describe_view(view, (2010, 2022)).startswith("Memory-like (CIML) · 2016-2020 · with mixed-diagnosis cohorts")
+    described = chips.describe_view(view, (2010, 2022))
+    assert described.startswith("Memory-like (CIML) · 2016-2020 · with mixed-diagnosis cohorts")
     assert chips.without(view, shown[0]).slice.product_classes == ()
     assert chips.without(view, shown[1]).slice.years is None
     assert chips.without(view, shown[2]).slice.include_mixed is False
