@@ -8,11 +8,11 @@ the git revision or content hash of its Parquet, and the changelog against the r
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,11 +64,17 @@ def _git_blob(revision: str, path: str, repo: Path) -> bytes | None:
 
 
 def _rows(data: bytes | Path | None) -> list[dict[str, Any]]:
+    """Rows of a Parquet file or of its bytes. Bytes go through a temporary file: pyarrow 26 reading a Parquet
+    from an in-memory buffer aborts the interpreter at exit about one time in three (docs/decisions.md)."""
     if data is None:
         return []
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    if isinstance(data, bytes):
+        with tempfile.TemporaryDirectory(prefix="nk-release-") as folder:
+            path = Path(folder) / "snapshot.parquet"
+            path.write_bytes(data)
+            return _rows(path)
     try:
-        return pq.read_table(source).to_pylist()
+        return pq.read_table(data).to_pylist()
     except (pa.ArrowException, OSError) as exc:
         raise ReleaseError(f"cannot read a dataset ({exc.__class__.__name__}: {exc})") from exc
 
