@@ -26,6 +26,7 @@ PAGES = [
     "metaregression",
     "studies",
     "pipeline",
+    "whatsnew",
     "about",
 ]
 
