@@ -406,17 +406,37 @@ def _field_label(name: str) -> str:
     """A readable field name (the dictionary's name in words; time-to-event results by endpoint)."""
     if name.startswith("survival: "):
         return "Time-to-event: " + name.removeprefix("survival: ")
-    return name.replace("_", " ").capitalize()
+    from nkdata.dictionary import field_label
+
+    return field_label(name)
 
 
-def _value_text(value: Any) -> str:
+def _code_labels() -> dict[str, dict[str, str]]:
+    """For each coded field, its vocabulary (the dict of ``nkdata.vocabulary`` whose codes are the field's)."""
+    from nkdata import vocabulary
+
+    vocabularies = [
+        v
+        for v in vars(vocabulary).values()
+        if isinstance(v, dict) and v and all(isinstance(k, str) and isinstance(t, str) for k, t in v.items())
+    ]
+    out = {}
+    for f in FIELDS:
+        if f.allowed:
+            out[f.name] = next((v for v in vocabularies if set(f.allowed) <= set(v)), {})
+    return out
+
+
+def _value_text(value: Any, field: str = "") -> str:
+    """A value as a reader reads it: codes as their labels, missing as 'not reported'."""
     if value is None:
         return "not reported"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    labels = _code_labels().get(field, {})
+    return labels.get(str(value), str(value).replace("_", " "))
 
 
 def changed_values_frame(record: dict[str, Any]) -> pd.DataFrame:
@@ -426,8 +446,8 @@ def changed_values_frame(record: dict[str, Any]) -> pd.DataFrame:
         {
             "Cohort": c["cohort_id"],
             "Field": _field_label(c["field"]),
-            "Before": _value_text(c["old"]),
-            "After": _value_text(c["new"]),
+            "Before": _value_text(c["old"], c["field"]),
+            "After": _value_text(c["new"], c["field"]),
             "Where it was read": c.get("source") or "see the cohort's notes",
             "Source": c.get("source_url"),
         }
