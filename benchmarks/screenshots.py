@@ -12,23 +12,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nkdata.paths import DEFAULT_TRIALS_PATH  # noqa: E402
-from tests.server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server  # noqa: E402
+from tests.server_helpers import CHROMIUM, LAUNCH_ARGS, served_paths, streamlit_server  # noqa: E402
 
-PAGES = [
-    "",
-    "outcomes",
-    "survival",
-    "persistence",
-    "relapse",
-    "safety",
-    "evidence",
-    "rob",
-    "metaregression",
-    "studies",
-    "pipeline",
-    "whatsnew",
-    "about",
-]
+PAGES = served_paths()
 
 
 def main() -> None:

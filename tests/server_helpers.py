@@ -26,6 +26,13 @@ LAUNCH_ARGS = [
 ]
 
 
+def served_paths() -> list[str]:
+    """The URL path of every page in the entry script's page table ("" for the default page, served at "/")."""
+    from dashboard import DEFAULT_PAGE, PAGES
+
+    return ["" if p.module == DEFAULT_PAGE else p.url_path for p in PAGES]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

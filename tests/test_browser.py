@@ -15,24 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server
+from .server_helpers import CHROMIUM, LAUNCH_ARGS, served_paths, streamlit_server
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "screenshots"
-PAGES = [
-    "",
-    "outcomes",
-    "survival",
-    "persistence",
-    "relapse",
-    "safety",
-    "evidence",
-    "rob",
-    "metaregression",
-    "studies",
-    "pipeline",
-    "about",
-]
+PAGES = served_paths()  # every page of the entry's page table, the default one at "/"
 pytestmark = pytest.mark.slow
 
 if not CHROMIUM.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard import PAGES as ENTRY_PAGES
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Analysis, Slice, View
 from nkdata.stats import pool_proportions
@@ -11,19 +12,7 @@ from nkdata.stats import pool_proportions
 from .apptest_helpers import chart_rows, texts
 from .page_harness import cohort, run_page
 
-TRIAL_PAGES = [
-    "overview",
-    "outcomes",
-    "survival",
-    "persistence",
-    "relapse",
-    "safety",
-    "evidence",
-    "rob",
-    "metaregression",
-    "studies",
-    "about",
-]
+TRIAL_PAGES = [p.module for p in ENTRY_PAGES if not p.registry and p.module != "whatsnew"]  # over the cohorts
 
 
 @pytest.fixture(scope="module")
