@@ -532,6 +532,9 @@ def relapse_view(repo: TrialsRepository, slice_: Slice, choices: Analysis) -> Re
         return None
     descriptive = result.forest[result.forest["kind"].isin(["header", "cohort"])].reset_index(drop=True)
     descriptive["order"] = range(len(descriptive))
+    # Nothing is pooled here, so no model weight either: a cohort's square is sized by its patients at risk.
+    largest = descriptive["total"].max() if "total" in descriptive and descriptive["total"].notna().any() else 1
+    descriptive["weight"] = descriptive["total"] / largest if "total" in descriptive else descriptive["weight"]
     result = replace(result, forest=descriptive, show_overall=False, leave_one_out=pd.DataFrame())
     by_group = relapse_table(
         repo.rate_counts(slice_, group, "relapse_count", "relapse_at_risk", choices.sql_exclude), group
