@@ -101,7 +101,7 @@ def _navigation_pages(holder: dict) -> list:
 def main() -> None:
     st.set_page_config(page_title="NK-AML Evidence Dashboard", page_icon=":material/biotech:", layout="wide")
     holder: dict = {}
-    navigation = st.navigation(_navigation_pages(holder))
+    navigation = st.navigation(_navigation_pages(holder), expanded=True)  # every page listed, none behind 'more'
     try:
         holder["repo"] = repo = context.open_repository()
         vocab, products_by_source, _ = context.dataset_facts(repo)

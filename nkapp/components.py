@@ -551,7 +551,7 @@ def cohort_panel(repo: TrialsRepository) -> None:
     if row is None:
         return
     dialog = st.dialog(
-        f"Where the numbers came from: {card.card_title(row)}",
+        "Where the numbers came from: " + md_text(card.card_title(row)),
         width="large",
         icon=":material/menu_book:",
         on_dismiss=close_card,

@@ -117,10 +117,13 @@ def test_hostile_data_in_the_card_renders_as_text_and_the_csv_is_formula_safe(
 ) -> None:
     page.goto(f"{server[0]}/studies?cohort={HOSTILE_ID}&q=hostile")
     _settle(page)
-    main = page.locator('[data-testid="stMain"]')
-    assert "Where the numbers came from" in main.inner_text() and "Heading" in main.inner_text()
+    card = page.get_by_role("dialog")  # the cohort card opens as a dialog in view
+    card.wait_for(timeout=30_000)
+    assert "Where the numbers came from" in card.inner_text() and "Heading" in card.inner_text()
     _no_evil_markup(page)
-    assert main.locator("h1", has_text="Heading").count() == 0  # a '# ' in a note never becomes a heading
+    assert card.locator("h1", has_text="Heading").count() == 0  # a '# ' in a note never becomes a heading
+    page.keyboard.press("Escape")  # close the card before using the page behind it
+    card.wait_for(state="hidden", timeout=30_000)
     page.get_by_text("Downloads", exact=True).click()
     button = page.get_by_role("button", name="Rows (CSV)").first
     button.wait_for(timeout=30_000)

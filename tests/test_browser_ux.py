@@ -156,15 +156,15 @@ def test_choices_survive_a_walk_across_pages(page: sync_api.Page, server: str) -
 
 
 def test_a_slice_chip_removes_its_filter(page: sync_api.Page, server: str) -> None:
-    page.goto(f"{server}/safety?source=peripheral_blood&mixed=0&exclude=grey")
+    page.goto(f"{server}/safety?source=peripheral_blood&mixed=1&exclude=grey")
     _settle(page)
     chips = page.locator(".st-key-slice_chips")
     assert chips.locator("button", has_text="Peripheral blood").first.is_visible()
-    assert chips.locator("button", has_text="AML only").first.is_visible()
+    assert chips.locator("button", has_text="with mixed-diagnosis cohorts").first.is_visible()
     chips.locator("button", has_text="Peripheral blood").first.click()
     _settle(page)
     query = _query(page)
-    assert "source" not in query and query.get("mixed") == ["0"] and query.get("exclude") == ["grey"]
+    assert "source" not in query and query.get("mixed") == ["1"] and query.get("exclude") == ["grey"]
     assert chips.locator("button", has_text="Peripheral blood").count() == 0
     sidebar_tags = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] > *')
     assert not [t for t in sidebar_tags.all_inner_texts() if "Peripheral blood" in t]

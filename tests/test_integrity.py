@@ -106,6 +106,7 @@ def test_hostile_data_fields_never_render_in_cards_tables_and_captions(
     rendered = _rendered_markdown(at)
     card = next(e for e in at.get("dialog") if "Where the numbers came from" in e.proto.dialog.title)
     assert "Evil" in md_plain(card.proto.dialog.title)  # the card is open, with the hostile cohort's fields
+    assert not live_markdown(card.proto.dialog.title), card.proto.dialog.title  # its title renders Markdown too
     assert any("Heading" in s for s in rendered)  # the extraction note is shown
     assert [(s[:80], live_markdown(s)) for s in rendered if live_markdown(s)] == []
     if page == "pages/studies.py":
