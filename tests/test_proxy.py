@@ -40,7 +40,11 @@ SUPERSEDED_LABEL = "Include superseded reports"  # found by label: the widget ke
 
 def assert_right_numbers(page_text: str, parquet: Path, first_year: int, superseded: bool) -> None:
     """The one check of what a visitor sees: the Studies caption counts the cohorts of their slice."""
-    where = f"year >= {int(first_year)}" + ("" if superseded else " AND superseded_by IS NULL")
+    where = (  # the default inclusion: AML-only, no R/R cohort given a transplant with the NK cells
+        f"year >= {int(first_year)} AND aml_only"
+        " AND NOT (coalesce(co_transplant, false) AND setting = 'relapsed_refractory')"
+        + ("" if superseded else " AND superseded_by IS NULL")
+    )
     with duckdb.connect() as con:
         (expected,) = con.execute(
             f"SELECT count(*) FROM read_parquet($p) WHERE {where}", {"p": str(parquet)}
