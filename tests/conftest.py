@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,15 @@ def records() -> list[dict]:
 @pytest.fixture(scope="session")
 def repo(fixture_parquet: Path) -> TrialsRepository:
     return TrialsRepository(fixture_parquet)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium per browser-test module (tests/server_helpers.chromium)."""
+    from .server_helpers import chromium
+
+    with chromium() as launched:
+        yield launched
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -40,17 +40,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(dataset: Path, startup_seconds: float = 30) -> Iterator[str]:
-    """Serve the dashboard on 127.0.0.1 with ``dataset``; stop it (and wait) afterwards."""
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright (never a downloaded browser); closed afterwards."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def streamlit_server(dataset: Path, startup_seconds: float = 30, log: Path | None = None) -> Iterator[str]:
+    """Serve the dashboard on 127.0.0.1 with ``dataset`` (its output into ``log`` when given, for tests that read
+    the operator's log); stop it (and wait) afterwards."""
     port = free_port()
     env = {**os.environ, "NK_TRIALS_PATH": str(dataset)}
-    proc = subprocess.Popen(
-        streamlit_command(port),
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(streamlit_command(port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        if log is not None:
+            out.close()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_seconds

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .server_helpers import CHROMIUM, LAUNCH_ARGS, served_paths, streamlit_server
+from .server_helpers import CHROMIUM, served_paths, streamlit_server
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "screenshots"
@@ -43,14 +43,6 @@ def server(live_dataset: Path) -> Iterator[str]:
     """A fresh server: the first request of the module is a deep link (the cold shared-link case)."""
     with streamlit_server(live_dataset) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()

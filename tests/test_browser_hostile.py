@@ -9,9 +9,6 @@ import csv
 import io
 import os
 import re
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -19,10 +16,8 @@ from urllib.parse import quote, urlsplit
 import pyarrow.parquet as pq
 import pytest
 
-from deploy.run_replicas import streamlit_command
-
 from .hostile import HOSTILE_ID, hostile_record, write_dataset
-from .server_helpers import CHROMIUM, LAUNCH_ARGS, REPO, free_port
+from .server_helpers import CHROMIUM, streamlit_server
 
 pytestmark = pytest.mark.slow
 
@@ -43,37 +38,8 @@ def server(fixture_parquet: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     folder = tmp_path_factory.mktemp("hostile")
     dataset = write_dataset(folder / "trials.parquet", pq.read_table(fixture_parquet).to_pylist() + [hostile_record()])
     log = folder / "server.log"
-    port = free_port()
-    env = {**os.environ, "NK_TRIALS_PATH": str(dataset)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(streamlit_command(port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not answer /_stcore/health in time") from None
-                time.sleep(0.2)
+    with streamlit_server(dataset, log=log) as base:
         yield base, dataset, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()

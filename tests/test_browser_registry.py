@@ -8,7 +8,7 @@ from nkdata.paths import DEFAULT_REGISTRY_PATH
 from nkdata.registry_repository import RegistryRepository
 from nkdata.slices import RegistrySlice
 
-from .test_browser import _no_traceback, _query, _settle, browser, live_dataset, page, server  # noqa: F401
+from .test_browser import _no_traceback, _query, _settle, live_dataset, page, server  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .server_helpers import CHROMIUM, LAUNCH_ARGS, streamlit_server
+from .server_helpers import CHROMIUM, streamlit_server
 
 pytestmark = pytest.mark.slow
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
@@ -28,14 +28,6 @@ DIALOG = '[role="dialog"]'
 def server(fixture_parquet: Path) -> Iterator[str]:
     with streamlit_server(fixture_parquet) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
