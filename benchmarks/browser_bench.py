@@ -200,10 +200,11 @@ def discover_pages(url: str) -> list[str]:
         return [page["url_path"] for page in json.load(response)["pages"] if not page.get("hidden")]
 
 
-def open_session(url: str) -> float:
-    """Create one agent session on the default page; seconds until its run has settled. Each call is a visitor
-    with its own cookie jar, so behind the proxy its follow-up requests reach the replica holding its session."""
-    body: dict = {}
+def open_session(url: str, page: str = "", params: dict[str, list[str]] | None = None) -> float:
+    """Create one agent session on ``page`` (default: the default page) with link ``params``; seconds until its
+    run has settled. Each call is a visitor with its own cookie jar, so behind the proxy its follow-up requests
+    reach the replica holding its session."""
+    body: dict = {"page": page, "query_params": params or {}} if page else {}
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     t0 = time.perf_counter()
     for _ in range(20):

@@ -13,15 +13,12 @@ the same figures for a trivial one-chart page served in the same run as the base
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import itertools
 import json
 import random
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.browser_bench import TRIVIAL, memory_mb, start_server  # noqa: E402
+from benchmarks.browser_bench import TRIVIAL, memory_mb, open_session, start_server  # noqa: E402
 from deploy.run_replicas import pick_free_ports, stop  # noqa: E402
 from nkdata.paths import DEFAULT_TRIALS_PATH  # noqa: E402
 
@@ -75,26 +72,11 @@ def links(count: int, seed: int = 7) -> Iterator[tuple[str, dict[str, list[str]]
 
 def open_link(url: str, page: str, params: dict[str, list[str]]) -> bool:
     """One visitor opens one link; True when the run settled without an error."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    body: dict = {"page": page, "query_params": params} if page else {}
-    for _ in range(30):
-        request = urllib.request.Request(
-            f"{url}/_stcore/agent/interact",
-            json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with opener.open(request, timeout=300) as response:
-                reply, status = json.load(response), response.status
-        except (urllib.error.HTTPError, OSError):
-            return False
-        if status == 200 and reply.get("status") == "ready":
-            return True
-        if status != 202:
-            return False
-        body = {"session_id": reply["session_id"]}
-    return False
+    try:
+        open_session(url, page, params)
+    except (RuntimeError, OSError, ValueError):
+        return False
+    return True
 
 
 def crawl(url: str, pid: int, count: int, threads: int, every: int) -> list[dict[str, float]]:
