@@ -342,27 +342,51 @@ CONTENT_WIDTH = 960  # px of table a 1440 px window leaves beside the sidebar
 MIN_COLUMN, MAX_COLUMN = 48, 240
 
 
-def fitted_widths(frame: pd.DataFrame, content_width: int = CONTENT_WIDTH) -> dict[str, int]:
+def _cell_texts(column: pd.Series) -> pd.Series:
+    """Cells as the table shows them: floats to one decimal (the tables' format), not their full repr."""
+    if pd.api.types.is_float_dtype(column):
+        return column.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    return column.astype(str)
+
+
+def fitted_widths(
+    frame: pd.DataFrame, content_width: int = CONTENT_WIDTH, labels: dict[str, str] | None = None
+) -> dict[str, int]:
     """Column widths (px) from what the cells hold, shrunk together so the whole table fits ``content_width``
-    (tables that read at 1440 px without sideways scrolling; the tooltip of a cut cell shows it whole)."""
+    (tables that read at 1440 px without sideways scrolling; the tooltip of a cut cell shows it whole).
+    Columns already at the minimum keep it and the others share what is left."""
     widths = {}
     for column in frame.columns:
-        cells = frame[column].astype(str)
+        cells = _cell_texts(frame[column])
         typical = float(cells.str.len().quantile(0.8)) if len(cells) else 0.0
-        header = len(str(column))
+        header = len((labels or {}).get(str(column), str(column)))
         widths[str(column)] = int(min(MAX_COLUMN, max(MIN_COLUMN, 7 * max(typical, 0.6 * header) + 18)))
-    total = sum(widths.values())
-    if total > content_width:
-        factor = content_width / total
-        widths = {c: max(MIN_COLUMN, int(w * factor)) for c, w in widths.items()}
+    while sum(widths.values()) > content_width:
+        flexible = {c: w for c, w in widths.items() if w > MIN_COLUMN}
+        spare = content_width - MIN_COLUMN * (len(widths) - len(flexible))
+        if not flexible or spare <= MIN_COLUMN * len(flexible):
+            widths = {c: MIN_COLUMN for c in widths}  # more columns than fit even at the minimum
+            break
+        factor = spare / sum(flexible.values())
+        widths.update({c: max(MIN_COLUMN, int(w * factor)) for c, w in flexible.items()})
     return widths
 
 
-def fitted_dataframe(frame: pd.DataFrame, column_config: dict | None = None, **kwargs: Any) -> Any:
-    """``st.dataframe`` with widths that fit the page, the first column pinned; explicit configs win."""
-    widths = fitted_widths(frame)
+def fitted_dataframe(
+    frame: pd.DataFrame,
+    column_config: dict | None = None,
+    headers: dict[str, tuple[str, str]] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``st.dataframe`` with widths that fit the page, the first column pinned; ``headers`` maps a column to a
+    short header and its tooltip (the frame keeps its names); explicit configs win."""
+    labels = {c: short for c, (short, _) in (headers or {}).items() if c in frame.columns}
+    widths = fitted_widths(frame, labels=labels)
     config: dict[str, Any] = {
-        c: st.column_config.Column(width=w, pinned=i == 0) for i, (c, w) in enumerate(widths.items())
+        c: st.column_config.Column(
+            label=labels.get(c), help=(headers or {}).get(c, (None, None))[1], width=w, pinned=i == 0
+        )
+        for i, (c, w) in enumerate(widths.items())
     }
     config.update(column_config or {})
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
@@ -370,17 +394,36 @@ def fitted_dataframe(frame: pd.DataFrame, column_config: dict | None = None, **k
 
 _PERCENT_COLUMNS = ("Estimate %", "CI low %", "CI high %")
 _SINGLE_COHORT_NA = ("PI low %", "PI high %", "I² %")  # no prediction interval or heterogeneity for one cohort
+# Short headers for the pooled table (the full name is the header's tooltip): fourteen columns read at 1440 px.
+_POOLED_HEADERS = {
+    "Cohorts (k)": ("k", "Cohorts pooled (k)"),
+    "Patients (N)": ("N", "Patients in the pooled cohorts (N)"),
+    "Estimate %": ("Est. %", "Pooled estimate, %"),
+    "CI low %": ("CI low", "95% confidence interval, lower bound, %"),
+    "CI high %": ("CI high", "95% confidence interval, upper bound, %"),
+    "CI": ("CI method", "How the confidence interval was computed"),
+    "PI low %": ("PI low", "95% prediction interval (t on k-2), lower bound, %"),
+    "PI high %": ("PI high", "95% prediction interval (t on k-2), upper bound, %"),
+    "0/all-event cohorts (+0.5)": ("0/all", "Cohorts with zero or all events (0.5 added for inverse variance)"),
+    "Confidence flags": ("Flags", "What lowers confidence in this estimate"),
+}
 
 
 def pooled_dataframe(table: pd.DataFrame) -> None:
-    """The pooled-estimates table, formatted the same way on every page ("—" where a value does not apply)."""
+    """The pooled-estimates table, formatted the same way on every page ("—" where a value does not apply),
+    with short headers so it reads at 1440 px without sideways scrolling."""
     if table.empty:
         return
     shown = presentation.not_applicable_text(table, [c for c in _SINGLE_COHORT_NA if c in table.columns])
     shown = presentation.not_applicable_text(shown, ["tau²"], digits=3) if "tau²" in shown.columns else shown
-    widths = fitted_widths(shown)
-    config = {c: st.column_config.NumberColumn(format="%.1f", width=widths[c]) for c in _PERCENT_COLUMNS if c in widths}
-    fitted_dataframe(shown, column_config=config)
+    labels = {c: short for c, (short, _) in _POOLED_HEADERS.items() if c in shown.columns}
+    widths = fitted_widths(shown, labels=labels)
+    config = {
+        c: st.column_config.NumberColumn(label=labels[c], help=_POOLED_HEADERS[c][1], format="%.1f", width=widths[c])
+        for c in _PERCENT_COLUMNS
+        if c in widths
+    }
+    fitted_dataframe(shown, column_config=config, headers=_POOLED_HEADERS)
 
 
 def forest(result: RateAnalysis, value_title: str, reference: float | None = None, key: str = "forest") -> None:
