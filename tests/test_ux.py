@@ -209,3 +209,12 @@ def test_remission_pooled_table_fits_1440_px_with_its_short_headers() -> None:
     unshrunk = fitted_widths(long_flags, content_width=10_000, labels=labels)
     fitted = fitted_widths(long_flags, labels=labels)
     assert sum(unshrunk.values()) > CONTENT_WIDTH >= sum(fitted.values())  # shrunk to fit, not cut at the right
+
+
+def test_the_card_names_the_risk_of_bias_in_words() -> None:
+    """The card is where a reader checks one cohort: its publication's overall appraisal belongs there."""
+    appraised = {s.title: s for s in card.cohort_sections({"cohort_id": "a2020-x", "rob_overall": "some_concerns"})}
+    rows = appraised["Provenance"].rows.set_index("Item")
+    assert rows.loc["Risk of bias (overall)", "Value"] == "Some concerns"
+    missing = {s.title: s for s in card.cohort_sections({"cohort_id": "a2020-x", "rob_overall": None})}
+    assert missing["Provenance"].rows.set_index("Item").loc["Risk of bias (overall)", "Value"] == "not yet appraised"
