@@ -244,6 +244,22 @@ def _cohort_choices(current: tuple[str, ...]) -> dict[str, str]:
     return {**{c: c for c in current if c not in choices}, **choices}
 
 
+def choices_popover(rows: tuple[tuple[str, ...], ...], groups: dict[str, str] | None = None) -> Analysis:
+    """The page's analysis choices in one "Analysis choices (n changed)" control, one row of widgets per item of
+    ``rows``, so a phone's first screen shows the title, the slice and the result rather than six select boxes."""
+    current = state.current_view().analysis
+    defaults = Analysis()
+    names = {n for row in rows for n in row}
+    if "exclude" in names:
+        names.add("leave_out")  # the cohorts chosen to leave out sit under the exclusion control
+    changed = sum(getattr(current, n) != getattr(defaults, n) for n in names if hasattr(defaults, n))
+    choices = current
+    with st.popover(f"Analysis choices ({changed} changed)", icon=":material/tune:", width="stretch"):
+        for row in rows:
+            choices = analysis_controls(show=row, groups=groups)
+    return choices
+
+
 def analysis_controls(
     show: tuple[str, ...] = ("group", "denom", "pool", "ci"), groups: dict[str, str] | None = None
 ) -> Analysis:
