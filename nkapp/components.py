@@ -388,6 +388,34 @@ def fitted_widths(
     return widths
 
 
+def stacked_on_phones(headers: list[str]) -> None:
+    """On a phone (below 640 px) the page's Markdown tables show one block per row, each cell led by its header
+    (Markdown tables cannot reflow: a six-column table of reasons became a column of one-word lines at 390 px).
+    Style only, no text from a link or the data: the headers are the code's own column names, CSS-escaped."""
+    labels = "\n".join(
+        f'  [data-testid="stMarkdownContainer"] td:nth-child({i})::before {{ content: "{_css_string(h)}: "; '
+        "font-weight: 600; }"
+        for i, h in enumerate(headers, start=1)
+        if i > 1
+    )
+    st.html(
+        "<style>@media (max-width: 640px) {\n"
+        '  [data-testid="stMarkdownContainer"] table, [data-testid="stMarkdownContainer"] tbody,\n'
+        '  [data-testid="stMarkdownContainer"] tr, [data-testid="stMarkdownContainer"] td '
+        "{ display: block; width: 100%; }\n"
+        '  [data-testid="stMarkdownContainer"] thead { display: none; }\n'
+        '  [data-testid="stMarkdownContainer"] tr { padding: 0.5rem 0; border-bottom: 1px solid #d5d9de; }\n'
+        '  [data-testid="stMarkdownContainer"] td { border: none; padding: 0.1rem 0.25rem; }\n'
+        '  [data-testid="stMarkdownContainer"] td:first-child { font-weight: 600; }\n'
+        f"{labels}\n}}</style>"
+    )
+
+
+def _css_string(text: str) -> str:
+    """``text`` safe inside a double-quoted CSS string (no quote, backslash, newline or angle bracket)."""
+    return "".join(c if c.isalnum() or c in " /%()-,.+" else f"\\{ord(c):x} " for c in text)
+
+
 def fitted_dataframe(
     frame: pd.DataFrame,
     column_config: dict | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached
-from nkapp.components import choices_popover, disclosure, empty_state, page_title, view_downloads
+from nkapp.components import choices_popover, disclosure, empty_state, page_title, stacked_on_phones, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import analysis, grade
 from nkdata.presentation import markdown_link_table, not_applicable_text
@@ -34,6 +34,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         + " "
         + analysis.exclusion_note(choices)
     )
+    stacked_on_phones([c for c in graded.columns if c != "Link"])
     st.markdown(markdown_link_table(graded, "Link", "Outcome"))
     st.caption(
         f"{grade.SYMBOLS[2]} Low: the true value may be substantially different from the estimate. "

@@ -218,3 +218,16 @@ def test_the_card_names_the_risk_of_bias_in_words() -> None:
     assert rows.loc["Risk of bias (overall)", "Value"] == "Some concerns"
     missing = {s.title: s for s in card.cohort_sections({"cohort_id": "a2020-x", "rob_overall": None})}
     assert missing["Provenance"].rows.set_index("Item").loc["Risk of bias (overall)", "Value"] == "not yet appraised"
+
+
+def test_summary_of_findings_stacks_its_rows_on_phones() -> None:
+    """At 390 px the six-column Markdown table became one-word lines: below 640 px each row is a block whose
+    cells are led by their headers (checked in Chromium at 390 px; here: the style names every header)."""
+    from nkapp.components import _css_string
+
+    at = run_app(page="pages/evidence.py")
+    styles = [e.proto.body for e in at.get("html") if "@media (max-width: 640px)" in e.proto.body]
+    assert len(styles) == 1
+    for header in ("Setting", "Cohorts / patients", "Estimate (95% CI)", "Certainty", "Why"):
+        assert f'content: "{header}: "' in styles[0]
+    assert _css_string('x"; } body { display: none') == "x\\22 \\3b  \\7d  body \\7b  display\\3a  none"
