@@ -244,6 +244,22 @@ def _cohort_choices(current: tuple[str, ...]) -> dict[str, str]:
     return {**{c: c for c in current if c not in choices}, **choices}
 
 
+def choices_popover(rows: tuple[tuple[str, ...], ...], groups: dict[str, str] | None = None) -> Analysis:
+    """The page's analysis choices in one "Analysis choices (n changed)" control, one row of widgets per item of
+    ``rows``, so a phone's first screen shows the title, the slice and the result rather than six select boxes."""
+    current = state.current_view().analysis
+    defaults = Analysis()
+    names = {n for row in rows for n in row}
+    if "exclude" in names:
+        names.add("leave_out")  # the cohorts chosen to leave out sit under the exclusion control
+    changed = sum(getattr(current, n) != getattr(defaults, n) for n in names if hasattr(defaults, n))
+    choices = current
+    with st.popover(f"Analysis choices ({changed} changed)", icon=":material/tune:", width="stretch"):
+        for row in rows:
+            choices = analysis_controls(show=row, groups=groups)
+    return choices
+
+
 def analysis_controls(
     show: tuple[str, ...] = ("group", "denom", "pool", "ci"), groups: dict[str, str] | None = None
 ) -> Analysis:
@@ -342,27 +358,79 @@ CONTENT_WIDTH = 960  # px of table a 1440 px window leaves beside the sidebar
 MIN_COLUMN, MAX_COLUMN = 48, 240
 
 
-def fitted_widths(frame: pd.DataFrame, content_width: int = CONTENT_WIDTH) -> dict[str, int]:
+def _cell_texts(column: pd.Series) -> pd.Series:
+    """Cells as the table shows them: floats to one decimal (the tables' format), not their full repr."""
+    if pd.api.types.is_float_dtype(column):
+        return column.map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    return column.astype(str)
+
+
+def fitted_widths(
+    frame: pd.DataFrame, content_width: int = CONTENT_WIDTH, labels: dict[str, str] | None = None
+) -> dict[str, int]:
     """Column widths (px) from what the cells hold, shrunk together so the whole table fits ``content_width``
-    (tables that read at 1440 px without sideways scrolling; the tooltip of a cut cell shows it whole)."""
+    (tables that read at 1440 px without sideways scrolling; the tooltip of a cut cell shows it whole).
+    Columns already at the minimum keep it and the others share what is left."""
     widths = {}
     for column in frame.columns:
-        cells = frame[column].astype(str)
+        cells = _cell_texts(frame[column])
         typical = float(cells.str.len().quantile(0.8)) if len(cells) else 0.0
-        header = len(str(column))
+        header = len((labels or {}).get(str(column), str(column)))
         widths[str(column)] = int(min(MAX_COLUMN, max(MIN_COLUMN, 7 * max(typical, 0.6 * header) + 18)))
-    total = sum(widths.values())
-    if total > content_width:
-        factor = content_width / total
-        widths = {c: max(MIN_COLUMN, int(w * factor)) for c, w in widths.items()}
+    while sum(widths.values()) > content_width:
+        flexible = {c: w for c, w in widths.items() if w > MIN_COLUMN}
+        spare = content_width - MIN_COLUMN * (len(widths) - len(flexible))
+        if not flexible or spare <= MIN_COLUMN * len(flexible):
+            widths = {c: MIN_COLUMN for c in widths}  # more columns than fit even at the minimum
+            break
+        factor = spare / sum(flexible.values())
+        widths.update({c: max(MIN_COLUMN, int(w * factor)) for c, w in flexible.items()})
     return widths
 
 
-def fitted_dataframe(frame: pd.DataFrame, column_config: dict | None = None, **kwargs: Any) -> Any:
-    """``st.dataframe`` with widths that fit the page, the first column pinned; explicit configs win."""
-    widths = fitted_widths(frame)
+def stacked_on_phones(headers: list[str]) -> None:
+    """On a phone (below 640 px) the page's Markdown tables show one block per row, each cell led by its header
+    (Markdown tables cannot reflow: a six-column table of reasons became a column of one-word lines at 390 px).
+    Style only, no text from a link or the data: the headers are the code's own column names, CSS-escaped."""
+    labels = "\n".join(
+        f'  [data-testid="stMarkdownContainer"] td:nth-child({i})::before {{ content: "{_css_string(h)}: "; '
+        "font-weight: 600; }"
+        for i, h in enumerate(headers, start=1)
+        if i > 1
+    )
+    st.html(
+        "<style>@media (max-width: 640px) {\n"
+        '  [data-testid="stMarkdownContainer"] table, [data-testid="stMarkdownContainer"] tbody,\n'
+        '  [data-testid="stMarkdownContainer"] tr, [data-testid="stMarkdownContainer"] td '
+        "{ display: block; width: 100%; }\n"
+        '  [data-testid="stMarkdownContainer"] thead { display: none; }\n'
+        '  [data-testid="stMarkdownContainer"] tr { padding: 0.5rem 0; border-bottom: 1px solid #d5d9de; }\n'
+        '  [data-testid="stMarkdownContainer"] td { border: none; padding: 0.1rem 0.25rem; }\n'
+        '  [data-testid="stMarkdownContainer"] td:first-child { font-weight: 600; }\n'
+        f"{labels}\n}}</style>"
+    )
+
+
+def _css_string(text: str) -> str:
+    """``text`` safe inside a double-quoted CSS string (no quote, backslash, newline or angle bracket)."""
+    return "".join(c if c.isalnum() or c in " /%()-,.+" else f"\\{ord(c):x} " for c in text)
+
+
+def fitted_dataframe(
+    frame: pd.DataFrame,
+    column_config: dict | None = None,
+    headers: dict[str, tuple[str, str]] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``st.dataframe`` with widths that fit the page, the first column pinned; ``headers`` maps a column to a
+    short header and its tooltip (the frame keeps its names); explicit configs win."""
+    labels = {c: short for c, (short, _) in (headers or {}).items() if c in frame.columns}
+    widths = fitted_widths(frame, labels=labels)
     config: dict[str, Any] = {
-        c: st.column_config.Column(width=w, pinned=i == 0) for i, (c, w) in enumerate(widths.items())
+        c: st.column_config.Column(
+            label=labels.get(c), help=(headers or {}).get(c, (None, None))[1], width=w, pinned=i == 0
+        )
+        for i, (c, w) in enumerate(widths.items())
     }
     config.update(column_config or {})
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
@@ -370,17 +438,36 @@ def fitted_dataframe(frame: pd.DataFrame, column_config: dict | None = None, **k
 
 _PERCENT_COLUMNS = ("Estimate %", "CI low %", "CI high %")
 _SINGLE_COHORT_NA = ("PI low %", "PI high %", "I² %")  # no prediction interval or heterogeneity for one cohort
+# Short headers for the pooled table (the full name is the header's tooltip): fourteen columns read at 1440 px.
+_POOLED_HEADERS = {
+    "Cohorts (k)": ("k", "Cohorts pooled (k)"),
+    "Patients (N)": ("N", "Patients in the pooled cohorts (N)"),
+    "Estimate %": ("Est. %", "Pooled estimate, %"),
+    "CI low %": ("CI low", "95% confidence interval, lower bound, %"),
+    "CI high %": ("CI high", "95% confidence interval, upper bound, %"),
+    "CI": ("CI method", "How the confidence interval was computed"),
+    "PI low %": ("PI low", "95% prediction interval (t on k-2), lower bound, %"),
+    "PI high %": ("PI high", "95% prediction interval (t on k-2), upper bound, %"),
+    "0/all-event cohorts (+0.5)": ("0/all", "Cohorts with zero or all events (0.5 added for inverse variance)"),
+    "Confidence flags": ("Flags", "What lowers confidence in this estimate"),
+}
 
 
 def pooled_dataframe(table: pd.DataFrame) -> None:
-    """The pooled-estimates table, formatted the same way on every page ("—" where a value does not apply)."""
+    """The pooled-estimates table, formatted the same way on every page ("—" where a value does not apply),
+    with short headers so it reads at 1440 px without sideways scrolling."""
     if table.empty:
         return
     shown = presentation.not_applicable_text(table, [c for c in _SINGLE_COHORT_NA if c in table.columns])
     shown = presentation.not_applicable_text(shown, ["tau²"], digits=3) if "tau²" in shown.columns else shown
-    widths = fitted_widths(shown)
-    config = {c: st.column_config.NumberColumn(format="%.1f", width=widths[c]) for c in _PERCENT_COLUMNS if c in widths}
-    fitted_dataframe(shown, column_config=config)
+    labels = {c: short for c, (short, _) in _POOLED_HEADERS.items() if c in shown.columns}
+    widths = fitted_widths(shown, labels=labels)
+    config = {
+        c: st.column_config.NumberColumn(label=labels[c], help=_POOLED_HEADERS[c][1], format="%.1f", width=widths[c])
+        for c in _PERCENT_COLUMNS
+        if c in widths
+    }
+    fitted_dataframe(shown, column_config=config, headers=_POOLED_HEADERS)
 
 
 def forest(result: RateAnalysis, value_title: str, reference: float | None = None, key: str = "forest") -> None:

@@ -106,8 +106,8 @@ def interval_note(choices: Analysis) -> str:
     """What the pooled table's intervals are, said under it (the choices change its numbers)."""
     return (
         f"Model: {method_words(choices)}. The prediction interval (where a new cohort's true rate may fall) needs "
-        "at least 3 cohorts. Column CI says how each group's interval was made; a z interval for fewer than 10 "
-        "cohorts is flagged as likely too narrow."
+        "at least 3 cohorts. The CI method column says how each group's interval was made; a z interval for fewer "
+        "than 10 cohorts is flagged as likely too narrow."
     )
 
 

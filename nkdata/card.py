@@ -267,6 +267,12 @@ def provenance(row: pd.Series | dict) -> CardSection:
         when = "" if is_missing(row.get("verified_on")) else f" on {row.get('verified_on')}"
         result = "" if is_missing(row.get("verification")) else f": {readable(str(row.get('verification')))}"
         add("Second read", f"by {row.get('verified_by')}{when}{result}")
+    rob = row.get("rob_overall")
+    add(
+        field_label("rob_overall"),
+        "not yet appraised" if is_missing(rob) else voc.label(voc.ROB_OVERALL, str(rob)),
+        "JBI checklist for case series, item by item on the Risk of bias page.",
+    )
     return CardSection("Provenance", pd.DataFrame(rows, columns=["Item", "Value", "Definition", "Source"]))
 
 

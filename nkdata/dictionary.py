@@ -492,7 +492,7 @@ FIELDS: tuple[Field, ...] = (
         "provenance",
         "Set by the build from data/rob/<study_id>.yaml: the publication's overall risk of bias (low, some_concerns, "
         "high); null when it has not been appraised.",
-        allowed=("low", "some_concerns", "high"),
+        allowed=tuple(voc.ROB_OVERALL),
     ),
 )
 
@@ -650,6 +650,7 @@ FIELD_LABELS: dict[str, str] = {
     "verified_by": "Second reader",
     "verified_on": "Second read on",
     "verification": "Second read result",
+    "rob_overall": "Risk of bias (overall)",
     "inherited_from": "Values from earlier reports",
 }
 

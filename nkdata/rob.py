@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
+from nkdata import vocabulary
 from nkdata.dictionary import Field
 from nkdata.issues import Issue
 from nkdata.source import Record, StudyLoader
@@ -28,8 +29,8 @@ from nkdata.validation import check_fields
 INSTRUMENTS: dict[str, str] = {
     "jbi_case_series": "JBI Critical Appraisal Checklist for Case Series (Munn et al. 2020), 10 items",
 }
-JUDGEMENTS: dict[str, str] = {"yes": "Yes", "no": "No", "unclear": "Unclear", "not_applicable": "Not applicable"}
-OVERALL: dict[str, str] = {"low": "Low", "some_concerns": "Some concerns", "high": "High"}
+JUDGEMENTS = vocabulary.ROB_JUDGEMENTS
+OVERALL = vocabulary.ROB_OVERALL
 _SEVERITY = {"low": 0, "some_concerns": 1, "high": 2}
 
 

@@ -159,6 +159,11 @@ def label(vocabulary: dict[str, str], code: str | None) -> str:
 
 # ----- Registered trials (data/registry/*.yaml): codes are the contract, labels may change -----
 
+# Risk of bias (data/rob/, nkdata/rob.py): the JBI item judgements and the overall judgement.
+ROB_JUDGEMENTS: dict[str, str] = {"yes": "Yes", "no": "No", "unclear": "Unclear", "not_applicable": "Not applicable"}
+ROB_OVERALL: dict[str, str] = {"low": "Low", "some_concerns": "Some concerns", "high": "High"}
+
+
 REGISTRIES: dict[str, str] = {
     "clinicaltrials_gov": "ClinicalTrials.gov",
     "chictr": "Chinese Clinical Trial Registry",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp.cache import cached
-from nkapp.components import analysis_controls, disclosure, empty_state, page_title, view_downloads
+from nkapp.components import choices_popover, disclosure, empty_state, page_title, stacked_on_phones, view_downloads
 from nkapp.context import dataset_facts
 from nkdata import analysis, grade
 from nkdata.presentation import markdown_link_table, not_applicable_text
@@ -16,7 +16,7 @@ from nkdata.slices import View
 def render(repo: TrialsRepository, view: View) -> None:
     page_title("Summary of findings")
     vocab, _, _ = dataset_facts(repo)
-    choices = analysis_controls(show=("model", "pool", "test", "ci", "exclude"))
+    choices = choices_popover((("model", "pool", "test", "ci"), ("exclude",)))
     table, graded = cached(repo, analysis.summary_with_certainty, view.slice, choices, vocab.year_bounds)
     if table.empty:
         empty_state("outcomes")
@@ -34,6 +34,7 @@ def render(repo: TrialsRepository, view: View) -> None:
         + " "
         + analysis.exclusion_note(choices)
     )
+    stacked_on_phones([c for c in graded.columns if c != "Link"])
     st.markdown(markdown_link_table(graded, "Link", "Outcome"))
     st.caption(
         f"{grade.SYMBOLS[2]} Low: the true value may be substantially different from the estimate. "

@@ -6,7 +6,7 @@ import streamlit as st
 
 from nkapp.cache import cached
 from nkapp.components import (
-    analysis_controls,
+    choices_popover,
     count_caption,
     disclosure,
     empty_state,
@@ -20,24 +20,14 @@ from nkapp.context import dataset_facts
 from nkdata import analysis
 from nkdata import vocabulary as voc
 from nkdata.repository import TrialsRepository
-from nkdata.slices import DENOMINATORS, Analysis, View
+from nkdata.slices import DENOMINATORS, View
 
 
 def render(repo: TrialsRepository, view: View) -> None:
     page_title("Complete remission")
     vocab, _, _ = dataset_facts(repo)
-    changed = sum(
-        getattr(view.analysis, name) != getattr(Analysis(), name)
-        for name in ("group", "denom", "model", "pool", "test", "ci", "overall", "exclude", "leave_out")
-    )
     # One control holds the choices, so a phone's first screen shows the title, the slice and the chart.
-    with st.popover(f"Analysis choices ({changed} changed)", icon=":material/tune:", width="stretch"):
-        choices = analysis_controls(show=("group", "denom", "model", "pool", "test", "ci"))
-        left, right = st.columns([1, 2])
-        with left:
-            choices = analysis_controls(show=("overall",))
-        with right:
-            choices = analysis_controls(show=("exclude",))
+    choices = choices_popover((("group", "denom", "model", "pool", "test", "ci"), ("overall", "exclude")))
     result = cached(repo, analysis.cr_analysis, view.slice, choices)
     if result.cohorts_in_slice == 0:
         empty_state()

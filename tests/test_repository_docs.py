@@ -22,8 +22,11 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_readme_start_command_installs_and_runs_the_entry() -> None:
-    start = next(c for c in _readme_commands() if "streamlit run" in c)
-    assert "pip install -q -r requirements.txt" in start and start.endswith("streamlit run dashboard.py")
+    start = next(c for c in _readme_commands() if "nkapp.serve run" in c)
+    # through nkapp.serve: the long-link notice and the nested-path guard from the first request
+    assert "pip install -q -r requirements.txt" in start and start.endswith(
+        ".venv/bin/python -m nkapp.serve run dashboard.py"
+    )
 
 
 def test_streamlit_floor_supports_pandas_3() -> None:

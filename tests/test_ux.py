@@ -184,3 +184,50 @@ def test_fitted_widths_fit_the_page() -> None:
     assert sum(widths.values()) <= CONTENT_WIDTH and min(widths.values()) >= MIN_COLUMN
     narrow = fitted_widths(pd.DataFrame({"k": [1, 2], "Estimate %": [10.5, 20.0]}))
     assert sum(narrow.values()) < CONTENT_WIDTH / 2  # short columns are not stretched
+
+
+def test_remission_pooled_table_fits_1440_px_with_its_short_headers() -> None:
+    """The pooled table scrolled sideways at 1440 px: floats were measured by their full repr and the
+    columns at the minimum width were shrunk with the rest, so the total stayed above the page."""
+    from nkapp.components import _POOLED_HEADERS, CONTENT_WIDTH, fitted_widths
+    from nkdata import presentation
+
+    from .page_harness import cohort
+
+    repo = TrialsRepository.from_records(
+        [cohort(cohort_id=f"stub2020-c{i}", study_id=f"stub{i}", cr_count=i, n_treated=12 + i) for i in range(6)]
+    )
+    table = analysis.pooled_table(analysis.cr_analysis(repo, Slice(), Analysis()))
+    assert {"Estimate %", "Confidence flags", "0/all-event cohorts (+0.5)"} <= set(table.columns)
+    shown = presentation.not_applicable_text(table, ["PI low %", "PI high %", "I² %"])
+    labels = {c: short for c, (short, _) in _POOLED_HEADERS.items()}
+    widths = fitted_widths(shown, labels=labels)
+    assert sum(widths.values()) <= CONTENT_WIDTH
+    assert widths["Estimate %"] < 80  # "31.8", not "31.803335..."
+    assert widths["Group"] > 48  # columns with text keep more than the minimum
+    long_flags = shown.assign(**{"Confidence flags": "Wide 95% CI: 84 points; only 1 cohort (fewer than 3) " * 3})
+    unshrunk = fitted_widths(long_flags, content_width=10_000, labels=labels)
+    fitted = fitted_widths(long_flags, labels=labels)
+    assert sum(unshrunk.values()) > CONTENT_WIDTH >= sum(fitted.values())  # shrunk to fit, not cut at the right
+
+
+def test_the_card_names_the_risk_of_bias_in_words() -> None:
+    """The card is where a reader checks one cohort: its publication's overall appraisal belongs there."""
+    appraised = {s.title: s for s in card.cohort_sections({"cohort_id": "a2020-x", "rob_overall": "some_concerns"})}
+    rows = appraised["Provenance"].rows.set_index("Item")
+    assert rows.loc["Risk of bias (overall)", "Value"] == "Some concerns"
+    missing = {s.title: s for s in card.cohort_sections({"cohort_id": "a2020-x", "rob_overall": None})}
+    assert missing["Provenance"].rows.set_index("Item").loc["Risk of bias (overall)", "Value"] == "not yet appraised"
+
+
+def test_summary_of_findings_stacks_its_rows_on_phones() -> None:
+    """At 390 px the six-column Markdown table became one-word lines: below 640 px each row is a block whose
+    cells are led by their headers (checked in Chromium at 390 px; here: the style names every header)."""
+    from nkapp.components import _css_string
+
+    at = run_app(page="pages/evidence.py")
+    styles = [e.proto.body for e in at.get("html") if "@media (max-width: 640px)" in e.proto.body]
+    assert len(styles) == 1
+    for header in ("Setting", "Cohorts / patients", "Estimate (95% CI)", "Certainty", "Why"):
+        assert f'content: "{header}: "' in styles[0]
+    assert _css_string('x"; } body { display: none') == "x\\22 \\3b  \\7d  body \\7b  display\\3a  none"
