@@ -6,7 +6,10 @@
 The audit (a blind read of stored pages) lists findable facts; a fact is captured when its cohort's field is
 non-null, or, for ``survival:<endpoint>:<landmark months|median>``, when the cohort's survival list has an entry
 with that endpoint and landmark (or a median). A captured value that differs from the audit's is counted apart
-("captured, different value"): it needs a look at the page, never an automatic change.
+("captured, different value"): it needs a look at the page, never an automatic change. A missed fact whose
+audit entry carries ``not_added`` (a coding rule, an ambiguity, or an audit misreading found on re-reading the
+page) is listed with that reason, and the share of the facts left once those are set aside is printed beside
+the raw share.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Fact:
     field: str
     value: float
     page: str
+    not_added: str | None = None
 
     @property
     def kind(self) -> str:
@@ -86,7 +90,9 @@ def load_facts(audit: dict[str, Any]) -> list[Fact]:
     out = []
     for pub in audit["publications"]:
         for f in pub.get("facts") or []:
-            out.append(Fact(pub["study_id"], f["cohort_id"], f["field"], float(f["value"]), f["page"]))
+            out.append(
+                Fact(pub["study_id"], f["cohort_id"], f["field"], float(f["value"]), f["page"], f.get("not_added"))
+            )
     return out
 
 
@@ -131,23 +137,33 @@ def score(facts: list[Fact], trials: pd.DataFrame) -> list[tuple[Fact, str, floa
 
 
 def report(scored: list[tuple[Fact, str, float | None]]) -> str:
-    """Markdown: per kind and overall the facts found, captured (any value) and the share; then the lists."""
+    """Markdown: per kind and overall the facts found, captured (any value) and the shares; then the lists."""
     lines = [
-        "| kind | facts found | captured | of which different value | share captured |",
-        "|---|---|---|---|---|",
+        "| kind | facts found | captured | of which different value | missed, not added (reason in audit) "
+        "| share captured | share of the rest |",
+        "|---|---|---|---|---|---|---|",
     ]
     for kind in (*KINDS, "overall"):
         sel = [s for s in scored if kind == "overall" or s[0].kind == kind]
         captured = sum(1 for s in sel if s[1] != "missed")
         different = sum(1 for s in sel if s[1] == "different")
+        set_aside = sum(1 for s in sel if s[1] == "missed" and s[0].not_added)
         share = f"{100 * captured / len(sel):.0f}%" if sel else "-"
-        lines.append(f"| {kind} | {len(sel)} | {captured} | {different} | {share} |")
-    for status, title in (("missed", "Missed facts"), ("different", "Captured, different value (look at the page)")):
-        sel = [s for s in scored if s[1] == status]
+        rest = len(sel) - set_aside
+        share_rest = f"{100 * captured / rest:.0f}%" if rest else "-"
+        lines.append(f"| {kind} | {len(sel)} | {captured} | {different} | {set_aside} | {share} | {share_rest} |")
+    groups = (
+        ("Missed facts", lambda s: s[1] == "missed" and not s[0].not_added),
+        ("Missed, not added", lambda s: s[1] == "missed" and bool(s[0].not_added)),
+        ("Captured, different value (look at the page)", lambda s: s[1] == "different"),
+    )
+    for title, keep in groups:
+        sel = [s for s in scored if keep(s)]
         lines += ["", f"**{title}** ({len(sel)})", ""]
         for fact, _, stored in sel:
             extra = "" if stored is None else f" (dataset: {stored:g})"
-            lines.append(f"- {fact.cohort_id} `{fact.field}` = {fact.value:g}{extra} - {fact.page}")
+            reason = f" - not added: {fact.not_added}" if fact.not_added else ""
+            lines.append(f"- {fact.cohort_id} `{fact.field}` = {fact.value:g}{extra} - {fact.page}{reason}")
     return "\n".join(lines)
 
 

@@ -138,6 +138,24 @@ def test_report_shares_per_kind_and_lists_the_missed_fact():
         depth.Fact("x", "x-1", "dlt_count", 0, "https://p/dlt"),
     ]
     text = depth.report(depth.score(facts, pd.DataFrame([_row(crs_any=3.0)])))
-    assert "| safety | 2 | 1 | 0 | 50% |" in text
-    assert "| overall | 2 | 1 | 0 | 50% |" in text
+    assert "| safety | 2 | 1 | 0 | 0 | 50% | 50% |" in text
+    assert "| overall | 2 | 1 | 0 | 0 | 50% | 50% |" in text
     assert "x-1 `dlt_count` = 0 - https://p/dlt" in text
+
+
+def test_a_missed_fact_with_a_recorded_reason_is_set_aside_not_hidden():
+    facts = [
+        depth.Fact("x", "x-1", "crs_any", 3, "https://p/crs"),
+        depth.Fact("x", "x-1", "dlt_count", 0, "https://p/dlt", not_added="covers half the cohort"),
+    ]
+    text = depth.report(depth.score(facts, pd.DataFrame([_row(crs_any=3.0)])))
+    assert "| safety | 2 | 1 | 0 | 1 | 50% | 100% |" in text
+    assert "**Missed facts** (0)" in text
+    assert "not added: covers half the cohort" in text
+
+
+def test_every_not_added_reason_belongs_to_a_fact_the_dataset_misses(audit):
+    facts = depth.load_facts(audit)
+    scored = depth.score(facts, pd.read_parquet(ROOT / "data" / "trials.parquet"))
+    wrong = [f"{f.cohort_id} {f.field}" for f, status, _ in scored if f.not_added and status != "missed"]
+    assert not wrong, f"not_added on a fact the dataset captures: {wrong}"
