@@ -132,7 +132,8 @@ ROB_RULES: dict[str, str] = {
     "rob_format": "appraised_on is a date (YYYY-MM-DD); source_url is an http(s) address.",
     "rob_coverage": "Every included publication has an appraisal (a warning until the appraisals are complete).",
 }
-# Flip to True once every publication has been appraised: missing appraisals then fail the build.
+# Missing appraisals are warnings for any dataset; the bundled one is held to full coverage by a test
+# (tests/test_rob.py::test_every_bundled_publication_has_an_appraisal), not by failing every user's build.
 COVERAGE_IS_ERROR = False
 
 
