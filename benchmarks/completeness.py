@@ -68,6 +68,7 @@ def evidence_base(path: Path) -> dict[str, str]:
         con.execute(f"SELECT count(*) FROM read_parquet('{registry}')").fetchone()[0] if registry.exists() else 0
     )
     pct = lambda k, n: f"{k}/{n} ({100 * k / n:.0f}%)" if n else "0"  # noqa: E731
+    captured, found = depth_captured(path)
     return {
         "publications": str(len(pubs)),
         "trials (trial_id; a publication without one counts as its own)": str(trials) if trials else "(no field)",
@@ -75,7 +76,23 @@ def evidence_base(path: Path) -> dict[str, str]:
         "publications whose source link is canonical": pct(canonical, len(pubs)),
         "registered trials": str(registered),
         "primary cohorts read twice (blind second read)": pct(read_twice, primary),
+        "findable survival, expansion and safety facts captured (blind depth audit, data/audit/)": pct(captured, found),
     }
+
+
+def depth_captured(path: Path) -> tuple[int, int]:
+    """(facts the depth audit found that this dataset holds, facts found): benchmarks/depth.py's scoring."""
+    import pandas as pd
+    import yaml
+
+    from benchmarks.depth import load_facts, score
+
+    audit = Path(__file__).resolve().parent.parent / "data" / "audit" / "depth_audit.yaml"
+    facts = load_facts(yaml.safe_load(audit.read_text(encoding="utf-8")))
+    trials = pd.read_parquet(path)
+    known = [f for f in facts if f.cohort_id in set(trials["cohort_id"])]
+    scored = score(known, trials)
+    return sum(status != "missed" for _, status, _ in scored), len(facts)
 
 
 def main(argv: list[str]) -> None:
