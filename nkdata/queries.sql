@@ -525,8 +525,7 @@ ORDER BY years_since_completion DESC NULLS LAST, registry_id;
 -- One row per trial of the slice for the table and the CSV download, newest start first.
 SELECT
     registry_id, registry, title,
-    CASE registry WHEN 'clinicaltrials_gov' THEN 'https://clinicaltrials.gov/study/' || registry_id
-                  ELSE status_source_url END                          AS registry_url,
+    registry_url,
     phase, status, status_as_of, status_source_url,
     len(other_statuses)                                               AS other_status_count,
     array_to_string(list_transform(other_statuses,

@@ -136,7 +136,21 @@ REGISTRY_FIELDS: tuple[Field, ...] = (
         "provenance",
         "The review, pipeline or abstract the trial is known from; required when record_confidence is review_only.",
     ),
-    Field("source_url", "string", "provenance", "The main page read for this record.", required=True),
+    Field(
+        "source_url",
+        "string",
+        "provenance",
+        "The main page read for this record (a registry page or a mirror of it; the canonical link is registry_url).",
+        required=True,
+    ),
+    Field(
+        "registry_url",
+        "string",
+        "provenance",
+        "Set by the build: the link shown first, the trial's own registry record (ClinicalTrials.gov's page for an "
+        "NCT id, otherwise the page its status was read from).",
+        derived=True,
+    ),
     Field(
         "source_section",
         "string",

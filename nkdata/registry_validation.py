@@ -161,7 +161,7 @@ def check_trial(
         url = record.get(name)
         if isinstance(url, str) and not URL_RE.match(url):
             yield name, "url_format", f"{url!r} is not an http(s) address"
-    yield from check_canonical_source(record)
+    yield from _check_canonical_registry_url(record)
     yield from _check_other_statuses(record.get("other_statuses"), today)
     yield from _check_notes(record)
     is_car = record.get("product_class") == "car_engineered"
@@ -251,13 +251,36 @@ def link_issues(records: list[Record], links: PublicationLinks) -> list[Issue]:
     return issues
 
 
+CTGOV_STUDY_URL = "https://clinicaltrials.gov/study/"
+
+
+def registry_url(record: Record) -> str | None:
+    """The trial's own registry record, shown as its link: ClinicalTrials.gov's page for an NCT id (whatever
+    mirror was read), otherwise the page its status was read from."""
+    trial_id = record.get("registry_id")
+    if record.get("registry") == "clinicaltrials_gov" and isinstance(trial_id, str) and NCT_RE.match(trial_id):
+        return CTGOV_STUDY_URL + trial_id
+    url = record.get("status_source_url")
+    return url if isinstance(url, str) else None
+
+
+def _check_canonical_registry_url(record: Record) -> Iterable[tuple[str | None, str, str]]:
+    """A warning when the link shown for the trial is a mirror: the page read (source_url) may be one, as the
+    trials' read_at may, but the canonical link is its registry record."""
+    url = registry_url(record)
+    for _, rule, message in check_canonical_source({"source_url": url}):
+        yield "status_source_url", rule, message.replace("keep the page read as read_at", "read the registry's page")
+
+
 def with_results_status(records: list[Record], links: PublicationLinks | None) -> list[Record]:
-    """Records with the derived results_status: published when cohort_ids or a publication's citation links one."""
+    """Records with the derived links: results_status (published when cohort_ids or a publication's citation
+    links one) and registry_url (the canonical link)."""
     out = []
     for record in records:
         trial_id = record.get("registry_id")
         cited = bool(links and isinstance(trial_id, str) and links.citing(trial_id))
-        out.append({**record, "results_status": "published" if record.get("cohort_ids") or cited else "none"})
+        status = "published" if record.get("cohort_ids") or cited else "none"
+        out.append({**record, "results_status": status, "registry_url": registry_url(record)})
     return out
 
 
