@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from dashboard import PAGES as ENTRY_PAGES  # noqa: E402
 from nkdata.runtime import configure_allocator  # noqa: E402
 
-PAGES = [f"pages/{p.module}.py" for p in ENTRY_PAGES if not p.registry]
+PAGES = [f"pages/{p.module}.py" for p in ENTRY_PAGES]  # Registered trials reads the bundled registry
 
 
 def _stats(samples: list[float]) -> dict[str, float]:

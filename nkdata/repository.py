@@ -265,10 +265,12 @@ class TrialsRepository(DatasetRepository):
             "grade_survival_inputs", {**slice_.sql_params(), "endpoint": endpoint, "landmark": float(landmark)}
         )
 
-    def rob_appraisals(self, slice_: Slice, limit: int = 500) -> pd.DataFrame:
+    def rob_appraisals(self, slice_: Slice, limit: int | None = None) -> pd.DataFrame:
         """The risk-of-bias table of the slice's publications (appraisal columns null where not appraised), at
         most ``limit`` rows in reading order; ``publications`` and ``publications_appraised`` count them all."""
-        return self.query("rob_appraisals", {**slice_.sql_params(), "limit": limit})
+        from nkdata.rob import TRAFFIC_LIGHT_MAX_PUBLICATIONS
+
+        return self.query("rob_appraisals", {**slice_.sql_params(), "limit": limit or TRAFFIC_LIGHT_MAX_PUBLICATIONS})
 
     def cohort(self, cohort_id: str) -> pd.Series | None:
         """One cohort's whole record, or None if the dataset has no such cohort."""

@@ -276,6 +276,9 @@ LIGHTS: dict[str, tuple[str, str, str]] = {  # code -> (label, colour, symbol)
     NOT_APPRAISED: ("Not yet appraised", "#d0d0d0", ""),
 }
 OVERALL_COLUMN = "Overall"
+# Publications in one traffic-light plot: 11 circles each, so 150 stay under Altair's 5,000-row limit and the
+# chart readable; a larger slice is narrowed by the reader (the page says how many are shown).
+TRAFFIC_LIGHT_MAX_PUBLICATIONS = 150
 
 
 def publication_label(first_author: Any, year: Any) -> str:

@@ -150,6 +150,19 @@ def test_traffic_light_page_colours_every_item_and_greys_the_unappraised() -> No
     assert any("1 publication(s) in this slice have no appraisal yet" in w.value for w in at.warning)
 
 
+def test_traffic_lights_of_a_large_slice_show_the_first_publications_and_say_so() -> None:
+    """600 publications (a 10^4-cohort dataset reached this page with 500 and Altair refused the 5,500 rows)."""
+    records = [
+        cohort(cohort_id=f"p{i:03d}2020-a", study_id=f"p{i:03d}2020", first_author=f"P{i:03d}") for i in range(600)
+    ]
+    at = run_page("rob", TrialsRepository.from_records(records), View())
+    lights = chart_rows(at)[0]
+    assert len({r["Publication"] for r in lights}) == rob.TRAFFIC_LIGHT_MAX_PUBLICATIONS
+    assert len(lights) < 5000
+    shown = rob.TRAFFIC_LIGHT_MAX_PUBLICATIONS
+    assert any(f"The first {shown} of 600 publications" in c.value for c in at.caption)
+
+
 def _tmp_file(doc: dict) -> Path:
     import tempfile
 
