@@ -13,7 +13,7 @@ import streamlit as st
 import yaml
 
 from nkapp import context, state
-from nkapp.cache import cached, show_chart
+from nkapp.cache import byte_cached, cached, show_chart
 from nkdata import card, charts, chips, exports, figures, presentation
 from nkdata import vocabulary as voc
 from nkdata.analysis import MAX_FOREST_COHORTS, MAX_TABLE_ROWS, RateAnalysis
@@ -552,7 +552,7 @@ def figure_downloads(
         )
 
 
-@st.cache_data(max_entries=32, show_spinner="Drawing the figure...")
+@byte_cached("paper_figures", spinner="Drawing the figure...")
 def cached_figure(
     rows: pd.DataFrame, title: str, filters: str, version: str, source: str, value_title: str
 ) -> dict[str, bytes]:
@@ -713,7 +713,7 @@ def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str,
         column.download_button(f"Chart ({fmt.upper()})", files[fmt], f"nk-aml_{key}.{fmt}", mime, key=f"{key}_{fmt}")
 
 
-@st.cache_data(max_entries=32, show_spinner="Drawing the chart...")
+@byte_cached("chart_files", spinner="Drawing the chart...")
 def _chart_files(
     _builder: Callable[..., Any],
     data: pd.DataFrame,
