@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -533,29 +534,24 @@ def figure_downloads(
     link = state.share_link(year_bounds)
     if not st.toggle("Prepare the figure for a paper or slide (SVG, PDF, PNG)", key=f"{key}_prepare"):
         return
-    figure = cached_figure(
-        result.forest[result.forest["kind"] != "header"],
-        title,
-        describe_view(year_bounds) + (f". {note}" if note else ""),
-        version,
-        f"NK-AML Evidence Dashboard, {link}",
-        value_title,
-    )
-    columns = st.columns(3)
-    for column, (fmt, mime) in zip(columns, figures.EXPORT_FORMATS.items(), strict=True):
-        column.download_button(
+    rows = result.forest[result.forest["kind"] != "header"]
+    filters = describe_view(year_bounds) + (f". {note}" if note else "")
+    source = f"NK-AML Evidence Dashboard, {link}"
+    for column, (fmt, mime) in zip(st.columns(3), figures.EXPORT_FORMATS.items(), strict=True):
+        column.download_button(  # drawn when the reader clicks (on a separate thread), not on every view
             f"Figure ({fmt.upper()})",
-            figure[fmt],
+            functools.partial(figure_file, rows, title, filters, version, source, value_title, fmt),
             presentation.download_name(key, version, link, fmt),
             mime,
             key=f"{key}_{fmt}",
         )
 
 
-@byte_cached("paper_figures", spinner="Drawing the figure...")
-def cached_figure(
-    rows: pd.DataFrame, title: str, filters: str, version: str, source: str, value_title: str
-) -> dict[str, bytes]:
+@byte_cached("paper_figures")
+def figure_file(
+    rows: pd.DataFrame, title: str, filters: str, version: str, source: str, value_title: str, fmt: str
+) -> bytes:
+    """The forest as a paper-ready figure in one format (SVG, PDF or PNG), drawn once per rows and caption."""
     chart = figures.forest_figure(
         rows,
         title=title,
@@ -564,7 +560,7 @@ def cached_figure(
         source=source,
         value_title=value_title,
     )
-    return {fmt: figures.export_chart(chart, fmt) for fmt in figures.EXPORT_FORMATS}
+    return figures.export_chart(chart, fmt)
 
 
 def picked_cohort(event: object) -> str | None:
@@ -701,30 +697,35 @@ def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str,
         release = context.open_repository().release or {}
     except context.SERVING_ERRORS:
         release = {}
-    files = _chart_files(
-        builder,
-        data,
-        title,
-        describe_view(context.dataset_facts(context.open_repository())[0].year_bounds),
-        str(release.get("version", "user file")),
-        tuple(sorted(kwargs.items())),
-    )
+    filters = describe_view(context.dataset_facts(context.open_repository())[0].year_bounds)
+    version = str(release.get("version", "user file"))
+    name = f"{builder.__module__}.{builder.__qualname__}"
+    options = tuple(sorted(kwargs.items()))
     for column, (fmt, mime) in zip(st.columns(3), figures.EXPORT_FORMATS.items(), strict=True):
-        column.download_button(f"Chart ({fmt.upper()})", files[fmt], f"nk-aml_{key}.{fmt}", mime, key=f"{key}_{fmt}")
+        column.download_button(  # drawn when the reader clicks (on a separate thread), not on every view
+            f"Chart ({fmt.upper()})",
+            functools.partial(chart_file, name, builder, data, title, filters, version, options, fmt),
+            f"nk-aml_{key}.{fmt}",
+            mime,
+            key=f"{key}_{fmt}",
+        )
 
 
-@byte_cached("chart_files", spinner="Drawing the chart...")
-def _chart_files(
+@byte_cached("chart_files")
+def chart_file(
+    builder_name: str,
     _builder: Callable[..., Any],
     data: pd.DataFrame,
     title: str,
     filters: str,
     version: str,
     kwargs: tuple[tuple[str, Any], ...],
-) -> dict[str, bytes]:
+    fmt: str,
+) -> bytes:
+    """Any chart with its title, filters, data version and source, in one format; drawn once per chart."""
     chart = figures.with_caption(
         _builder(data, **dict(kwargs)),
         title,
         [f"Filters: {filters}", f"Data version {version}", "Source: NK-AML Evidence Dashboard"],
     )
-    return {fmt: figures.export_chart(chart, fmt) for fmt in figures.EXPORT_FORMATS}
+    return figures.export_chart(chart, fmt)
