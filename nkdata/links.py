@@ -68,4 +68,12 @@ def non_canonical_reason(url: str) -> str | None:
         return f"{host} is a webmail host"
     if any(_matches(host, p) for p in MIRROR_HOSTS):
         return f"{host} is a mirror or listing site, not the canonical record"
+    if _is_search_page(parts.path, parts.query):
+        return f"{host}{parts.path} is a search-results page, not a page of the publication"
     return None
+
+
+def _is_search_page(path: str, query: str) -> bool:
+    """A site's search results (``/search?q=...``): what it lists changes, and it is not the record itself."""
+    segments = [s.lower() for s in path.split("/") if s]
+    return bool(query) and any(s in {"search", "results", "find"} for s in segments)

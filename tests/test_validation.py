@@ -296,6 +296,10 @@ def test_publications_of_one_trial_must_agree(records: list[dict]) -> None:
         ("https://proxy.weglot.com/x", True),
         ("https://www-nature-com.translate.goog/x", True),
         ("https://webmail.tmfsummit.com/x", True),
+        ("https://escholarship.org/search/?q=author%3ALee%2C+Dean", True),  # a search, not the article
+        ("https://escholarship.org/uc/item/1abc2def", False),
+        ("https://ash.confex.com/ash/2023/webprogram/Paper189508.html", False),
+        ("https://library.ehaweb.org/eha/2022/eha2022-congress/356997/x.html?f=menu%3D6", False),
     ],
 )
 def test_non_canonical_hosts(url: str, flagged: bool) -> None:
