@@ -14,7 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    NK_TRIALS_PATH=/app/data/trials.parquet
+    NK_TRIALS_PATH=/app/data/trials.parquet \
+    MALLOC_ARENA_MAX=2
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
 

@@ -10,19 +10,24 @@
 
 ``install()`` is idempotent; ``dashboard.py`` calls it too, so a plain ``streamlit run dashboard.py`` has the link
 guard from its first script run on (the static one needs ``python -m nkapp.serve run dashboard.py ...``).
+
+``main()`` also caps glibc's malloc arenas (``MALLOC_ARENA_MAX=2``, unless the operator set it): glibc reads the
+cap only at process start, so the launcher restarts itself once with it (decisions.md, "Memory bounded in bytes").
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 LINK_DROPPED_KEY = "_nk_link_dropped"
 NOT_FOUND_KEY = "_nk_not_found"
 _INSTALLED: set[str] = set()
+ARENA_SETTING = "MALLOC_ARENA_MAX"
+ARENA_LIMIT = "2"  # one arena per core: every session thread had its own, and each kept freed memory
 
 
 def guard_query_string(sanitize: Callable[[str], str]) -> Callable[[str], str]:
@@ -102,8 +107,18 @@ def install() -> None:
             pass
 
 
+def allocator_environment(env: Mapping[str, str]) -> dict[str, str] | None:
+    """The environment to restart the server with, glibc's arena cap added; None when the operator chose one."""
+    if ARENA_SETTING in env:
+        return None
+    return {**env, ARENA_SETTING: ARENA_LIMIT}
+
+
 def main() -> None:
     """``python -m nkapp.serve run dashboard.py [options]``: Streamlit's own command line, guards installed."""
+    restart_env = allocator_environment(os.environ)
+    if restart_env is not None:  # same process id: supervisors and benchmarks keep following it
+        os.execve(sys.executable, [sys.executable, "-m", "nkapp.serve", *sys.argv[1:]], restart_env)
     install()
     from streamlit.web import cli
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 import tomllib
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,3 +60,39 @@ def test_serving_the_app_does_not_load_the_figure_converter_until_an_export() ->
         "print(before, 'vl_convert' in sys.modules)\n"
     )
     assert out.splitlines()[-1] == "False True"
+
+
+def test_the_launcher_caps_malloc_arenas_unless_the_operator_chose() -> None:
+    # Each session thread got its own glibc arena that kept freed memory: 25-30 MB more RSS over a crawl of
+    # distinct links (docs/decisions.md, "Memory bounded in bytes").
+    from nkapp.serve import allocator_environment
+
+    assert allocator_environment({"PATH": "/bin"}) == {"PATH": "/bin", "MALLOC_ARENA_MAX": "2"}
+    assert allocator_environment({"PATH": "/bin", "MALLOC_ARENA_MAX": "8"}) is None
+
+
+@pytest.mark.slow
+def test_a_served_process_runs_with_the_arena_cap(tmp_path: Path) -> None:
+    """The served server (same process id after the launcher's restart) has the cap in its environment."""
+    from deploy.run_replicas import streamlit_command
+    from tests.server_helpers import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    proc = subprocess.Popen(
+        streamlit_command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).status == 200:
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
+        assert b"MALLOC_ARENA_MAX=2" in environ
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
