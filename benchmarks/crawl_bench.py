@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.browser_bench import TRIVIAL, memory_mb, open_session, start_server  # noqa: E402
+from benchmarks.browser_bench import TRIVIAL, memory_mb, open_session, start_server, wait_for_expiry  # noqa: E402
 from deploy.run_replicas import pick_free_ports, stop  # noqa: E402
 from nkdata.paths import DEFAULT_TRIALS_PATH  # noqa: E402
 
@@ -115,9 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         base = memory_mb(trivial.proc.pid)
         rows = crawl(app.url, app.proc.pid, args.links, args.threads, args.every)
         elapsed = time.perf_counter() - t0
+        wait_for_expiry()  # what stays once every visitor's session has closed: the caches and the heap
+        closed = memory_mb(app.proc.pid)
         print("\n| links | app VmRSS (MB) | app peak VmHWM (MB) | errors |\n|---|---|---|---|")
         for r in rows:
             print(f"| {r['links']} | {r['VmRSS']:.0f} | {r['VmHWM']:.0f} | {r['errors']} |")
+        print(f"| after the sessions closed | {closed['VmRSS']:.0f} | {closed['VmHWM']:.0f} | |")
         print(
             f"\ntrivial one-chart page ({TRIVIAL}) after one view in the same run: VmRSS {base['VmRSS']:.0f} MB; "
             f"crawl took {elapsed:.0f} s with {args.threads} threads; logs in {logs}"

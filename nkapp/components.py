@@ -14,7 +14,7 @@ import streamlit as st
 import yaml
 
 from nkapp import context, state
-from nkapp.cache import byte_cached, cached, show_chart
+from nkapp.cache import cached, show_chart
 from nkdata import card, charts, chips, exports, figures, presentation
 from nkdata import vocabulary as voc
 from nkdata.analysis import MAX_FOREST_COHORTS, MAX_TABLE_ROWS, RateAnalysis
@@ -547,7 +547,7 @@ def figure_downloads(
         )
 
 
-@byte_cached("paper_figures")
+@st.cache_data(show_spinner=False)  # runs on the download thread, where a spinner shows nowhere
 def figure_file(
     rows: pd.DataFrame, title: str, filters: str, version: str, source: str, value_title: str, fmt: str
 ) -> bytes:
@@ -711,7 +711,7 @@ def chart_downloads(builder: Callable[..., Any], data: pd.DataFrame, title: str,
         )
 
 
-@byte_cached("chart_files")
+@st.cache_data(show_spinner=False)  # runs on the download thread, where a spinner shows nowhere
 def chart_file(
     builder_name: str,
     _builder: Callable[..., Any],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nkapp import state
-from nkapp.cache import byte_cached, cached
+from nkapp.cache import cached
 from nkapp.components import disclosure, empty_state, page_title
 from nkapp.context import dataset_facts
 from nkdata import analysis, exports, presentation
@@ -34,7 +34,7 @@ EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when
 MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole dataset as Parquet
 
 
-@byte_cached("downloads")
+@st.cache_data(show_spinner=False)
 def _download_files(_repo: TrialsRepository, identity: object, slice_: object, text: str) -> dict[str, bytes]:
     """Every download of the slice, built once per dataset, slice and search (so a click never waits or races)."""
     rows = _repo.found_cohorts(slice_, text)
@@ -47,7 +47,7 @@ def _download_files(_repo: TrialsRepository, identity: object, slice_: object, t
     }
 
 
-@byte_cached("dataset_file")
+@st.cache_data(max_entries=2, show_spinner=False)
 def _dataset_bytes(_repo: TrialsRepository, identity: object) -> bytes:
     return _repo.path.read_bytes()
 

@@ -1,87 +1,63 @@
-"""The byte-bounded caches of nkapp.cache: what a crawl of distinct links can make the server hold."""
+"""Memory bounded in bytes: one cache budget for the process, and figure bytes made only when asked for."""
 
 from __future__ import annotations
 
-import pandas as pd
+import re
+import tomllib
+from pathlib import Path
 
-from nkapp.cache import BUDGETS, CACHES, ByteBudgetCache, byte_cached
+import pytest
+from streamlit.byte_util import config_max_cache_data_size_to_bytes
 
+from nkdata.paths import REPO_ROOT
 
-def test_the_cache_never_holds_more_than_its_budget_and_evicts_the_least_recently_used() -> None:
-    cache = ByteBudgetCache("t", budget=40_000)
-    for i in range(40):
-        cache.put(f"k{i}".encode(), b"x" * 3_000)
-        assert cache.stats().bytes <= 40_000
-    assert cache.get(b"k0") == (False, None)  # the oldest went first
-    assert cache.get(b"k39")[0]
-    cache.get(b"k30")  # used again: it outlives k31
-    for i in range(40, 45):  # evicts k27, k28, k29 and then k31, not k30
-        cache.put(f"k{i}".encode(), b"x" * 3_000)
-    assert cache.get(b"k30")[0] and not cache.get(b"k31")[0]
+APP_CODE = [
+    REPO_ROOT / "dashboard.py",
+    *sorted((REPO_ROOT / "nkapp").glob("*.py")),
+    *sorted((REPO_ROOT / "pages").glob("*.py")),
+]
 
 
-def test_a_result_larger_than_a_quarter_of_the_budget_is_not_kept() -> None:
-    cache = ByteBudgetCache("t", budget=40_000)
-    cache.put(b"small", b"s")
-    cache.put(b"huge", b"h" * 20_000)
-    assert cache.get(b"huge") == (False, None)
-    assert cache.get(b"small") == (True, b"s")
+def test_the_served_app_has_one_byte_budget_for_every_cached_result() -> None:
+    """Without it, st.cache_data is bounded by entry counts only (17 MB a Studies download, 1.2 MB a figure)."""
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    budget = config_max_cache_data_size_to_bytes(config["server"]["maxCacheDataSize"])
+    assert budget is not None and 16 * 2**20 <= budget <= 64 * 2**20
 
 
-def test_every_caller_gets_its_own_copy() -> None:
-    cache = ByteBudgetCache("t", budget=1_000_000)
-    cache.put(b"f", pd.DataFrame({"a": [1, 2]}))
-    first = cache.get(b"f")[1]
-    first.loc[0, "a"] = 99
-    assert cache.get(b"f")[1]["a"].tolist() == [1, 2]
+@pytest.mark.parametrize("path", APP_CODE, ids=lambda p: p.name)
+def test_no_cache_escapes_the_budget(path: Path) -> None:
+    """Entries persisted to disk are outside the byte budget, and a cache_resource holds anything it is given."""
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"cache_data\([^)]*persist", text)
+    for match in re.finditer(r"@st\.cache_resource\(([^)]*)\)", text):
+        assert "max_entries=" in match.group(1), f"{path.name}: a cache_resource without max_entries"
 
 
-def test_byte_cached_keys_on_the_arguments_without_underscore() -> None:
-    calls: list[tuple] = []
-
-    @byte_cached("results")
-    def double(_repo: object, x: int, frame: pd.DataFrame) -> int:
-        calls.append((x, len(frame)))
-        return 2 * x
-
-    CACHES["results"].clear()
-    frame = pd.DataFrame({"v": [1, 2, 3]})
-    assert double(object(), 2, frame) == 4
-    assert double(object(), 2, frame.copy()) == 4  # another repository object, an equal frame: one entry
-    assert double(object(), 3, frame) == 6
-    assert calls == [(2, 3), (3, 3)]
-
-
-def test_the_budgets_add_up_to_what_the_sizing_assumes() -> None:
-    """decisions.md sizes one process at about 280 MB idle plus these caches (<= 320 MB after 2,000 links)."""
-    assert set(BUDGETS) == set(CACHES)
-    assert sum(BUDGETS.values()) <= 96 * 1024 * 1024
-
-
-def test_a_prepared_figure_is_drawn_on_the_click_not_on_the_view() -> None:
-    """Remission's paper figure: opening the box shows three buttons and draws nothing (a figure is about 1.4 s
-    of server CPU and 1.2 MB of PNG); the button's file, drawn when asked, is the forest as SVG."""
-    from nkapp.components import figure_file
-    from nkdata import analysis
-    from nkdata.paths import REPO_ROOT
+def test_a_prepared_figure_is_drawn_on_the_click_not_on_the_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remission's paper figure: opening the box shows three buttons and draws nothing (a figure was about 1.4 s
+    of server CPU and 1.2 MB of PNG on every view of the open box); the button's file, drawn when asked, is the
+    forest as SVG."""
+    from nkapp import components
+    from nkdata import analysis, figures
     from nkdata.repository import TrialsRepository
     from nkdata.slices import Analysis, Slice
 
     from .apptest_helpers import run_app
 
-    drawn = CACHES["paper_figures"].stats().misses
+    drawn: list[str] = []
+    export = figures.export_chart
+    monkeypatch.setattr(figures, "export_chart", lambda chart, fmt, **kw: drawn.append(fmt) or export(chart, fmt, **kw))
     at = run_app(page="pages/outcomes.py")
     at.session_state["open_downloads"] = True
     at.session_state["cr_forest_figure_prepare"] = True
     at.run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert {"Figure (SVG)", "Figure (PDF)", "Figure (PNG)"} <= set(labels)
-    assert CACHES["paper_figures"].stats().misses == drawn
+    assert drawn == []
 
     repo = TrialsRepository(REPO_ROOT / "data" / "trials.parquet")
     result = analysis.rate_analysis(repo, Slice(), "cr_count", "n_treated", "setting", Analysis())
     rows = result.forest[result.forest["kind"] != "header"]
-    svg = figure_file(rows, "CR", "all cohorts", "test", "test", "CR rate", "svg")
-    assert svg.lstrip().startswith(b"<svg") and CACHES["paper_figures"].stats().misses == drawn + 1
-    assert figure_file(rows, "CR", "all cohorts", "test", "test", "CR rate", "svg") == svg  # a second click: cached
-    assert CACHES["paper_figures"].stats().misses == drawn + 1
+    svg = components.figure_file.__wrapped__(rows, "CR", "all cohorts", "test", "test", "CR rate", "svg")
+    assert svg.lstrip().startswith(b"<svg") and drawn == ["svg"]
