@@ -1,4 +1,4 @@
-"""Behaviours a mutation test showed unguarded (issue 9): each test fails on the named realistic bug."""
+"""Behaviours a mutation test showed unguarded (issues 9 and 22): each test fails on the named realistic bug."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats as scipy_stats
 
-from nkdata import dataset, presentation, stats
+from nkdata import dataset, presentation, safe_text, stats
 from nkdata.filterspec import FILTERS, TOGGLES
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice
@@ -169,3 +169,48 @@ def test_count_boundaries_are_allowed(records: list[dict]) -> None:
     beta = next(r for r in rows if r["cohort_id"] == "beta2015-cr")
     beta.update({"relapse_count": 6, "relapse_at_risk": 6, "n_evaluable": 6, "expansion_count": 5})
     assert validate_records(rows) == []
+
+
+# ===== Re-run for issue 22: the modules added since (docs/mutation-survivors.md, "Re-run 2026-12-07") =====
+
+# ----- nkdata.safe_text: the escaping boundary -----
+
+
+def test_one_line_drops_control_characters_instead_of_replacing_them() -> None:
+    """Bug: NUL, ESC or DEL replaced by a marker or a space instead of dropped (safe_text one_line 5)."""
+    assert safe_text.one_line("Kim\x00 et\x1b al\x7f.\r\n2020") == "Kim et al. 2020"
+
+
+def test_md_text_of_a_missing_value_is_empty() -> None:
+    """Bug: a missing label or caption shown as 'None' or a placeholder (md_text 2)."""
+    assert safe_text.md_text(None) == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "data:text/html,<b>x</b>", "https://a.org/x) [y](https://evil.example", None, 42],
+)
+def test_md_link_with_an_unsafe_url_is_only_the_escaped_label(url: object) -> None:
+    """Bug: the link written whatever its target (md_link 6 wrote '[label](None)')."""
+    assert safe_text.md_link("Kim [2020]", url) == r"Kim \[2020\]"
+    assert (
+        safe_text.md_link("Kim [2020]", "https://doi.org/10.1000/x.1") == r"[Kim \[2020\]](https://doi.org/10.1000/x.1)"
+    )
+
+
+def test_line_safe_writes_nothing_for_a_missing_value() -> None:
+    """Bug: a missing RIS value written as 'None' or 'nan', or a float value crashing the export (line_safe 1,
+    4, 5)."""
+    assert safe_text.line_safe(None) == ""
+    assert safe_text.line_safe(float("nan")) == ""
+    assert safe_text.line_safe(2019.0) == "2019.0"
+    assert safe_text.line_safe(" Blood\n2020 ") == "Blood 2020"
+
+
+def test_bibtex_url_keeps_the_url_whole_and_encodes_what_would_end_the_group() -> None:
+    """Bug: the URL's own characters percent-encoded (https%3A//...: a dead link) or the URL dropped (bibtex_url
+    4, 5)."""
+    url = "https://www.example.org/abstract?id=7&lang=en#results"
+    assert safe_text.bibtex_url(url) == url
+    assert safe_text.bibtex_url("https://a.org/x}\\y{z w") == "https://a.org/x%7D%5Cy%7Bz%20w"
+    assert safe_text.bibtex_url("https://a.org/x\n@misc{evil,") == "https://a.org/x%20@misc%7Bevil,"
