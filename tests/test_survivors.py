@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats as scipy_stats
 
-from nkdata import dataset, presentation, safe_text, stats
+from nkdata import dataset, grade, presentation, safe_text, stats
 from nkdata.filterspec import FILTERS, TOGGLES
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice
@@ -214,3 +215,97 @@ def test_bibtex_url_keeps_the_url_whole_and_encodes_what_would_end_the_group() -
     assert safe_text.bibtex_url(url) == url
     assert safe_text.bibtex_url("https://a.org/x}\\y{z w") == "https://a.org/x%7D%5Cy%7Bz%20w"
     assert safe_text.bibtex_url("https://a.org/x\n@misc{evil,") == "https://a.org/x%20@misc%7Bevil,"
+
+
+# ----- nkdata.grade: the certainty rules -----
+
+SOLID = grade.Evidence(k=12, n=400, ci_low=30.0, ci_high=45.0, i2=10.0, pi_low=25.0, pi_high=50.0)
+
+
+def test_grade_says_floored_only_when_the_downgrades_go_below_very_low() -> None:
+    """Bug: 'floored at very low' written for a row that reaches very low exactly (Rating.why 16, 18, 19)."""
+    one = grade.rate(replace(SOLID, n=99))  # imprecision -1: low to very low, not floored
+    assert one.level == 1 and "floored" not in one.why()
+    two = grade.rate(replace(SOLID, n=29))  # imprecision -2: would be below very low
+    assert two.level == 1 and "Total -2, floored at very low." in two.why()
+
+
+def test_risk_of_bias_reasons_give_the_shares_of_patients() -> None:
+    """Bug: a wrong percentage or judgement in the reason a reader sees under 'Why' (_pct 1-3, risk_of_bias 22,
+    42-47, 50, 64, 79)."""
+    high = grade.risk_of_bias(replace(SOLID, n_rob_high=300))
+    assert (high.change, high.reason) == (-2, "75% of patients in publications at high risk")
+    mixed = grade.risk_of_bias(replace(SOLID, n_rob_high=100, n_rob_some=60, n_rob_none=40))
+    assert (mixed.change, mixed.reason) == (
+        -1,
+        "50% of patients not in low-risk publications (high 25%, some concerns 15%, not yet appraised 10%)",
+    )
+    low = grade.risk_of_bias(replace(SOLID, n_rob_some=100))
+    assert (low.change, low.reason) == (0, "75% of patients in low-risk publications")
+
+
+def test_a_row_without_patients_is_not_assessable_for_risk_of_bias_and_indirectness() -> None:
+    """Bug: dividing by zero patients (a crash), rating such a row (even upgrading it), or treating one patient as
+    none (risk_of_bias 1-14, indirectness 1-14)."""
+    rating = grade.rate(grade.Evidence(k=1, n=0))
+    domains = {d.name: d for d in rating.domains}
+    for name in ("Risk of bias", "Indirectness"):
+        assert (domains[name].change, domains[name].reason) == (0, "not assessable (no patients)")
+    assert "Risk of bias: not assessable (no patients)." in rating.why()
+    one = grade.rate(grade.Evidence(k=1, n=1, n_rob_high=1, n_indirect=1, n_mixed=1))
+    assert {d.name: d.change for d in one.domains}["Risk of bias"] == -2
+    assert {d.name: d.change for d in one.domains}["Indirectness"] == -1
+
+
+def test_prediction_interval_rule_needs_three_cohorts_and_more_than_fifty_points() -> None:
+    """Bug: the prediction-interval rule applied only from k = 4, or already at exactly 50 points (inconsistency
+    27, 28, 31)."""
+
+    def change(**values: float) -> int:
+        return grade.inconsistency(replace(SOLID, **values)).change
+
+    assert change(k=3, pi_low=10.0, pi_high=60.5) == -1
+    assert change(k=2, pi_low=10.0, pi_high=60.5) == 0  # no prediction interval rule below 3 cohorts
+    assert change(k=3, pi_low=10.0, pi_high=60.0) == 0  # 50 points is not wider than 50
+
+
+def test_landmark_rows_are_downgraded_only_for_a_range_wider_than_fifty_points() -> None:
+    """Bug: the spread of reported landmark estimates taken as high + low, any spread downgraded, or exactly 50
+    points downgraded (inconsistency 35, 36, 39)."""
+
+    def change(low: float, high: float) -> int:
+        return grade.inconsistency(grade.Evidence(k=3, n=150, ci_low=low, ci_high=high, pooled=False)).change
+
+    assert change(40.0, 45.0) == 0
+    assert change(20.0, 70.0) == 0
+    assert change(20.0, 70.5) == -1
+
+
+def test_indirectness_counts_review_only_cohorts_from_a_quarter_and_names_every_kind() -> None:
+    """Bug: any review-only count downgrading (k_review * k for k_review / k), or a reason that drops a kind of
+    indirectness (indirectness 19-25, 32, 33, 35, 40, 50)."""
+    assert grade.indirectness(replace(SOLID, k_review=2)).change == 0  # 2 of 12 cohorts
+    both = grade.indirectness(
+        replace(SOLID, n_indirect=200, n_mixed=100, n_co_transplant=50, n_antileukemic=50, k_review=3)
+    )
+    assert (both.change, both.reason) == (
+        -1,
+        "50% of patients in cohorts with mixed diagnoses or a transplant with the NK cells or anti-leukemic "
+        "lymphodepletion; 3 of 12 cohorts' counts only from a review",
+    )
+
+
+def test_imprecision_limits_are_fewer_than_thirty_and_fewer_than_a_hundred_patients() -> None:
+    """Bug: '<=' for the written 'fewer than': 30 patients rated -2, 100 patients -1 (imprecision 28; 6 wrote
+    'no pooled interval' for a pooled row)."""
+    assert grade.imprecision(replace(SOLID, n=30)).change == -1
+    hundred = grade.imprecision(replace(SOLID, n=100))
+    assert (hundred.change, hundred.reason) == (0, "100 patients, 95% CI 30-45%")
+
+
+def test_publication_bias_is_assessed_from_ten_cohorts() -> None:
+    """Bug: k = 10 still 'not assessable' although the rule assesses k >= 10 (publication_bias 6, 15, 36, 37)."""
+    assert grade.publication_bias(replace(SOLID, k=10)).reason == "not downgraded (no small-study test here)"
+    assert grade.publication_bias(replace(SOLID, k=9)).reason == "not assessable (k = 9 < 10)"
+    grey = grade.publication_bias(replace(SOLID, k_grey=6))
+    assert (grey.change, grey.reason) == (-1, "6 of 12 cohorts are abstracts or company reports")
