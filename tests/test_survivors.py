@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from scipy import stats as scipy_stats
 
-from nkdata import dataset, grade, presentation, safe_text, stats
+from nkdata import dataset, grade, presentation, rob, safe_text, stats
 from nkdata.filterspec import FILTERS, TOGGLES
+from nkdata.issues import Issue
 from nkdata.repository import TrialsRepository
 from nkdata.slices import Slice
 from nkdata.validation import validate_records
@@ -309,3 +312,172 @@ def test_publication_bias_is_assessed_from_ten_cohorts() -> None:
     assert grade.publication_bias(replace(SOLID, k=9)).reason == "not assessable (k = 9 < 10)"
     grey = grade.publication_bias(replace(SOLID, k_grey=6))
     assert (grey.change, grey.reason) == (-1, "6 of 12 cohorts are abstracts or company reports")
+
+
+# ----- nkdata.rob: the appraisal files and the overall rule -----
+
+ROB_FIXTURES = Path(__file__).parent / "fixtures" / "rob"
+ROB_STUDIES = frozenset({"alpha2010", "delta2018", "gamma2022"})
+
+
+def _rob_doc(name: str = "alpha2010") -> dict:
+    return yaml.safe_load((ROB_FIXTURES / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _rob_issues(folder: Path, name: str, doc: dict) -> list:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return rob.load_rob_folder(folder, ROB_STUDIES)[1]
+
+
+def _where(issue: Issue) -> tuple:
+    return Path(issue.file).name, issue.study_id, issue.field, issue.rule
+
+
+def test_a_broken_appraisal_is_an_issue_and_the_other_files_still_load(tmp_path: Path) -> None:
+    """Bug: a broken file ending the folder (break for continue), named without its file or study, or no study
+    list accepted (load_appraisal 11-37, load_rob_folder 3, 15)."""
+    folder = tmp_path / "rob"
+    shutil.copytree(ROB_FIXTURES, folder)
+    (folder / "aaa2001.yaml").write_text("items: [unclosed\n", encoding="utf-8")  # sorts first
+    (folder / "beta2002.yaml").write_text("- a list\n- not a mapping\n", encoding="utf-8")
+    records, issues = rob.load_rob_folder(folder, None)
+    assert sorted(r["study_id"] for r in records) == sorted(ROB_STUDIES)
+    assert [_where(i) for i in issues] == [
+        ("aaa2001.yaml", "aaa2001", None, "yaml_syntax"),
+        ("beta2002.yaml", "beta2002", None, "yaml_structure"),
+    ]
+    assert issues[0].message.startswith("cannot parse YAML: ")
+    assert issues[1].message == "the file must hold a mapping"
+
+
+def test_appraisal_shape_issues_name_the_file_study_and_item(tmp_path: Path) -> None:
+    """Bug: a checklist given as a list crashing the load; an item with an extra key (a misspelt 'note') accepted;
+    issues of a misnamed file naming the file's stem instead of its study (load_appraisal 38-49, 95-157)."""
+    doc = _rob_doc()
+    as_list = _rob_issues(tmp_path / "a", "alpha2010", {**doc, "items": list(doc["items"].items())})
+    items = [i for i in as_list if i.field == "items"]
+    assert [(*_where(i), i.message) for i in items] == [
+        ("alpha2010.yaml", "alpha2010", "items", "rob_item_complete", "items must be a mapping of the checklist")
+    ]
+    extra = {**doc["items"]["q6_demographics"], "notes": "misspelt"}
+    odd = {**doc, "colour": "green", "items": {**doc["items"], "q6_demographics": extra, "q11_extra": {}}}
+    found = {i.field: i for i in _rob_issues(tmp_path / "b", "alpha2010-rob", odd)}
+    assert (*_where(found["q6_demographics"]), found["q6_demographics"].message) == (
+        "alpha2010-rob.yaml",
+        "alpha2010",
+        "q6_demographics",
+        "rob_item_complete",
+        "give {judgement: ..., note: ...}",
+    )
+    assert (*_where(found["q11_extra"]), found["q11_extra"].message) == (
+        "alpha2010-rob.yaml",
+        "alpha2010",
+        "q11_extra",
+        "rob_item_complete",
+        "'q11_extra' is not a checklist item",
+    )
+    assert (*_where(found["colour"]), found["colour"].message) == (
+        "alpha2010-rob.yaml",
+        "alpha2010",
+        "colour",
+        "unknown_field",
+        "'colour' is not a key of a risk-of-bias appraisal",
+    )
+    assert _where(found["study_id"]) == ("alpha2010-rob.yaml", "alpha2010", "study_id", "rob_study_exists")
+
+
+def test_an_unquoted_appraisal_date_is_read_as_its_iso_text(tmp_path: Path) -> None:
+    """Bug: YAML's date object kept, so a correct `appraised_on: 2026-12-03` fails as not a string (load_appraisal
+    85, 87, 91, 92)."""
+    text = (ROB_FIXTURES / "alpha2010.yaml").read_text(encoding="utf-8").replace('"2026-12-03"', "2026-12-03")
+    assert "appraised_on: 2026-12-03\n" in text
+    (tmp_path / "alpha2010.yaml").write_text(text, encoding="utf-8")
+    records, issues = rob.load_rob_folder(tmp_path, ROB_STUDIES)
+    assert issues == [] and records[0]["appraised_on"] == "2026-12-03"
+
+
+@pytest.mark.parametrize("url", ["www.example.org/paper", "doi:10.1000/x", "ftp://example.org/a"])
+def test_a_source_url_that_is_not_http_is_a_format_issue(tmp_path: Path, url: str) -> None:
+    """Bug: the source_url format check reading another key (check_appraisal 52-54, 65-68)."""
+    issues = _rob_issues(tmp_path, "alpha2010", {**_rob_doc(), "source_url": url})
+    assert [_where(i) for i in issues] == [("alpha2010.yaml", "alpha2010", "source_url", "rob_format")]
+
+
+def test_an_overall_outside_the_vocabulary_is_an_issue_not_a_crash(tmp_path: Path) -> None:
+    """Bug: the rule's severity looked up for an unknown overall (KeyError: the build crashes; check_appraisal
+    75)."""
+    issues = _rob_issues(tmp_path, "alpha2010", {**_rob_doc(), "overall": "moderate"})
+    assert [_where(i) for i in issues] == [("alpha2010.yaml", "alpha2010", "overall", "allowed_values")]
+
+
+def test_a_publication_appraised_twice_is_an_issue(tmp_path: Path) -> None:
+    """Bug: the second appraisal of a publication accepted, or its issues not naming file and study
+    (load_rob_folder 16-19, 29-59)."""
+    folder = tmp_path / "rob"
+    shutil.copytree(ROB_FIXTURES, folder)
+    shutil.copy(folder / "alpha2010.yaml", folder / "alpha2010b.yaml")
+    _, issues = rob.load_rob_folder(folder, ROB_STUDIES)
+    assert [(*_where(i), i.message) for i in issues] == [
+        (
+            "alpha2010b.yaml",
+            "alpha2010",
+            "study_id",
+            "rob_study_exists",
+            "study_id 'alpha2010' differs from the file name 'alpha2010b'",
+        ),
+        ("alpha2010b.yaml", "alpha2010", "study_id", "unique_id", "'alpha2010' is appraised twice"),
+    ]
+
+
+def test_traffic_lights_grey_the_unappraised_and_tell_same_label_publications_apart() -> None:
+    """Bug: an unappraised publication or an unknown code coloured, two 'Lee 2016' rows merged, a note lost
+    (traffic_light_frame, _unique_labels, _light, publication_label: reached before only by the page tests)."""
+    base = {"first_author": "Lee", "year": 2016, "appraised": True, "overall": "low", "overall_note": "fine"}
+    base |= {item.key: "yes" for item in rob.JBI_ITEMS}
+    frame = pd.DataFrame(
+        [
+            {**base, "study_id": "lee2016a", "q4_consecutive": "no", "q4_consecutive_note": "gaps", "overall": "high"},
+            {**base, "study_id": "lee2016b", "appraised": False},
+            {**base, "study_id": "kim2019", "first_author": "Kim", "year": None, "q9_site_info": "bogus"},
+        ]
+    )
+    lights = rob.traffic_light_frame(frame)
+    assert len(lights) == 3 * 11  # ten items and the overall judgement each
+    rows = {(r["Publication"], r["Item"]): r for r in lights.to_dict("records")}
+    assert {p for p, _ in rows} == {"Lee 2016 (lee2016a)", "Lee 2016 (lee2016b)", "Kim"}
+    q4 = rows[("Lee 2016 (lee2016a)", "Q4")]
+    assert (q4["study_id"], q4["code"], q4["Judgement"], q4["colour"], q4["symbol"], q4["Note"]) == (
+        "lee2016a",
+        "no",
+        "No (high risk)",
+        "#c62828",
+        "−",
+        "gaps",
+    )
+    assert q4["Question"] == rob.ITEMS_BY_KEY["q4_consecutive"].question
+    overall = rows[("Lee 2016 (lee2016a)", "Overall")]
+    assert (overall["study_id"], overall["Question"], overall["Judgement"], overall["Note"]) == (
+        "lee2016a",
+        "Overall risk of bias",
+        "High risk of bias",
+        "fine",
+    )
+    assert {r["code"] for (p, _), r in rows.items() if p == "Lee 2016 (lee2016b)"} == {"not_appraised"}
+    assert rows[("Kim", "Q9")]["code"] == "not_appraised"  # an unknown code is greyed, never coloured
+    assert (rows[("Kim", "Q1")]["Judgement"], rows[("Kim", "Q1")]["Note"]) == ("Yes (low risk)", "")
+    assert list(rob.traffic_light_frame(frame.iloc[:0]).columns) == list(lights.columns)  # an empty slice too
+
+
+def test_missing_appraisals_name_the_file_to_write_and_the_table_is_sorted_by_study(tmp_path: Path) -> None:
+    """Bug: a coverage warning without the file a curator should create; appraisal rows in input order, so the
+    same appraisals could give different bytes (coverage_issues 8, 15, 19, 20; records_to_table 7)."""
+    records, issues = rob.load_rob_folder(ROB_FIXTURES, ROB_STUDIES)
+    assert issues == []
+    missing = rob.coverage_issues(records, [*ROB_STUDIES, "beta2015"], tmp_path)
+    assert [(i.file, i.study_id, i.rule, i.message) for i in missing] == [
+        (str(tmp_path / "beta2015.yaml"), "beta2015", "rob_coverage", "this publication has no risk-of-bias appraisal")
+    ]
+    table = rob.records_to_table(list(reversed(records)))
+    assert table.column("study_id").to_pylist() == sorted(ROB_STUDIES)
+    assert table == rob.records_to_table(records)
