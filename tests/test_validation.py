@@ -298,6 +298,10 @@ def test_publications_of_one_trial_must_agree(records: list[dict]) -> None:
         ("https://webmail.tmfsummit.com/x", True),
         ("https://escholarship.org/search/?q=author%3ALee%2C+Dean", True),  # a search, not the article
         ("https://escholarship.org/uc/item/1abc2def", False),
+        ("https://www.clinicaltrialsregister.eu/ctr-search/search?query=2011-003181-32", True),
+        ("https://www.clinicaltrialsregister.eu/ctr-search/trial/2011-003181-32/results", False),  # a record
+        ("https://library.example.org/find?title=nk", True),
+        ("https://www.notmeddatax.com/x", False),  # a host is matched by its domain, not by a substring
         ("https://ash.confex.com/ash/2023/webprogram/Paper189508.html", False),
         ("https://library.ehaweb.org/eha/2022/eha2022-congress/356997/x.html?f=menu%3D6", False),
     ],
