@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from nkapp import state
@@ -30,26 +32,25 @@ STUDIES_COLUMNS: tuple[str, ...] = (
     "PubMed",
     "ClinicalTrials.gov",
 )
-EAGER_DOWNLOAD_ROWS = 2_000  # built with the page; larger slices are built when asked for (one click)
 MAX_DOWNLOAD_ROWS = 20_000  # larger slices: narrow them, or take the whole dataset as Parquet
+DOWNLOADS: tuple[tuple[str, str, str], ...] = (  # kind, button label, MIME type
+    ("csv", "Rows (CSV)", "text/csv"),
+    ("json", "Rows (JSON)", "application/json"),
+    ("bib", "References (BibTeX)", "application/x-bibtex"),
+    ("ris", "References (RIS)", "application/x-research-info-systems"),
+)
 
 
-@st.cache_data(show_spinner=False)
-def _download_files(_repo: TrialsRepository, identity: object, slice_: object, text: str) -> dict[str, bytes]:
-    """Every download of the slice, built once per dataset, slice and search (so a click never waits or races)."""
+@st.cache_data(show_spinner=False)  # runs on the download thread when the reader clicks, not with the page
+def download_file(_repo: TrialsRepository, identity: object, slice_: object, text: str, kind: str) -> bytes:
+    """One download of the slice and search, made once per dataset, slice, search and kind."""
     rows = _repo.found_cohorts(slice_, text)
-    table = presentation.reader_export(presentation.export_frame(rows))
-    return {
-        "csv": presentation.export_csv(rows),
-        "json": table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8"),
-        "bib": exports.to_bibtex(rows).encode("utf-8"),
-        "ris": exports.to_ris(rows).encode("utf-8"),
-    }
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def _dataset_bytes(_repo: TrialsRepository, identity: object) -> bytes:
-    return _repo.path.read_bytes()
+    if kind == "csv":
+        return presentation.export_csv(rows)
+    if kind == "json":
+        table = presentation.reader_export(presentation.export_frame(rows))
+        return table.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8")
+    return (exports.to_bibtex(rows) if kind == "bib" else exports.to_ris(rows)).encode("utf-8")
 
 
 def render(repo: TrialsRepository, view: View) -> None:
@@ -124,26 +125,11 @@ def _downloads(repo: TrialsRepository, view: View, text: str, matches: int, year
             "or take the whole dataset as Parquet.",
             icon=":material/info:",
         )
-    elif matches > EAGER_DOWNLOAD_ROWS and not st.toggle(
-        f"Prepare downloads of all {matches} rows", key="prepare_downloads"
-    ):
-        st.caption("Large slices are written only when asked for, so the page stays quick.")
     else:
-        files = _download_files(repo, repo.identity, view.slice, search_key(text))
-        c1, c2, c3, c4 = st.columns(4)
-        for column, (kind, label, mime) in zip(
-            (c1, c2, c3, c4),
-            (
-                ("csv", "Rows (CSV)", "text/csv"),
-                ("json", "Rows (JSON)", "application/json"),
-                ("bib", "References (BibTeX)", "application/x-bibtex"),
-                ("ris", "References (RIS)", "application/x-research-info-systems"),
-            ),
-            strict=True,
-        ):
+        for column, (kind, label, mime) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS, strict=True):
             column.download_button(
                 label,
-                files[kind],
+                functools.partial(download_file, repo, repo.identity, view.slice, search_key(text), kind),
                 presentation.download_name("studies", version, share, kind),
                 mime,
                 key=f"download_{kind}",
@@ -151,7 +137,7 @@ def _downloads(repo: TrialsRepository, view: View, text: str, matches: int, year
     if repo.path.exists():
         st.download_button(
             "Whole dataset (Parquet, self-describing: each column carries its description and unit)",
-            _dataset_bytes(repo, repo.identity),
+            repo.path.read_bytes,  # read when the reader clicks
             f"nk-aml_trials_v{version}.parquet",
             "application/vnd.apache.parquet",
             key="download_parquet",

@@ -61,3 +61,38 @@ def test_a_prepared_figure_is_drawn_on_the_click_not_on_the_view(monkeypatch: py
     rows = result.forest[result.forest["kind"] != "header"]
     svg = components.figure_file.__wrapped__(rows, "CR", "all cohorts", "test", "test", "CR rate", "svg")
     assert svg.lstrip().startswith(b"<svg") and drawn == ["svg"]
+
+
+def test_studies_downloads_are_made_on_the_click_each_in_its_own_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening Studies' Downloads makes no file (the rows of a large slice were 17 MB a link); each button's file,
+    made when clicked, is its own format over the slice and search."""
+    import csv
+    import io
+
+    from nkdata import presentation
+    from nkdata.repository import TrialsRepository, search_key
+    from nkdata.slices import Slice
+    from pages.studies import download_file
+
+    from .apptest_helpers import run_app
+
+    made: list[int] = []
+    export = presentation.export_csv
+    monkeypatch.setattr(presentation, "export_csv", lambda rows: made.append(len(rows)) or export(rows))
+    at = run_app({"q": "cord"}, page="pages/studies.py")
+    at.session_state["open_downloads"] = True
+    at.run()
+    assert {"Rows (CSV)", "Rows (JSON)", "References (BibTeX)", "References (RIS)"} <= {
+        b.proto.label for b in at.get("download_button")
+    }
+    assert made == []
+
+    repo = TrialsRepository(REPO_ROOT / "data" / "trials.parquet")
+    found = repo.found_cohorts(Slice(), search_key("cord"))
+    files = {
+        kind: download_file.__wrapped__(repo, repo.identity, Slice(), search_key("cord"), kind)
+        for kind in ("csv", "json", "bib", "ris")
+    }
+    assert len(list(csv.DictReader(io.StringIO(files["csv"].decode("utf-8"))))) == len(found) > 0
+    assert files["json"].lstrip().startswith(b"[") and files["bib"].lstrip().startswith(b"@")
+    assert files["ris"].lstrip().startswith(b"TY  -")
