@@ -4,7 +4,7 @@ Results are keyed by the dataset's identity (which follows the file's content, s
 and its arguments (frozen dataclasses). ``st.cache_data`` hands every caller its own copy, so a page can never
 change a result another session sees. Every entry counts against one byte budget for the whole process,
 ``server.maxCacheDataSize`` in ``.streamlit/config.toml`` (Streamlit evicts the least recently used entries past
-it); figure and download bytes are made only when a reader asks for them. Chart specs are built once per chart
+it); figure and download bytes are made only when a reader clicks, and not cached. Chart specs are built once per chart
 data: Altair's schema validation of every spec on every rerun was the largest cost of a page.
 """
 

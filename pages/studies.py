@@ -41,10 +41,10 @@ DOWNLOADS: tuple[tuple[str, str, str], ...] = (  # kind, button label, MIME type
 )
 
 
-@st.cache_data(show_spinner=False)  # runs on the download thread when the reader clicks, not with the page
-def download_file(_repo: TrialsRepository, identity: object, slice_: object, text: str, kind: str) -> bytes:
-    """One download of the slice and search, made once per dataset, slice, search and kind."""
-    rows = _repo.found_cohorts(slice_, text)
+def download_file(repo: TrialsRepository, slice_: object, text: str, kind: str) -> bytes:
+    """One download of the slice and search, made when the reader clicks (not cached: the rows of a large slice
+    are megabytes, more than the cache budget should hold for one reader)."""
+    rows = repo.found_cohorts(slice_, text)
     if kind == "csv":
         return presentation.export_csv(rows)
     if kind == "json":
@@ -129,7 +129,7 @@ def _downloads(repo: TrialsRepository, view: View, text: str, matches: int, year
         for column, (kind, label, mime) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS, strict=True):
             column.download_button(
                 label,
-                functools.partial(download_file, repo, repo.identity, view.slice, search_key(text), kind),
+                functools.partial(download_file, repo, view.slice, search_key(text), kind),
                 presentation.download_name("studies", version, share, kind),
                 mime,
                 key=f"download_{kind}",
