@@ -13,6 +13,14 @@ from nkdata import vocabulary as voc
 from nkdata.presentation import is_true
 
 MIN_CHART_POINTS = 3  # below this many rows a chart says less than a short table (every page uses this)
+
+
+def source_legend() -> alt.Legend:
+    """The NK-source legend under a chart, two columns: at 390 px a third column ('Umbilical cord blood',
+    'iPSC-derived') ran past the screen's edge and was cut."""
+    return alt.Legend(orient="bottom", columns=2, labelLimit=160)
+
+
 WIDTH = "container"
 ROW_STEP = 24  # pixels per row of a categorical axis: rows never overlap, whatever the page height
 _PERCENT = ".0%"
@@ -71,9 +79,7 @@ def cohorts_per_year(per_year: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("year:O", title="Publication year", scale=alt.Scale(domain=years)),
             y=alt.Y("sum(cohorts):Q", title="Cohorts", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color(
-                "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
-            ),
+            color=alt.Color("NK source:N", scale=source_scale(data["NK source"]), legend=source_legend()),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
                 "NK source:N",
@@ -316,9 +322,7 @@ def survival_points(entries: pd.DataFrame, value_title: str) -> alt.LayerChart:
     ]
     pick = cohort_pick()
     base = alt.Chart(data).encode(y=y)
-    colour = alt.Color(
-        "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
-    )
+    colour = alt.Color("NK source:N", scale=source_scale(data["NK source"]), legend=source_legend())
     return alt.layer(
         base.mark_rule(strokeWidth=1.5).encode(
             x=alt.X("low:Q", scale=alt.Scale(domain=[0, 1])), x2="high:Q", color=colour
@@ -371,9 +375,7 @@ def persistence_strip(cohorts: pd.DataFrame, by: str = "product") -> alt.LayerCh
         "max_persistence_days:Q", scale=alt.Scale(type="log"), title="Detection of infused cells (days, log scale)"
     )
     base = alt.Chart(data).encode(y=y)
-    colour = alt.Color(
-        "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
-    )
+    colour = alt.Color("NK source:N", scale=source_scale(data["NK source"]), legend=source_legend())
     shape = alt.Shape(
         "bound:N",
         scale=alt.Scale(domain=["longest detection", "at least (still detected)"], range=["circle", "triangle-right"]),
@@ -435,9 +437,7 @@ def relapse_vs_followup(rates: pd.DataFrame) -> alt.Chart:
                 "rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="Relapse proportion"
             ),
             size=alt.Size("relapse_at_risk:Q", title="Patients at risk", scale=alt.Scale(range=[40, 500]), legend=None),
-            color=alt.Color(
-                "NK source:N", scale=source_scale(data["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
-            ),
+            color=alt.Color("NK source:N", scale=source_scale(data["NK source"]), legend=source_legend()),
             tooltip=[
                 alt.Tooltip("first_author:N", title="First author"),
                 alt.Tooltip("year:O", title="Year"),
@@ -714,9 +714,7 @@ def metaregression_bubbles(
             x=alt.X(f"x:{x_type}", title=x_title, axis=x_axis, **axis),
             y=alt.Y("rate:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=_PERCENT), title="CR rate"),
             size=alt.Size("weight:Q", title="Weight", scale=alt.Scale(range=[40, 900]), legend=None),
-            color=alt.Color(
-                "NK source:N", scale=source_scale(cohorts["NK source"]), legend=alt.Legend(orient="bottom", columns=3)
-            ),
+            color=alt.Color("NK source:N", scale=source_scale(cohorts["NK source"]), legend=source_legend()),
             tooltip=[
                 alt.Tooltip("label:N", title="Cohort"),
                 alt.Tooltip("events:Q", title="CR"),

@@ -141,3 +141,27 @@ def test_forest_colours_settings_alike_in_every_view_and_puts_the_largest_group_
         sizes = [(int(pooled.loc[g, "k"]), int(pooled.loc[g, "n_total"])) for g in headers]
         assert sizes == sorted(sizes, reverse=True), (group, sizes)
     assert len(set(colours)) == 1
+
+
+def _source_legends(spec: Any) -> list[dict]:
+    """The legend of every colour channel coded by NK source, anywhere in a spec."""
+    found: list[dict] = []
+    if isinstance(spec, dict):
+        color = spec.get("color")
+        if isinstance(color, dict) and color.get("field") == "NK source":
+            found.append(color.get("legend") or {})
+        for key, value in spec.items():
+            if key not in ("datasets", "data"):
+                found += _source_legends(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += _source_legends(item)
+    return found
+
+
+def test_nk_source_legends_fit_a_phone(repo: TrialsRepository) -> None:
+    """At 390 px a third legend column ran past the edge (the meta-regression page lost 'iPSC-derived')."""
+    per_year = repo.cohorts_per_year(Slice())
+    specs = [charts.cohorts_per_year(per_year).to_dict()] + [c.to_dict() for _, c in _point_charts(repo)]
+    legends = [legend for spec in specs for legend in _source_legends(spec)]
+    assert legends and all(legend.get("columns", 1) <= 2 for legend in legends)
