@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import altair as alt
@@ -92,18 +93,23 @@ def test_legends_list_only_the_sources_present(repo: TrialsRepository) -> None:
     assert scale["domain"] == ["NK cell line"] and scale["range"] == ["#D55E00"]  # same colour as in every slice
 
 
-def _selections(spec: Any) -> list[dict]:
-    """Every selection parameter declared anywhere in a spec (top level or in a layer)."""
+def _collect(spec: Any, pick: Callable[[dict], list[dict]], skip: tuple[str, ...] = ()) -> list[dict]:
+    """What ``pick`` finds in every object of a spec (top level, layers, concatenations), data left out."""
     found: list[dict] = []
     if isinstance(spec, dict):
-        found += [p for p in spec.get("params", []) if "select" in p]
+        found += pick(spec)
         for key, value in spec.items():
-            if key not in ("datasets", "data", "params"):
-                found += _selections(value)
+            if key not in ("datasets", "data", *skip):
+                found += _collect(value, pick, skip)
     elif isinstance(spec, list):
         for item in spec:
-            found += _selections(item)
+            found += _collect(item, pick, skip)
     return found
+
+
+def _selections(spec: Any) -> list[dict]:
+    """Every selection parameter declared anywhere in a spec (top level or in a layer)."""
+    return _collect(spec, lambda obj: [p for p in obj.get("params", []) if "select" in p], skip=("params",))
 
 
 def test_charts_whose_points_open_a_card_select_a_cohort(repo: TrialsRepository) -> None:
@@ -145,18 +151,12 @@ def test_forest_colours_settings_alike_in_every_view_and_puts_the_largest_group_
 
 def _source_legends(spec: Any) -> list[dict]:
     """The legend of every colour channel coded by NK source, anywhere in a spec."""
-    found: list[dict] = []
-    if isinstance(spec, dict):
-        color = spec.get("color")
-        if isinstance(color, dict) and color.get("field") == "NK source":
-            found.append(color.get("legend") or {})
-        for key, value in spec.items():
-            if key not in ("datasets", "data"):
-                found += _source_legends(value)
-    elif isinstance(spec, list):
-        for item in spec:
-            found += _source_legends(item)
-    return found
+
+    def pick(obj: dict) -> list[dict]:
+        color = obj.get("color")
+        return [color.get("legend") or {}] if isinstance(color, dict) and color.get("field") == "NK source" else []
+
+    return _collect(spec, pick)
 
 
 def test_nk_source_legends_fit_a_phone(repo: TrialsRepository) -> None:

@@ -177,13 +177,18 @@ def test_build_derives_results_status_from_either_link(tmp_path: Path) -> None:
     }
 
 
+def _built(folder: Path, tmp_path: Path) -> dict[str, dict]:
+    """The registry built from ``folder``, row by registry id."""
+    out = tmp_path / "r.parquet"
+    build_registry(folder, out, LINKS, today=TODAY)
+    return {r["registry_id"]: r for r in pq.read_table(out).to_pylist()}
+
+
 def test_an_nct_record_read_on_a_mirror_links_to_clinicaltrials_gov(tmp_path: Path) -> None:
     """The page read may be a mirror (kept as provenance); the link shown is the trial's own registry record."""
     folder = _folder(tmp_path, nct00000003={"source_url": "https://meddatax.com/trial/NCT00000003"})
     assert validate_registry(folder, LINKS, today=TODAY) == []
-    out = tmp_path / "r.parquet"
-    build_registry(folder, out, LINKS, today=TODAY)
-    row = {r["registry_id"]: r for r in pq.read_table(out).to_pylist()}["NCT00000003"]
+    row = _built(folder, tmp_path)["NCT00000003"]
     assert row["registry_url"] == "https://clinicaltrials.gov/study/NCT00000003"
     assert row["source_url"] == "https://meddatax.com/trial/NCT00000003"
 
@@ -203,9 +208,7 @@ def test_a_mirror_as_the_only_link_of_another_registry_is_a_warning_not_a_failur
     assert [(i.study_id, i.field, i.rule) for i in issues] == [
         ("NL-OMON00003", "status_source_url", "non_canonical_host")
     ]
-    out = tmp_path / "r.parquet"
-    build_registry(folder, out, LINKS, today=TODAY)
-    row = {r["registry_id"]: r for r in pq.read_table(out).to_pylist()}["NL-OMON00003"]
+    row = _built(folder, tmp_path)["NL-OMON00003"]
     assert row["registry_url"] == "https://trial.medpath.com/NL-OMON00003"
 
 
