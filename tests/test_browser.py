@@ -198,6 +198,8 @@ def test_a_click_on_a_persistence_point_opens_its_card(page: sync_api.Page, serv
     point.wait_for(timeout=30_000)
     point.click(force=True)
     page.get_by_text("Where the numbers came from").first.wait_for(timeout=30_000)
+    # the link is rewritten after the card is drawn (a later message): wait for it, do not race it
+    page.wait_for_function("() => new URLSearchParams(location.search).has('cohort')", timeout=30_000)
     assert "cohort" in _query(page)
     _no_traceback(page)
 
