@@ -14,7 +14,8 @@ Produced once by ``Rscript tests/fixtures/stats/pooling.R`` (R is not needed to 
 
 Data sets: ``rr_cr`` the bundled relapsed/refractory CR counts of 2026-12-03 (14 cohorts, 82/224, frozen
 here), ``nielweise`` Niel-Weise et al. 2007 (Stijnen 2010), ``sparse`` four zero-event cohorts of seven,
-``k2`` and ``k3`` two and three cohorts (where z intervals are most over-precise).
+``k2`` and ``k3`` two and three cohorts (where z intervals are most over-precise), ``homogeneous`` four cohorts
+whose tau² is 0 under REML, DL and the GLMM (the boundary, and its standard error, that mutants showed untested).
 """
 
 from __future__ import annotations
