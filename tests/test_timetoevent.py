@@ -57,3 +57,38 @@ def test_short_or_unknown_follow_up_and_no_se_are_left_out() -> None:
     one = timetoevent.pool_landmark(entries.iloc[[1, 5]], 24.0)
     assert one.pooled is None and one.used == 1 and one.estimate == pytest.approx(0.55)
     assert timetoevent.pool_landmark(entries.iloc[[5]], 24.0).used == 0
+
+
+def test_follow_up_exactly_at_the_landmark_reaches_it() -> None:
+    """A 24-month median follow-up reaches the 24-month landmark (bug: '>' for 'reaches' left it out)."""
+    entries = _entries().iloc[[1, 2]].reset_index(drop=True)
+    entries["median_followup_months"] = [24.0, 24.0]
+    result = timetoevent.pool_landmark(entries, 24.0)
+    assert (result.short_followup, result.used) == (0, 2) and result.pooled is not None
+    entries.loc[0, "median_followup_months"] = 23.9
+    assert timetoevent.pool_landmark(entries, 24.0).short_followup == 1
+
+
+def test_two_usable_entries_are_pooled_and_one_gives_its_own_interval() -> None:
+    """MIN_POOLED = 2 entries make a pool; one usable entry shows its own estimate and CI from its logit
+    variance (bug: a pool of one, or the interval of another entry)."""
+    entries = _entries().iloc[[1, 2]].reset_index(drop=True)
+    entries["median_followup_months"] = [36.0, 36.0]
+    two = timetoevent.pool_landmark(entries, 24.0)
+    assert two.pooled is not None and two.used == timetoevent.MIN_POOLED
+    one = timetoevent.pool_landmark(entries.iloc[[1]], 24.0)
+    y, v, _ = timetoevent.landmark_logits(entries.iloc[[1]])
+    half = 1.959963984540054 * np.sqrt(v[0])
+    assert one.pooled is None
+    assert (one.estimate, one.ci_low, one.ci_high) == pytest.approx(
+        tuple(special.expit([y[0], y[0] - half, y[0] + half]))
+    )
+
+
+def test_multiplicities_count_as_that_many_cohorts() -> None:
+    """A row standing for 3 identical cohorts is 3 reported and 3 short (bug: counted once)."""
+    entries = _entries().iloc[[1, 2]].reset_index(drop=True)
+    entries["median_followup_months"] = [12.0, 36.0]
+    entries["cohorts"] = [3, 1]
+    result = timetoevent.pool_landmark(entries, 24.0)
+    assert (result.reported, result.short_followup, result.used) == (4, 3, 1)
