@@ -46,8 +46,15 @@ def measure_pages(dataset: str, runs: int) -> dict:
     """Run in a fresh process: AppTest timings per page, then the process's peak memory."""
     os.environ["NK_TRIALS_PATH"] = dataset
     configure_allocator()  # as dashboard.py does, before DuckDB is imported
+    import tomllib
+
+    from streamlit import config
+    from streamlit.runtime.caching.global_cache_budget import reconfigure_global_cache_budget_from_config
     from streamlit.testing.v1 import AppTest
 
+    served = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
+    config.set_option("server.maxCacheDataSize", served["maxCacheDataSize"])  # the served byte budget, as a server
+    reconfigure_global_cache_budget_from_config()
     out: dict = {"pages": {}}
     for page in PAGES:
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
