@@ -13,17 +13,15 @@ from nkdata import vocabulary as voc
 from nkdata.presentation import is_true
 
 MIN_CHART_POINTS = 3  # below this many rows a chart says less than a short table (every page uses this)
+WIDTH = "container"
+ROW_STEP = 24  # pixels per row of a categorical axis: rows never overlap, whatever the page height
+_PERCENT = ".0%"
 
 
 def source_legend() -> alt.Legend:
     """The NK-source legend under a chart, two columns: at 390 px a third column ('Umbilical cord blood',
     'iPSC-derived') ran past the screen's edge and was cut."""
     return alt.Legend(orient="bottom", columns=2, labelLimit=160)
-
-
-WIDTH = "container"
-ROW_STEP = 24  # pixels per row of a categorical axis: rows never overlap, whatever the page height
-_PERCENT = ".0%"
 
 
 def source_scale(labels: object = None) -> alt.Scale:

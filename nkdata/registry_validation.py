@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 from nkdata import vocabulary as voc
 from nkdata.dataset import records_to_table, write_atomically
 from nkdata.issues import DatasetError, Issue, errors_only
+from nkdata.links import non_canonical_reason
 from nkdata.registry_dictionary import COMPLETION_YEAR_MAX, START_YEAR_MAX, START_YEAR_MIN
 from nkdata.source import Record, load_record_folder
 from nkdata.tablespec import REGISTRY, TRIALS
-from nkdata.validation import NCT_RE, URL_RE, check_canonical_source, check_fields
+from nkdata.validation import NCT_RE, URL_RE, check_fields
 
 _ID_PATTERNS: dict[str, re.Pattern[str]] = {
     "clinicaltrials_gov": NCT_RE,
@@ -268,8 +269,9 @@ def _check_canonical_registry_url(record: Record) -> Iterable[tuple[str | None, 
     """A warning when the link shown for the trial is a mirror: the page read (source_url) may be one, as the
     trials' read_at may, but the canonical link is its registry record."""
     url = registry_url(record)
-    for _, rule, message in check_canonical_source({"source_url": url}):
-        yield "status_source_url", rule, message.replace("keep the page read as read_at", "read the registry's page")
+    reason = non_canonical_reason(url) if isinstance(url, str) and URL_RE.match(url) else None
+    if reason:
+        yield "status_source_url", "non_canonical_host", f"{reason}; give the canonical link (read the registry's page)"
 
 
 def with_results_status(records: list[Record], links: PublicationLinks | None) -> list[Record]:
